@@ -1,2 +1,6 @@
 //! terraform-provider-gitlab: a Terraform/OpenTofu provider for GitLab group clusters.
+//!
+//! Layers, one direction: `protocol` (wire) → `framework` (typed resources, plan rules) →
+//! `resources` (the GitLab mapping) → `gitlab` (API client).
+pub mod framework;
 pub mod protocol;

@@ -1,0 +1,527 @@
+//! The provider framework: typed resources and data sources on top of the internal
+//! provider interface. It owns the rules every resource shares (plan from schema, replace
+//! detection, validation, keeping state on failure, cancellation on StopProvider), so a
+//! resource only maps typed structs to API calls. Knows nothing about GitLab.
+
+pub mod model;
+pub mod plan;
+pub mod validate;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+
+use async_trait::async_trait;
+use tokio_util::sync::CancellationToken;
+
+use crate::protocol::codec::{self, UnknownAttrs};
+use crate::protocol::diag::{AttributePath, Diagnostic, Diagnostics};
+use crate::protocol::provider::{
+    ApplyRequest, ApplyResponse, ConfigureRequest, ImportedResource, PlanRequest, PlanResponse, ProviderServer,
+    ReadRequest, ReadResponse, UpgradeRequest,
+};
+use crate::protocol::schema::{ProviderSchemas, Schema};
+use crate::protocol::value::Value;
+use model::TfValue;
+
+/// What a resource operation hands to the resource: the configured provider data and the
+/// token cancelled when Terraform sends StopProvider.
+pub struct Ctx<'a, D> {
+    pub data: &'a D,
+    pub cancel: &'a CancellationToken,
+}
+
+/// The result of a resource operation. `state` is the object as it now exists:
+/// `None` means "nothing" for create and read (never created, or gone) and "unchanged"
+/// for update and delete. Errors may come with a state: a partial apply is recorded.
+pub struct Outcome<S> {
+    pub state: Option<S>,
+    pub diags: Diagnostics,
+}
+
+impl<S> Outcome<S> {
+    pub fn ok(state: S) -> Self {
+        Outcome { state: Some(state), diags: Diagnostics::new() }
+    }
+    pub fn none() -> Self {
+        Outcome { state: None, diags: Diagnostics::new() }
+    }
+    pub fn err(diags: impl Into<Diagnostics>) -> Self {
+        Outcome { state: None, diags: diags.into() }
+    }
+    pub fn partial(state: S, diags: impl Into<Diagnostics>) -> Self {
+        Outcome { state: Some(state), diags: diags.into() }
+    }
+}
+
+/// A managed resource over typed state.
+#[async_trait]
+pub trait Resource<D: Send + Sync + 'static>: Send + Sync + 'static {
+    type State: TfValue + Send + Sync;
+    fn type_name(&self) -> &'static str;
+    fn schema(&self) -> Schema;
+    /// Checks across attributes (the schema's validators already ran); `config` may hold
+    /// unknown values.
+    fn validate(&self, _config: &Self::State) -> Diagnostics {
+        Diagnostics::new()
+    }
+    /// Adjusts the plan the framework computed (which already has defaults, unknowns and
+    /// stable values). `prior` is `None` on create.
+    async fn modify_plan(
+        &self,
+        _ctx: &Ctx<'_, D>,
+        _prior: Option<&Self::State>,
+        _planned: &mut Self::State,
+        _config: &Self::State,
+    ) -> Diagnostics {
+        Diagnostics::new()
+    }
+    async fn create(&self, ctx: &Ctx<'_, D>, planned: Self::State) -> Outcome<Self::State>;
+    async fn read(&self, ctx: &Ctx<'_, D>, state: Self::State) -> Outcome<Self::State>;
+    async fn update(&self, ctx: &Ctx<'_, D>, prior: Self::State, planned: Self::State) -> Outcome<Self::State>;
+    async fn delete(&self, ctx: &Ctx<'_, D>, prior: Self::State) -> Outcome<Self::State>;
+    async fn import(&self, ctx: &Ctx<'_, D>, id: &str) -> Outcome<Self::State>;
+}
+
+/// A data source over a typed model (configuration in, full object out).
+#[async_trait]
+pub trait DataSource<D: Send + Sync + 'static>: Send + Sync + 'static {
+    type Model: TfValue + Send + Sync;
+    fn type_name(&self) -> &'static str;
+    fn schema(&self) -> Schema;
+    fn validate(&self, _config: &Self::Model) -> Diagnostics {
+        Diagnostics::new()
+    }
+    async fn read(&self, ctx: &Ctx<'_, D>, config: Self::Model) -> Result<Self::Model, Diagnostics>;
+}
+
+/// A provider: its configuration and what configuring it yields, and its resources.
+#[async_trait]
+pub trait ProviderDef: Send + Sync + 'static {
+    type Config: TfValue + Send + Sync;
+    /// What resources receive: typically the configured API client.
+    type Data: Send + Sync + 'static;
+    fn schema(&self) -> Schema;
+    fn validate(&self, _config: &Self::Config) -> Diagnostics {
+        Diagnostics::new()
+    }
+    async fn configure(&self, config: Self::Config, cancel: CancellationToken) -> Result<Self::Data, Diagnostics>;
+    fn resources(&self) -> Vec<Arc<dyn AnyResource<Self::Data>>>;
+    fn data_sources(&self) -> Vec<Arc<dyn AnyDataSource<Self::Data>>>;
+}
+
+// ---------------------------------------------------------------------------------------
+// Type erasure: resources as values, for the provider's registry.
+
+#[async_trait]
+pub trait AnyResource<D>: Send + Sync {
+    fn type_name(&self) -> &'static str;
+    fn schema(&self) -> Schema;
+    fn validate(&self, config: &Value) -> Diagnostics;
+    async fn plan(&self, ctx: &Ctx<'_, D>, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse;
+    async fn apply(&self, ctx: &Ctx<'_, D>, prior: Value, planned: Value) -> (Value, Diagnostics);
+    async fn read(&self, ctx: &Ctx<'_, D>, state: Value) -> (Value, Diagnostics);
+    async fn import(&self, ctx: &Ctx<'_, D>, id: &str) -> (Option<Value>, Diagnostics);
+}
+
+#[async_trait]
+pub trait AnyDataSource<D>: Send + Sync {
+    fn type_name(&self) -> &'static str;
+    fn schema(&self) -> Schema;
+    fn validate(&self, config: &Value) -> Diagnostics;
+    async fn read(&self, ctx: &Ctx<'_, D>, config: Value) -> (Value, Diagnostics);
+}
+
+/// Wraps a typed resource for the registry.
+pub fn resource<D: Send + Sync + 'static, R: Resource<D>>(r: R) -> Arc<dyn AnyResource<D>> {
+    Arc::new(Typed(r))
+}
+
+/// Wraps a typed data source for the registry.
+pub fn data_source<D: Send + Sync + 'static, R: DataSource<D>>(r: R) -> Arc<dyn AnyDataSource<D>> {
+    Arc::new(Typed(r))
+}
+
+struct Typed<R>(R);
+
+fn decode<T: TfValue>(v: &Value) -> Result<T, Diagnostics> {
+    T::from_value(v, &AttributePath::root()).map_err(Diagnostics::from)
+}
+
+#[async_trait]
+impl<D: Send + Sync + 'static, R: Resource<D>> AnyResource<D> for Typed<R> {
+    fn type_name(&self) -> &'static str {
+        self.0.type_name()
+    }
+    fn schema(&self) -> Schema {
+        self.0.schema()
+    }
+    fn validate(&self, config: &Value) -> Diagnostics {
+        match decode::<R::State>(config) {
+            Ok(c) => self.0.validate(&c),
+            Err(d) => d,
+        }
+    }
+
+    async fn plan(&self, ctx: &Ctx<'_, D>, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
+        let mut planned = plan::planned_state(schema, &req.prior_state, &req.proposed_new_state, &req.config);
+        let mut diagnostics = Diagnostics::new();
+        if !planned.is_null() {
+            let typed = (|| Ok::<_, Diagnostics>((decode(&planned)?, decode(&req.config)?)))();
+            let prior: Option<R::State> = match &req.prior_state {
+                Value::Null => None,
+                v => match decode(v) {
+                    Ok(p) => Some(p),
+                    Err(d) => return PlanResponse { diagnostics: d, ..Default::default() },
+                },
+            };
+            match typed {
+                Ok((mut p, config)) => {
+                    diagnostics = self.0.modify_plan(ctx, prior.as_ref(), &mut p, &config).await;
+                    planned = p.to_value();
+                }
+                Err(d) => return PlanResponse { diagnostics: d, ..Default::default() },
+            }
+        }
+        PlanResponse {
+            requires_replace: plan::requires_replace(schema, &req.prior_state, &planned),
+            planned_state: planned,
+            planned_private: req.prior_private.clone(),
+            diagnostics,
+        }
+    }
+
+    async fn apply(&self, ctx: &Ctx<'_, D>, prior: Value, planned: Value) -> (Value, Diagnostics) {
+        let (prior_t, planned_t) = match (decode_opt::<R::State>(&prior), decode_opt::<R::State>(&planned)) {
+            (Ok(a), Ok(b)) => (a, b),
+            (Err(d), _) | (_, Err(d)) => return (prior, d),
+        };
+        let outcome = match (prior_t, planned_t) {
+            (None, Some(p)) => self.0.create(ctx, p).await,
+            (Some(old), Some(p)) => self.0.update(ctx, old, p).await,
+            (Some(old), None) => {
+                let o = self.0.delete(ctx, old).await;
+                if !o.diags.has_errors() {
+                    return (Value::Null, o.diags);
+                }
+                o
+            }
+            (None, None) => return (Value::Null, Diagnostics::new()),
+        };
+        let state = match outcome.state {
+            Some(s) => s.to_value(),
+            // Nothing new to record: keep what Terraform had (null on a failed create).
+            None => prior,
+        };
+        (state, outcome.diags)
+    }
+
+    async fn read(&self, ctx: &Ctx<'_, D>, state: Value) -> (Value, Diagnostics) {
+        if state.is_null() {
+            return (Value::Null, Diagnostics::new());
+        }
+        let typed = match decode::<R::State>(&state) {
+            Ok(s) => s,
+            Err(d) => return (state, d),
+        };
+        let o = self.0.read(ctx, typed).await;
+        match o.state {
+            Some(s) => (s.to_value(), o.diags),
+            // A failed read keeps the state; a clean "not found" removes it.
+            None if o.diags.has_errors() => (state, o.diags),
+            None => (Value::Null, o.diags),
+        }
+    }
+
+    async fn import(&self, ctx: &Ctx<'_, D>, id: &str) -> (Option<Value>, Diagnostics) {
+        let o = self.0.import(ctx, id).await;
+        (o.state.map(|s| s.to_value()), o.diags)
+    }
+}
+
+fn decode_opt<T: TfValue>(v: &Value) -> Result<Option<T>, Diagnostics> {
+    if v.is_null() { Ok(None) } else { decode(v).map(Some) }
+}
+
+#[async_trait]
+impl<D: Send + Sync + 'static, R: DataSource<D>> AnyDataSource<D> for Typed<R> {
+    fn type_name(&self) -> &'static str {
+        self.0.type_name()
+    }
+    fn schema(&self) -> Schema {
+        self.0.schema()
+    }
+    fn validate(&self, config: &Value) -> Diagnostics {
+        match decode::<R::Model>(config) {
+            Ok(c) => self.0.validate(&c),
+            Err(d) => d,
+        }
+    }
+    async fn read(&self, ctx: &Ctx<'_, D>, config: Value) -> (Value, Diagnostics) {
+        match decode::<R::Model>(&config) {
+            Ok(c) => match self.0.read(ctx, c).await {
+                Ok(m) => (m.to_value(), Diagnostics::new()),
+                Err(d) => (Value::Null, d),
+            },
+            Err(d) => (Value::Null, d),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The framework as the internal provider interface.
+
+/// Serves a [`ProviderDef`] through the internal provider interface.
+pub struct Framework<P: ProviderDef> {
+    def: P,
+    schemas: ProviderSchemas,
+    resources: BTreeMap<String, Arc<dyn AnyResource<P::Data>>>,
+    data_sources: BTreeMap<String, Arc<dyn AnyDataSource<P::Data>>>,
+    data: RwLock<Option<Arc<P::Data>>>,
+    cancel: CancellationToken,
+}
+
+impl<P: ProviderDef> Framework<P> {
+    pub fn new(def: P) -> Self {
+        let resources: BTreeMap<_, _> = def.resources().into_iter().map(|r| (r.type_name().to_string(), r)).collect();
+        let data_sources: BTreeMap<_, _> =
+            def.data_sources().into_iter().map(|d| (d.type_name().to_string(), d)).collect();
+        let schemas = ProviderSchemas {
+            provider: def.schema(),
+            resources: resources.iter().map(|(k, r)| (k.clone(), r.schema())).collect(),
+            data_sources: data_sources.iter().map(|(k, d)| (k.clone(), d.schema())).collect(),
+        };
+        Framework { def, schemas, resources, data_sources, data: RwLock::new(None), cancel: CancellationToken::new() }
+    }
+
+    /// The token StopProvider cancels.
+    pub fn cancel_token(&self) -> CancellationToken {
+        self.cancel.clone()
+    }
+
+    fn data(&self) -> Result<Arc<P::Data>, Diagnostics> {
+        self.data.read().ok().and_then(|d| d.clone()).ok_or_else(|| {
+            Diagnostic::error(
+                "Provider not configured",
+                "Terraform called the provider before configuring it. This is a bug in the client; \
+                 please report it with your Terraform/OpenTofu version.",
+            )
+            .into()
+        })
+    }
+
+    fn resource(&self, type_name: &str) -> Result<(&Arc<dyn AnyResource<P::Data>>, &Schema), Diagnostics> {
+        match (self.resources.get(type_name), self.schemas.resources.get(type_name)) {
+            (Some(r), Some(s)) => Ok((r, s)),
+            _ => Err(Diagnostic::error("Unknown resource type", format!("This provider has no resource {type_name:?}.")).into()),
+        }
+    }
+
+    fn stopped(&self) -> Result<(), Diagnostics> {
+        if self.cancel.is_cancelled() {
+            Err(Diagnostic::error(
+                "Operation cancelled",
+                "Terraform asked the provider to stop (StopProvider), so it did not start this operation.",
+            )
+            .into())
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[async_trait]
+impl<P: ProviderDef> ProviderServer for Framework<P> {
+    fn schemas(&self) -> &ProviderSchemas {
+        &self.schemas
+    }
+
+    async fn validate_provider_config(&self, config: Value) -> Diagnostics {
+        let mut d = validate::validate_config(&self.schemas.provider, &config);
+        match decode::<P::Config>(&config) {
+            Ok(c) => d.extend(self.def.validate(&c)),
+            Err(e) => d.extend(e),
+        }
+        d
+    }
+
+    async fn configure(&self, req: ConfigureRequest) -> Diagnostics {
+        tracing::info!(terraform_version = %req.terraform_version, "configuring provider");
+        let mut diags = validate::validate_config(&self.schemas.provider, &req.config);
+        if diags.has_errors() {
+            return diags;
+        }
+        let config = match decode::<P::Config>(&req.config) {
+            Ok(c) => c,
+            Err(d) => return d,
+        };
+        match self.def.configure(config, self.cancel.clone()).await {
+            Ok(data) => {
+                if let Ok(mut slot) = self.data.write() {
+                    *slot = Some(Arc::new(data));
+                }
+            }
+            Err(d) => diags.extend(d),
+        }
+        diags
+    }
+
+    async fn validate_resource_config(&self, type_name: &str, config: Value) -> Diagnostics {
+        match self.resource(type_name) {
+            Ok((r, schema)) => {
+                let mut d = validate::validate_config(schema, &config);
+                d.extend(r.validate(&config));
+                d
+            }
+            Err(d) => d,
+        }
+    }
+
+    async fn validate_data_source_config(&self, type_name: &str, config: Value) -> Diagnostics {
+        match (self.data_sources.get(type_name), self.schemas.data_sources.get(type_name)) {
+            (Some(ds), Some(schema)) => {
+                let mut d = validate::validate_config(schema, &config);
+                d.extend(ds.validate(&config));
+                d
+            }
+            _ => Diagnostic::error("Unknown data source", format!("This provider has no data source {type_name:?}.")).into(),
+        }
+    }
+
+    async fn upgrade_resource_state(&self, req: UpgradeRequest<'_>) -> (Value, Diagnostics) {
+        let schema = match self.resource(req.type_name) {
+            Ok((_, s)) => s,
+            Err(d) => return (Value::Null, d),
+        };
+        if req.version > schema.version {
+            return (
+                Value::Null,
+                Diagnostic::error(
+                    "State written by a newer provider",
+                    format!(
+                        "The state of this {} has schema version {}, but this provider knows versions up to {}. \
+                         Upgrade the provider.",
+                        req.type_name, req.version, schema.version
+                    ),
+                )
+                .into(),
+            );
+        }
+        if req.json.is_empty() {
+            if req.has_flatmap {
+                return (
+                    Value::Null,
+                    Diagnostic::error(
+                        "Unsupported legacy state",
+                        "This state uses Terraform 0.11's flatmap format. Refresh it with Terraform 0.12-0.15 first.",
+                    )
+                    .into(),
+                );
+            }
+            return (Value::Null, Diagnostics::new());
+        }
+        // Attributes the schema no longer has (or another provider wrote) are dropped;
+        // attributes it gained start null and are filled by the next refresh.
+        match codec::from_json(req.json, &schema.value_type(), UnknownAttrs::Ignore) {
+            Ok(v) => (v, Diagnostics::new()),
+            Err(e) => (
+                Value::Null,
+                Diagnostic::error("Unreadable stored state", format!("The stored state could not be decoded: {e}"))
+                    .at(e.path)
+                    .into(),
+            ),
+        }
+    }
+
+    async fn read_resource(&self, req: ReadRequest<'_>) -> ReadResponse {
+        let run = async {
+            self.stopped()?;
+            let (r, _) = self.resource(req.type_name)?;
+            let data = self.data()?;
+            let ctx = Ctx { data: &*data, cancel: &self.cancel };
+            Ok::<_, Diagnostics>(r.read(&ctx, req.current_state.clone()).await)
+        };
+        match run.await {
+            Ok((new_state, diagnostics)) => ReadResponse { new_state, private: req.private, diagnostics },
+            Err(diagnostics) => ReadResponse { new_state: req.current_state, private: req.private, diagnostics },
+        }
+    }
+
+    async fn plan_resource_change(&self, req: PlanRequest<'_>) -> PlanResponse {
+        let run = async {
+            let (r, schema) = self.resource(req.type_name)?;
+            let data = self.data()?;
+            let ctx = Ctx { data: &*data, cancel: &self.cancel };
+            Ok::<_, Diagnostics>(r.plan(&ctx, schema, &req).await)
+        };
+        run.await.unwrap_or_else(|diagnostics| PlanResponse { diagnostics, ..Default::default() })
+    }
+
+    async fn apply_resource_change(&self, req: ApplyRequest<'_>) -> ApplyResponse {
+        let run = async {
+            self.stopped()?;
+            let (r, _) = self.resource(req.type_name)?;
+            let data = self.data()?;
+            let ctx = Ctx { data: &*data, cancel: &self.cancel };
+            Ok::<_, Diagnostics>(r.apply(&ctx, req.prior_state.clone(), req.planned_state.clone()).await)
+        };
+        match run.await {
+            Ok((new_state, diagnostics)) => {
+                if !diagnostics.has_errors() {
+                    check_consistent(req.type_name, &req.planned_state, &new_state);
+                }
+                ApplyResponse { new_state, private: req.planned_private, diagnostics }
+            }
+            // Nothing was attempted: the prior state stands.
+            Err(diagnostics) => ApplyResponse { new_state: req.prior_state, private: req.planned_private, diagnostics },
+        }
+    }
+
+    async fn import_resource_state(&self, type_name: &str, id: &str) -> (Vec<ImportedResource>, Diagnostics) {
+        let run = async {
+            self.stopped()?;
+            let (r, _) = self.resource(type_name)?;
+            let data = self.data()?;
+            let ctx = Ctx { data: &*data, cancel: &self.cancel };
+            Ok::<_, Diagnostics>(r.import(&ctx, id).await)
+        };
+        match run.await {
+            Ok((Some(state), d)) => {
+                (vec![ImportedResource { type_name: type_name.to_string(), state, private: Vec::new() }], d)
+            }
+            Ok((None, d)) | Err(d) => (Vec::new(), d),
+        }
+    }
+
+    async fn read_data_source(&self, type_name: &str, config: Value) -> (Value, Diagnostics) {
+        let run = async {
+            self.stopped()?;
+            let ds = self.data_sources.get(type_name).ok_or_else(|| {
+                Diagnostics::from(Diagnostic::error(
+                    "Unknown data source",
+                    format!("This provider has no data source {type_name:?}."),
+                ))
+            })?;
+            let data = self.data()?;
+            let ctx = Ctx { data: &*data, cancel: &self.cancel };
+            Ok::<_, Diagnostics>(ds.read(&ctx, config).await)
+        };
+        run.await.unwrap_or_else(|d| (Value::Null, d))
+    }
+
+    fn stop(&self) {
+        tracing::info!("StopProvider: cancelling in-flight operations");
+        self.cancel.cancel();
+    }
+}
+
+/// Logs (as an error) any known planned value the applied state contradicts, which
+/// Terraform would report as "Provider produced inconsistent result after apply".
+fn check_consistent(type_name: &str, planned: &Value, new_state: &Value) {
+    if let (Value::Object(p), Value::Object(n)) = (planned, new_state) {
+        for (k, pv) in p {
+            if !pv.is_unknown() && n.get(k) != Some(pv) {
+                tracing::error!(resource = type_name, attribute = %k, "applied state differs from the plan");
+            }
+        }
+    }
+}

@@ -1,0 +1,185 @@
+//! Declarative schema model: attributes carry their type, presence rules, sensitivity,
+//! description, deprecation and plan behaviour (default, force-new, stable computed value,
+//! validators) as data. The protocol adapters render it for Terraform; the framework reads
+//! the behaviour from it when it plans; the docs generator prints it.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+use super::value::{Type, Value};
+
+/// Checks one known, non-null attribute value at validation time.
+pub trait Validator: Send + Sync {
+    /// For docs and error text, e.g. "one of `rbac`, `abac`".
+    fn description(&self) -> String;
+    /// `Err(detail)` when the value is unacceptable; the caller attaches the path.
+    fn validate(&self, value: &Value) -> Result<(), String>;
+}
+
+/// How a computed value is planned when the resource changes in place.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnUpdate {
+    /// The API may change it: "(known after apply)".
+    Unknown,
+    /// It never changes once set (ids, timestamps, types): the prior value is planned.
+    KeepPrior,
+}
+
+#[derive(Clone)]
+pub struct Attribute {
+    pub name: String,
+    pub ty: Type,
+    /// For list-of-object attributes, the object's attributes (docs and descriptions).
+    pub nested: Vec<Attribute>,
+    pub required: bool,
+    pub optional: bool,
+    pub computed: bool,
+    pub sensitive: bool,
+    pub description: String,
+    pub deprecation: Option<String>,
+    /// Changing it destroys and re-creates the object (RequiresReplace).
+    pub force_new: bool,
+    /// Planned when the configuration leaves the attribute null.
+    pub default: Option<Value>,
+    pub on_update: OnUpdate,
+    pub validators: Vec<Arc<dyn Validator>>,
+    /// Environment variable read when the configuration leaves it null (provider config).
+    pub env: Vec<&'static str>,
+}
+
+impl fmt::Debug for Attribute {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Attribute")
+            .field("name", &self.name)
+            .field("ty", &self.ty)
+            .field("required", &self.required)
+            .field("optional", &self.optional)
+            .field("computed", &self.computed)
+            .field("sensitive", &self.sensitive)
+            .field("force_new", &self.force_new)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Attribute {
+    pub fn new(name: &str, ty: Type) -> Self {
+        Attribute {
+            name: name.to_string(),
+            ty,
+            nested: Vec::new(),
+            required: false,
+            optional: false,
+            computed: false,
+            sensitive: false,
+            description: String::new(),
+            deprecation: None,
+            force_new: false,
+            default: None,
+            on_update: OnUpdate::Unknown,
+            validators: Vec::new(),
+            env: Vec::new(),
+        }
+    }
+    pub fn string(name: &str) -> Self {
+        Self::new(name, Type::String)
+    }
+    pub fn bool(name: &str) -> Self {
+        Self::new(name, Type::Bool)
+    }
+    pub fn number(name: &str) -> Self {
+        Self::new(name, Type::Number)
+    }
+    /// A list of objects whose attributes are `nested`.
+    pub fn list_of_objects(name: &str, nested: Vec<Attribute>) -> Self {
+        let ty = Type::list(Type::Object(
+            nested.iter().map(|a| (a.name.clone(), a.ty.clone())).collect(),
+        ));
+        Attribute { nested, ..Self::new(name, ty) }
+    }
+
+    pub fn required(mut self) -> Self {
+        self.required = true;
+        self
+    }
+    pub fn optional(mut self) -> Self {
+        self.optional = true;
+        self
+    }
+    pub fn computed(mut self) -> Self {
+        self.computed = true;
+        self
+    }
+    pub fn sensitive(mut self) -> Self {
+        self.sensitive = true;
+        self
+    }
+    pub fn force_new(mut self) -> Self {
+        self.force_new = true;
+        self
+    }
+    /// A default makes the attribute optional and computed: Terraform plans the default
+    /// when the configuration leaves it out.
+    pub fn default(mut self, v: impl Into<Value>) -> Self {
+        self.default = Some(v.into());
+        self.optional = true;
+        self.computed = true;
+        self
+    }
+    /// A computed value that never changes after creation (UseStateForUnknown).
+    pub fn stable(mut self) -> Self {
+        self.on_update = OnUpdate::KeepPrior;
+        self
+    }
+    pub fn describe(mut self, d: &str) -> Self {
+        self.description = d.to_string();
+        self
+    }
+    pub fn deprecated(mut self, message: &str) -> Self {
+        self.deprecation = Some(message.to_string());
+        self
+    }
+    pub fn validate(mut self, v: impl Validator + 'static) -> Self {
+        self.validators.push(Arc::new(v));
+        self
+    }
+    pub fn env(mut self, vars: &[&'static str]) -> Self {
+        self.env = vars.to_vec();
+        self
+    }
+}
+
+/// A block of attributes (the provider, a resource, a data source).
+#[derive(Clone, Debug, Default)]
+pub struct Schema {
+    pub version: i64,
+    pub description: String,
+    pub deprecation: Option<String>,
+    pub attributes: Vec<Attribute>,
+}
+
+impl Schema {
+    pub fn new(description: &str, attributes: Vec<Attribute>) -> Self {
+        Schema {
+            version: 0,
+            description: description.to_string(),
+            deprecation: None,
+            attributes,
+        }
+    }
+    /// The object type of a value conforming to this schema.
+    pub fn value_type(&self) -> Type {
+        Type::Object(self.attributes.iter().map(|a| (a.name.clone(), a.ty.clone())).collect())
+    }
+    pub fn attribute(&self, name: &str) -> Option<&Attribute> {
+        self.attributes.iter().find(|a| a.name == name)
+    }
+}
+
+/// Every schema a provider serves.
+#[derive(Clone, Debug, Default)]
+pub struct ProviderSchemas {
+    pub provider: Schema,
+    pub resources: BTreeMap<String, Schema>,
+    pub data_sources: BTreeMap<String, Schema>,
+}

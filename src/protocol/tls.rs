@@ -1,0 +1,173 @@
+//! AutoMTLS, as go-plugin does it: the provider makes a fresh self-signed server
+//! certificate, announces it in the handshake line, and accepts only the client that
+//! presents the exact certificate Terraform passed in `PLUGIN_CLIENT_CERT`.
+//!
+//! go-plugin's client certificate is ECDSA P-521 with SHA-512. rustls on `ring` cannot
+//! verify that curve, so the Go client would silently send no certificate; this module uses
+//! the aws-lc-rs provider, which can, and makes the client certificate mandatory.
+
+use std::sync::Arc;
+
+use base64::Engine;
+use rustls::client::danger::HandshakeSignatureValid;
+use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms, aws_lc_rs};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, UnixTime};
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
+use rustls::{CertificateError, DigitallySignedStruct, DistinguishedName, SignatureScheme};
+
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    #[error("PLUGIN_CLIENT_CERT holds no PEM certificate: {0}")]
+    ClientCert(String),
+    #[error("could not generate the server certificate: {0}")]
+    Generate(#[from] rcgen::Error),
+    #[error("could not build the TLS configuration: {0}")]
+    Config(#[from] rustls::Error),
+}
+
+/// The server side of AutoMTLS: its certificate (for the handshake line) and the rustls
+/// configuration that pins Terraform's client certificate.
+pub struct AutoMtls {
+    pub server_cert_der: Vec<u8>,
+    pub config: Arc<rustls::ServerConfig>,
+}
+
+impl AutoMtls {
+    /// Builds the server identity for the client certificate PEM Terraform passed.
+    pub fn new(client_cert_pem: &str) -> Result<Self, TlsError> {
+        let client = CertificateDer::from_pem_slice(client_cert_pem.as_bytes())
+            .map_err(|e| TlsError::ClientCert(e.to_string()))?;
+        let provider = Arc::new(aws_lc_rs::default_provider());
+        let (cert_der, key_der) = generate_server_cert()?;
+        let verifier = Arc::new(PinnedClientCert {
+            expected: client.into_owned(),
+            algorithms: provider.signature_verification_algorithms,
+        });
+        let mut config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()?
+            .with_client_cert_verifier(verifier)
+            .with_single_cert(vec![CertificateDer::from(cert_der.clone())], key_der)?;
+        // gRPC-Go clients (Terraform >= 1.10) refuse servers that do not negotiate h2.
+        config.alpn_protocols = vec![b"h2".to_vec()];
+        Ok(AutoMtls { server_cert_der: cert_der, config: Arc::new(config) })
+    }
+
+    /// The certificate as go-plugin's handshake line carries it: base64, no padding.
+    pub fn handshake_cert(&self) -> String {
+        base64::engine::general_purpose::STANDARD_NO_PAD.encode(&self.server_cert_der)
+    }
+}
+
+/// A self-signed certificate shaped like go-plugin's own (CA, `localhost`, server and
+/// client auth), on P-256, which every Go TLS stack verifies and which is fast to make.
+fn generate_server_cert() -> Result<(Vec<u8>, PrivateKeyDer<'static>), rcgen::Error> {
+    use rcgen::{
+        BasicConstraints, CertificateParams, DistinguishedName as Dn, DnType, ExtendedKeyUsagePurpose, IsCa,
+        KeyPair, KeyUsagePurpose, PKCS_ECDSA_P256_SHA256,
+    };
+    let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?;
+    let mut params = CertificateParams::new(vec!["localhost".to_string()])?;
+    let mut dn = Dn::new();
+    dn.push(DnType::OrganizationName, "HashiCorp");
+    dn.push(DnType::CommonName, "localhost");
+    params.distinguished_name = dn;
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.key_usages = vec![
+        KeyUsagePurpose::DigitalSignature,
+        KeyUsagePurpose::KeyEncipherment,
+        KeyUsagePurpose::KeyAgreement,
+        KeyUsagePurpose::KeyCertSign,
+    ];
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth, ExtendedKeyUsagePurpose::ServerAuth];
+    let now = time::OffsetDateTime::now_utc();
+    params.not_before = now - time::Duration::seconds(30);
+    params.not_after = now + time::Duration::days(365);
+    let cert = params.self_signed(&key)?;
+    let key_der = PrivateKeyDer::try_from(key.serialize_der()).map_err(|_| rcgen::Error::CouldNotParseKeyPair)?;
+    Ok((cert.der().to_vec(), key_der))
+}
+
+/// Accepts exactly one client certificate (byte for byte) and checks that the client
+/// holds its private key (the TLS CertificateVerify signature).
+#[derive(Debug)]
+struct PinnedClientCert {
+    expected: CertificateDer<'static>,
+    algorithms: WebPkiSupportedAlgorithms,
+}
+
+impl ClientCertVerifier for PinnedClientCert {
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        &[]
+    }
+    fn client_auth_mandatory(&self) -> bool {
+        true
+    }
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _now: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        if end_entity.as_ref() == self.expected.as_ref() {
+            Ok(ClientCertVerified::assertion())
+        } else {
+            Err(rustls::Error::InvalidCertificate(CertificateError::ApplicationVerificationFailure))
+        }
+    }
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+    }
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+    }
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algorithms.supported_schemes()
+    }
+}
+
+/// Whether the crypto provider can verify go-plugin's P-521 client signatures.
+pub fn verifies_p521(provider: &CryptoProvider) -> bool {
+    provider
+        .signature_verification_algorithms
+        .supported_schemes()
+        .contains(&SignatureScheme::ECDSA_NISTP521_SHA512)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn provider_verifies_go_plugin_p521_signatures() {
+        assert!(verifies_p521(&aws_lc_rs::default_provider()));
+    }
+
+    #[test]
+    fn handshake_cert_is_unpadded_base64_of_a_localhost_ca_certificate() {
+        let client = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+        let m = AutoMtls::new(&client.cert.pem()).unwrap();
+        let s = m.handshake_cert();
+        assert!(!s.ends_with('='));
+        let der = base64::engine::general_purpose::STANDARD_NO_PAD.decode(&s).unwrap();
+        let (_, cert) = x509_parser::parse_x509_certificate(&der).unwrap();
+        assert!(cert.is_ca());
+        let san = cert.subject_alternative_name().unwrap().unwrap();
+        assert!(format!("{:?}", san.value).contains("localhost"));
+    }
+
+    #[test]
+    fn garbage_client_cert_is_reported() {
+        assert!(matches!(AutoMtls::new("not a pem"), Err(TlsError::ClientCert(_))));
+    }
+}
