@@ -3,4 +3,6 @@
 //! Layers, one direction: `protocol` (wire) → `framework` (typed resources, plan rules) →
 //! `resources` (the GitLab mapping) → `gitlab` (API client).
 pub mod framework;
+pub mod gitlab;
 pub mod protocol;
+pub mod secret;

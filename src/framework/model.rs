@@ -6,8 +6,6 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use secrecy::{ExposeSecret, SecretString};
-
 use crate::protocol::diag::{AttributePath, Diagnostic};
 use crate::protocol::value::{Number, Value};
 
@@ -151,31 +149,8 @@ impl<T: TfValue> TfValue for BTreeMap<String, T> {
     }
 }
 
-/// A secret string: `Debug` prints `[REDACTED]`, the contents are reachable only through
-/// [`Sensitive::expose`].
-#[derive(Clone)]
-pub struct Sensitive(SecretString);
-
-impl Sensitive {
-    pub fn new(s: impl Into<String>) -> Self {
-        Sensitive(SecretString::from(s.into()))
-    }
-    pub fn expose(&self) -> &str {
-        self.0.expose_secret()
-    }
-}
-
-impl PartialEq for Sensitive {
-    fn eq(&self, other: &Self) -> bool {
-        self.expose() == other.expose()
-    }
-}
-
-impl fmt::Debug for Sensitive {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[REDACTED]")
-    }
-}
+/// Sensitive attributes are [`Secret`]s: redacted in `Debug`.
+pub use crate::secret::Secret as Sensitive;
 
 impl TfValue for Sensitive {
     fn from_value(v: &Value, path: &AttributePath) -> Result<Self, Diagnostic> {

@@ -1,0 +1,486 @@
+//! The GitLab API client: one pooled reqwest (rustls) client per provider instance, typed
+//! calls for the group clusters endpoints, retries with backoff and jitter for 429
+//! (honouring Retry-After), 502/503/504 and connection errors, and cancellation. A POST is
+//! never blindly repeated: when its outcome is unknown the cluster is looked up first.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::{Method, StatusCode, Url};
+use serde::de::DeserializeOwned;
+use tokio_util::sync::CancellationToken;
+
+use super::error::Error;
+use super::types::{Cluster, CreateCluster, CurrentUser, UpdateCluster};
+use crate::secret::Secret;
+
+/// Characters kept as-is in a path segment; everything else (`/` in group paths
+/// included) is percent-encoded, as GitLab expects for `:id`.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+/// The largest page GitLab serves.
+const MAX_PER_PAGE: u32 = 100;
+/// Upper bound on a single wait between attempts, whatever Retry-After says.
+const MAX_WAIT: Duration = Duration::from_secs(60);
+
+/// How to reach GitLab.
+#[derive(Clone, Debug)]
+pub struct ClientConfig {
+    pub base_url: String,
+    pub token: Secret,
+    /// PEM CA certificate(s) to trust in addition to the system roots.
+    pub ca_cert_pem: Option<Vec<u8>>,
+    pub insecure: bool,
+    /// PEM client certificate and its private key, for mutual TLS.
+    pub client_cert_pem: Option<(Vec<u8>, Secret)>,
+    pub headers: BTreeMap<String, String>,
+    /// Retries after the first attempt.
+    pub retries: u32,
+    pub timeout: Duration,
+    /// First backoff step; doubled per attempt, with jitter.
+    pub backoff_base: Duration,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        ClientConfig {
+            base_url: "https://gitlab.com/api/v4/".into(),
+            token: Secret::new(""),
+            ca_cert_pem: None,
+            insecure: false,
+            client_cert_pem: None,
+            headers: BTreeMap::new(),
+            retries: 10,
+            timeout: Duration::from_secs(60),
+            backoff_base: Duration::from_millis(250),
+        }
+    }
+}
+
+/// Which configuration setting is wrong, and why.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("base_url {0:?} is not an http(s) URL")]
+    BaseUrl(String),
+    #[error("the CA certificate is not valid PEM: {0}")]
+    CaCert(String),
+    #[error("the client certificate or key is not valid PEM: {0}")]
+    ClientCert(String),
+    #[error("header {0:?} is not a valid HTTP header")]
+    Header(String),
+    #[error("the token contains characters that cannot be sent in an HTTP header")]
+    Token,
+    #[error("could not build the HTTP client: {0}")]
+    Build(String),
+}
+
+/// A configured GitLab API client.
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    base: Url,
+    headers: HeaderMap,
+    retries: u32,
+    timeout: Duration,
+    backoff_base: Duration,
+    cancel: CancellationToken,
+}
+
+/// A cluster created by [`Client::create_cluster`]; `adopted` when the POST's response
+/// was lost and the cluster was found by lookup instead.
+#[derive(Debug)]
+pub struct Created {
+    pub cluster: Cluster,
+    pub adopted: bool,
+}
+
+struct Resp {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+/// Why an attempt failed, for the retry decision.
+enum AttemptError {
+    /// Never reached GitLab: safe to retry any method.
+    NotSent(String),
+    /// Sent, but no complete response: applied or not, nobody knows.
+    Unknown(Error),
+    Cancelled,
+}
+
+/// Normalises `base_url`: with or without `/api/v4`, with or without a trailing slash.
+pub fn api_base(base_url: &str) -> Result<Url, ConfigError> {
+    let mut u = Url::parse(base_url.trim()).map_err(|_| ConfigError::BaseUrl(base_url.into()))?;
+    if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() {
+        return Err(ConfigError::BaseUrl(base_url.into()));
+    }
+    let mut path = u.path().trim_end_matches('/').to_string();
+    if !path.ends_with("/api/v4") {
+        path.push_str("/api/v4");
+    }
+    path.push('/');
+    u.set_path(&path);
+    u.set_query(None);
+    Ok(u)
+}
+
+impl Client {
+    pub fn new(cfg: &ClientConfig, cancel: CancellationToken) -> Result<Client, ConfigError> {
+        let base = api_base(&cfg.base_url)?;
+        let mut headers = HeaderMap::new();
+        for (k, v) in &cfg.headers {
+            let name = HeaderName::from_bytes(k.as_bytes()).map_err(|_| ConfigError::Header(k.clone()))?;
+            let value = HeaderValue::from_str(v).map_err(|_| ConfigError::Header(k.clone()))?;
+            headers.insert(name, value);
+        }
+        let mut token = HeaderValue::from_str(cfg.token.expose().trim()).map_err(|_| ConfigError::Token)?;
+        token.set_sensitive(true);
+        headers.insert("PRIVATE-TOKEN", token);
+
+        let mut b = reqwest::Client::builder()
+            .user_agent(concat!("terraform-provider-gitlab/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(Duration::from_secs(10).min(cfg.timeout))
+            .timeout(cfg.timeout)
+            .pool_idle_timeout(Duration::from_secs(90))
+            .tcp_nodelay(true)
+            .redirect(reqwest::redirect::Policy::none());
+        if let Some(pem) = &cfg.ca_cert_pem {
+            let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| ConfigError::CaCert(e.to_string()))?;
+            if certs.is_empty() {
+                return Err(ConfigError::CaCert("no certificate found".into()));
+            }
+            b = b.tls_certs_merge(certs);
+        }
+        if let Some((cert, key)) = &cfg.client_cert_pem {
+            let mut pem = cert.clone();
+            pem.push(b'\n');
+            pem.extend_from_slice(key.expose().as_bytes());
+            let id = reqwest::Identity::from_pem(&pem).map_err(|e| ConfigError::ClientCert(e.to_string()))?;
+            b = b.identity(id);
+        }
+        if cfg.insecure {
+            b = b.tls_danger_accept_invalid_certs(true);
+        }
+        let http = b.build().map_err(|e| ConfigError::Build(error_chain(&e)))?;
+        Ok(Client {
+            http,
+            base,
+            headers,
+            retries: cfg.retries,
+            timeout: cfg.timeout,
+            backoff_base: cfg.backoff_base,
+            cancel,
+        })
+    }
+
+    fn url(&self, segments: &[&str], query: &[(&str, String)]) -> Url {
+        let path: Vec<String> = segments.iter().map(|s| utf8_percent_encode(s, SEGMENT).to_string()).collect();
+        let mut u = self.base.clone();
+        u.set_path(&format!("{}{}", self.base.path(), path.join("/")));
+        if !query.is_empty() {
+            u.query_pairs_mut().extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
+        }
+        u
+    }
+
+    /// `GET /user`: checks the token.
+    pub async fn current_user(&self) -> Result<CurrentUser, Error> {
+        let r = self.call(Method::GET, self.url(&["user"], &[]), None, true).await?;
+        decode(&r.body, "user")
+    }
+
+    /// One page of `GET /groups/:id/clusters`; returns the next page number, if any.
+    pub async fn list_clusters_page(&self, group: &str, page: u32, per_page: u32) -> Result<(Vec<Cluster>, Option<u32>), Error> {
+        let per_page = per_page.clamp(1, MAX_PER_PAGE);
+        let url = self.url(&["groups", group, "clusters"], &[("page", page.to_string()), ("per_page", per_page.to_string())]);
+        let r = self.call(Method::GET, url, None, true).await?;
+        let items: Vec<Cluster> = decode(&r.body, "list of clusters")?;
+        let next = match r.headers.get("x-next-page").and_then(|v| v.to_str().ok()) {
+            Some(v) => v.trim().parse().ok(),
+            // Without pagination headers, a full page may have a successor.
+            None => (items.len() as u32 >= per_page).then_some(page + 1),
+        };
+        Ok((items, next))
+    }
+
+    /// Every cluster of a group, all pages.
+    pub async fn list_clusters(&self, group: &str) -> Result<Vec<Cluster>, Error> {
+        let mut all = Vec::new();
+        let mut page = 1;
+        loop {
+            let (items, next) = self.list_clusters_page(group, page, MAX_PER_PAGE).await?;
+            let empty = items.is_empty();
+            all.extend(items);
+            match next {
+                Some(n) if n > page && !empty => page = n,
+                _ => return Ok(all),
+            }
+        }
+    }
+
+    /// `GET /groups/:id/clusters/:cluster_id`.
+    pub async fn get_cluster(&self, group: &str, id: i64) -> Result<Cluster, Error> {
+        let url = self.url(&["groups", group, "clusters", &id.to_string()], &[]);
+        let r = self.call(Method::GET, url, None, true).await?;
+        decode_cluster(&r.body)
+    }
+
+    /// `POST /groups/:id/clusters/user`. When the response is lost (timeout, reset, 5xx
+    /// from a proxy), the group's clusters are searched for the one this request would
+    /// have made (same environment scope, name and API URL): found, it is adopted; not
+    /// found, the POST is sent again.
+    pub async fn create_cluster(&self, group: &str, req: &CreateCluster) -> Result<Created, Error> {
+        let url = self.url(&["groups", group, "clusters", "user"], &[]);
+        let body = serde_json::to_vec(req).map_err(|e| Error::Decode { detail: e.to_string() })?;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.call(Method::POST, url.clone(), Some(body.clone()), false).await {
+                Ok(r) => return Ok(Created { cluster: decode_cluster(&r.body)?, adopted: false }),
+                Err(Error::OutcomeUnknown { detail }) => {
+                    tracing::warn!(%detail, attempt, "cluster creation outcome unknown; looking the cluster up");
+                    if let Some(c) = self.find_created(group, req).await? {
+                        tracing::warn!(cluster_id = c.id, "found the cluster the lost request created; adopting it");
+                        // The list entity lacks `group`: read it whole.
+                        let cluster = self.get_cluster(group, c.id).await.unwrap_or(c);
+                        return Ok(Created { cluster, adopted: true });
+                    }
+                    if attempt > self.retries {
+                        return Err(Error::OutcomeUnknown { detail });
+                    }
+                    self.pause(self.backoff(attempt)).await?;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    async fn find_created(&self, group: &str, req: &CreateCluster) -> Result<Option<Cluster>, Error> {
+        let scope = req.environment_scope.as_deref().unwrap_or("*");
+        let api_url = req.platform_kubernetes_attributes.api_url.trim();
+        Ok(self.list_clusters(group).await?.into_iter().find(|c| {
+            c.environment_scope.as_deref().unwrap_or("*") == scope
+                && c.name == req.name
+                && c.platform_kubernetes.as_ref().and_then(|p| p.api_url.as_deref()).map(str::trim) == Some(api_url)
+        }))
+    }
+
+    /// `PUT /groups/:id/clusters/:cluster_id` (idempotent: retried like a GET).
+    pub async fn update_cluster(&self, group: &str, id: i64, req: &UpdateCluster) -> Result<Cluster, Error> {
+        let url = self.url(&["groups", group, "clusters", &id.to_string()], &[]);
+        let body = serde_json::to_vec(req).map_err(|e| Error::Decode { detail: e.to_string() })?;
+        let r = self.call(Method::PUT, url, Some(body), true).await?;
+        decode_cluster(&r.body)
+    }
+
+    /// `DELETE /groups/:id/clusters/:cluster_id`. A 404 is an error here; callers that
+    /// treat "already gone" as success check [`Error::is_not_found`].
+    pub async fn delete_cluster(&self, group: &str, id: i64) -> Result<(), Error> {
+        let url = self.url(&["groups", group, "clusters", &id.to_string()], &[]);
+        self.call(Method::DELETE, url, None, true).await.map(|_| ())
+    }
+
+    /// Sends a request with retries. `safe` requests (GET, PUT, DELETE) are retried on
+    /// any transient failure and abandoned on cancellation; unsafe ones (POST) only when
+    /// GitLab certainly did not apply them (429, connection refused), and an in-flight
+    /// POST is allowed to finish so its result is not lost.
+    async fn call(&self, method: Method, url: Url, body: Option<Vec<u8>>, safe: bool) -> Result<Resp, Error> {
+        let mut attempt: u32 = 0;
+        loop {
+            attempt += 1;
+            if self.cancel.is_cancelled() {
+                return Err(Error::Cancelled);
+            }
+            let started = Instant::now();
+            let result = if safe {
+                tokio::select! {
+                    r = self.attempt(&method, &url, body.as_deref()) => r,
+                    () = self.cancel.cancelled() => Err(AttemptError::Cancelled),
+                }
+            } else {
+                self.attempt(&method, &url, body.as_deref()).await
+            };
+            let elapsed_ms = started.elapsed().as_millis() as u64;
+            let last = attempt > self.retries;
+            match result {
+                Ok(r) if r.status.is_success() => {
+                    tracing::debug!(%method, path = url.path(), status = r.status.as_u16(), attempt, elapsed_ms, "GitLab request");
+                    return Ok(r);
+                }
+                Ok(r) => {
+                    let status = r.status.as_u16();
+                    tracing::debug!(%method, path = url.path(), status, attempt, elapsed_ms, "GitLab request failed");
+                    let retry_after = retry_after(&r.headers);
+                    let transient = matches!(status, 502..=504);
+                    if status == 429 && !last {
+                        self.pause(retry_after.map_or_else(|| self.backoff(attempt), |d| d + jitter(self.backoff_base))).await?;
+                        continue;
+                    }
+                    if status == 429 {
+                        return Err(Error::RateLimited { retry_after });
+                    }
+                    if transient && !safe {
+                        // A proxy error after the request left: GitLab may have applied it.
+                        return Err(Error::OutcomeUnknown {
+                            detail: format!("GitLab answered {status} ({})", super::error::body_message(&r.body)),
+                        });
+                    }
+                    if transient && !last {
+                        self.pause(self.backoff(attempt)).await?;
+                        continue;
+                    }
+                    return Err(Error::from_response(status, &r.body));
+                }
+                Err(AttemptError::Cancelled) => return Err(Error::Cancelled),
+                Err(AttemptError::NotSent(detail)) => {
+                    tracing::debug!(%method, path = url.path(), attempt, %detail, "GitLab unreachable");
+                    if last {
+                        return Err(Error::Transport { detail });
+                    }
+                    self.pause(self.backoff(attempt)).await?;
+                }
+                Err(AttemptError::Unknown(e)) => {
+                    tracing::debug!(%method, path = url.path(), attempt, error = %e, "GitLab request interrupted");
+                    if !safe {
+                        return Err(Error::OutcomeUnknown { detail: e.to_string() });
+                    }
+                    if last {
+                        return Err(e);
+                    }
+                    self.pause(self.backoff(attempt)).await?;
+                }
+            }
+        }
+    }
+
+    async fn attempt(&self, method: &Method, url: &Url, body: Option<&[u8]>) -> Result<Resp, AttemptError> {
+        let mut req = self.http.request(method.clone(), url.clone()).headers(self.headers.clone());
+        if let Some(b) = body {
+            req = req.header(reqwest::header::CONTENT_TYPE, "application/json").body(b.to_vec());
+        }
+        let resp = req.send().await.map_err(|e| self.classify(&e))?;
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let body = resp.bytes().await.map_err(|e| self.classify(&e))?;
+        Ok(Resp { status, headers, body })
+    }
+
+    fn classify(&self, e: &reqwest::Error) -> AttemptError {
+        if e.is_connect() {
+            AttemptError::NotSent(error_chain(e))
+        } else if e.is_timeout() {
+            AttemptError::Unknown(Error::Timeout { after: self.timeout })
+        } else {
+            AttemptError::Unknown(Error::Transport { detail: error_chain(e) })
+        }
+    }
+
+    fn backoff(&self, attempt: u32) -> Duration {
+        let step = self.backoff_base.saturating_mul(1 << attempt.saturating_sub(1).min(6));
+        let step = step.min(Duration::from_secs(16));
+        // "Equal jitter": half fixed, half random, so retries spread but still back off.
+        step / 2 + jitter(step / 2)
+    }
+
+    /// Sleeps, unless Terraform is stopping.
+    async fn pause(&self, d: Duration) -> Result<(), Error> {
+        tokio::select! {
+            () = tokio::time::sleep(d.min(MAX_WAIT)) => Ok(()),
+            () = self.cancel.cancelled() => Err(Error::Cancelled),
+        }
+    }
+}
+
+fn jitter(max: Duration) -> Duration {
+    let ms = max.as_millis() as u64;
+    Duration::from_millis(if ms == 0 { 0 } else { fastrand::u64(0..=ms) })
+}
+
+/// `Retry-After` in seconds (GitLab's rack-attack sends seconds).
+fn retry_after(h: &HeaderMap) -> Option<Duration> {
+    h.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim().parse::<u64>().ok().map(Duration::from_secs)
+}
+
+/// An error with its sources, which carry the useful part ("certificate not trusted").
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(inner) = src {
+        let t = inner.to_string();
+        if !s.contains(&t) {
+            s.push_str(": ");
+            s.push_str(&t);
+        }
+        src = inner.source();
+    }
+    s
+}
+
+fn decode<T: DeserializeOwned>(body: &[u8], what: &str) -> Result<T, Error> {
+    serde_json::from_slice(body).map_err(|e| Error::Decode { detail: format!("expected a {what}: {e}") })
+}
+
+fn decode_cluster(body: &[u8]) -> Result<Cluster, Error> {
+    let c: Cluster = decode(body, "cluster object")?;
+    if c.id <= 0 {
+        return Err(Error::Decode { detail: "the cluster object has no id".into() });
+    }
+    Ok(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_url_is_accepted_with_or_without_api_v4() {
+        for (input, want) in [
+            ("https://gitlab.com", "https://gitlab.com/api/v4/"),
+            ("https://gitlab.com/api/v4/", "https://gitlab.com/api/v4/"),
+            ("https://gitlab.com/api/v4", "https://gitlab.com/api/v4/"),
+            ("http://127.0.0.1:8080/gitlab/", "http://127.0.0.1:8080/gitlab/api/v4/"),
+        ] {
+            assert_eq!(api_base(input).unwrap().as_str(), want, "{input}");
+        }
+        assert!(api_base("gitlab.com").is_err());
+        assert!(api_base("ftp://gitlab.com").is_err());
+    }
+
+    #[test]
+    fn group_paths_are_url_encoded_as_one_segment() {
+        let cfg = ClientConfig { base_url: "http://h/".into(), token: Secret::new("t"), ..ClientConfig::default() };
+        let c = Client::new(&cfg, CancellationToken::new()).unwrap();
+        let u = c.url(&["groups", "parent/child.x", "clusters", "12"], &[("page", "2".into())]);
+        assert_eq!(u.as_str(), "http://h/api/v4/groups/parent%2Fchild.x/clusters/12?page=2");
+    }
+
+    #[test]
+    fn backoff_grows_with_jitter_and_stays_bounded() {
+        let cfg = ClientConfig { base_url: "http://h/".into(), backoff_base: Duration::from_millis(100), ..ClientConfig::default() };
+        let c = Client::new(&cfg, CancellationToken::new()).unwrap();
+        for attempt in 1..20 {
+            let step = Duration::from_millis(100).saturating_mul(1 << (attempt - 1).min(6)).min(Duration::from_secs(16));
+            let b = c.backoff(attempt);
+            assert!(b >= step / 2 && b <= step, "{attempt}: {b:?}");
+        }
+    }
+
+    #[test]
+    fn unexpected_cluster_shapes_are_decode_errors() {
+        for body in [&b"[]"[..], b"{}", b"\"x\"", b"{\"id\":\"7\"}", b"<html>", b""] {
+            assert!(matches!(decode_cluster(body), Err(Error::Decode { .. })), "{body:?}");
+        }
+        assert_eq!(decode_cluster(br#"{"id":7}"#).unwrap().id, 7);
+    }
+
+    #[test]
+    fn token_header_is_marked_sensitive() {
+        let cfg = ClientConfig { base_url: "http://h/".into(), token: Secret::new("glpat-x"), ..ClientConfig::default() };
+        let c = Client::new(&cfg, CancellationToken::new()).unwrap();
+        assert!(c.headers["PRIVATE-TOKEN"].is_sensitive());
+        assert!(!format!("{:?}", c.headers).contains("glpat-x"));
+    }
+}

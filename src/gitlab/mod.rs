@@ -1,0 +1,8 @@
+//! GitLab API client for the group clusters endpoints: HTTP, retries, typed bodies and
+//! errors. Knows nothing about Terraform.
+pub mod client;
+pub mod error;
+pub mod types;
+
+pub use client::{Client, ClientConfig, ConfigError, Created};
+pub use error::Error;
