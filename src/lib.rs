@@ -5,4 +5,5 @@
 pub mod framework;
 pub mod gitlab;
 pub mod protocol;
+pub mod resources;
 pub mod secret;

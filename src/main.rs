@@ -1,1 +1,54 @@
-fn main() {}
+//! The provider binary: parses the command line and wires logging, the GitLab provider
+//! definition, the framework and the plugin server together.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use terraform_provider_gitlab::framework::Framework;
+use terraform_provider_gitlab::protocol::{logging, server};
+use terraform_provider_gitlab::resources::{GitlabProvider, PROVIDER_ADDRESS};
+
+const USAGE: &str = "Usage: terraform-provider-gitlab [--debug | --version | --help]
+
+Terraform/OpenTofu provider for GitLab group clusters. Terraform starts this binary itself.
+  --debug     serve without Terraform's launch handshake and print TF_REATTACH_PROVIDERS
+  --version   print the version and exit";
+
+fn main() -> ExitCode {
+    let mut debug = false;
+    for arg in std::env::args().skip(1) {
+        match arg.as_str() {
+            "--debug" | "-debug" => debug = true,
+            "--version" | "-version" | "version" => {
+                println!("terraform-provider-gitlab {}", env!("CARGO_PKG_VERSION"));
+                return ExitCode::SUCCESS;
+            }
+            "--help" | "-help" | "-h" => {
+                println!("{USAGE}");
+                return ExitCode::SUCCESS;
+            }
+            other => {
+                eprintln!("unknown argument {other:?}\n\n{USAGE}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let level = logging::level_from_env().or(debug.then_some(tracing::Level::INFO));
+    let redactor = logging::init(level);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("terraform-provider-gitlab: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let provider = Arc::new(Framework::new(GitlabProvider { redactor }));
+    let opts = server::ServeOptions { debug, provider_address: PROVIDER_ADDRESS.to_string() };
+    match runtime.block_on(server::serve(provider, opts)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}

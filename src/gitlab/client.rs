@@ -176,6 +176,11 @@ impl Client {
         })
     }
 
+    /// The same client (same connection pool) with another retry budget.
+    pub fn with_retries(&self, retries: u32) -> Client {
+        Client { retries, ..self.clone() }
+    }
+
     fn url(&self, segments: &[&str], query: &[(&str, String)]) -> Url {
         let path: Vec<String> = segments.iter().map(|s| utf8_percent_encode(s, SEGMENT).to_string()).collect();
         let mut u = self.base.clone();

@@ -1,0 +1,137 @@
+//! What the resource and both data sources share about a group cluster: attribute
+//! descriptions (one text, used by schemas and docs), the import/state id format, and the
+//! mapping from GitLab's cluster entity to Terraform attribute values.
+
+use crate::gitlab::types::Cluster;
+
+pub mod desc {
+    pub const ID: &str = "The Terraform id: `<group>:<cluster_id>`.";
+    pub const GROUP: &str = "The group the cluster belongs to: its numeric id or its full path (`parent/child`).";
+    pub const NAME: &str = "The name of the cluster.";
+    pub const DOMAIN: &str = "The base domain of the cluster (for Auto DevOps).";
+    pub const ENABLED: &str = "Whether the cluster is enabled.";
+    pub const MANAGED: &str = "Whether GitLab manages namespaces and service accounts for this cluster.";
+    pub const API_URL: &str = "The URL of the Kubernetes API server, e.g. `https://k8s.example.com:6443`.";
+    pub const TOKEN: &str = "The service-account token GitLab uses to authenticate against Kubernetes. \
+        GitLab never returns it, so it is kept from the configuration and cannot be imported.";
+    pub const CA_CERT: &str = "The PEM CA certificate of the Kubernetes API server, if it is not publicly trusted. \
+        GitLab strips surrounding whitespace; the provider treats such differences as no change.";
+    pub const AUTH_TYPE: &str = "The cluster authorization type: `rbac`, `abac` or `unknown_authorization`. \
+        GitLab cannot change it on an existing cluster.";
+    pub const NAMESPACE: &str = "A fixed Kubernetes namespace for deployments. GitLab accepts it only for clusters \
+        that are not managed (`managed = false`).";
+    pub const ENV_SCOPE: &str = "The environments this cluster serves (`*` for all). Unique within a group.";
+    pub const NAMESPACE_PER_ENV: &str = "Whether GitLab deploys each environment into its own namespace \
+        (GitLab 13.2+; otherwise one namespace per project).";
+    pub const MGMT_PROJECT: &str = "The id of the project used to manage the cluster's applications.";
+    pub const CLUSTER_ID: &str = "The numeric id of the cluster in GitLab.";
+    pub const CLUSTER_TYPE: &str = "The cluster type GitLab reports (`group_type`).";
+    pub const CREATED_AT: &str = "When the cluster was created (ISO 8601).";
+    pub const PROVIDER_TYPE: &str = "How the cluster was added: `user` for clusters added through the API.";
+    pub const PLATFORM_TYPE: &str = "The cluster platform (`kubernetes`).";
+}
+
+/// `<group>:<cluster_id>`, the resource id and import id.
+pub fn state_id(group: &str, cluster_id: i64) -> String {
+    format!("{group}:{cluster_id}")
+}
+
+/// Parses an import id. The group may be a full path and so contains no `:`, but split
+/// on the last one anyway so any group spelling round-trips.
+pub fn parse_state_id(id: &str) -> Result<(String, i64), String> {
+    let hint = "Expected <group>:<cluster_id>, where <group> is the group's numeric id or full path, \
+                for example \"42:7\" or \"parent/child:7\".";
+    let (group, cluster) = id.trim().rsplit_once(':').ok_or_else(|| format!("{id:?} has no ':'. {hint}"))?;
+    if group.is_empty() {
+        return Err(format!("{id:?} has no group. {hint}"));
+    }
+    let cluster_id = cluster
+        .parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("{cluster:?} is not a cluster id. {hint}"))?;
+    Ok((group.to_string(), cluster_id))
+}
+
+/// GitLab answers `""` or `null` for unset strings; Terraform wants null.
+pub fn non_empty(s: Option<&str>) -> Option<String> {
+    s.filter(|s| !s.is_empty()).map(str::to_string)
+}
+
+/// Plain, typed view of the fields the provider maps, read from the entity.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Remote {
+    pub cluster_id: i64,
+    pub name: String,
+    pub domain: Option<String>,
+    pub enabled: Option<bool>,
+    pub managed: Option<bool>,
+    pub api_url: Option<String>,
+    pub ca_cert: Option<String>,
+    pub authorization_type: Option<String>,
+    pub namespace: Option<String>,
+    pub environment_scope: Option<String>,
+    pub namespace_per_environment: Option<bool>,
+    pub management_project_id: Option<String>,
+    pub cluster_type: Option<String>,
+    pub created_at: Option<String>,
+    pub provider_type: Option<String>,
+    pub platform_type: Option<String>,
+}
+
+impl From<&Cluster> for Remote {
+    fn from(c: &Cluster) -> Self {
+        let pk = c.platform_kubernetes.clone().unwrap_or_default();
+        Remote {
+            cluster_id: c.id,
+            name: c.name.clone(),
+            domain: non_empty(c.domain.as_deref()),
+            enabled: c.enabled,
+            managed: c.managed,
+            api_url: non_empty(pk.api_url.as_deref()),
+            ca_cert: non_empty(pk.ca_cert.as_deref()),
+            authorization_type: non_empty(pk.authorization_type.as_deref()),
+            namespace: non_empty(pk.namespace.as_deref()),
+            environment_scope: c.environment_scope.clone(),
+            namespace_per_environment: c.namespace_per_environment,
+            management_project_id: c.management_project.as_ref().map(|p| p.id.to_string()),
+            cluster_type: c.cluster_type.clone(),
+            created_at: c.created_at.clone(),
+            provider_type: c.provider_type.clone(),
+            platform_type: c.platform_type.clone(),
+        }
+    }
+}
+
+/// True when `ours` (config or state) and GitLab's value are the same once GitLab's
+/// normalisation (stripping surrounding whitespace) is applied.
+pub fn same_after_strip(ours: Option<&str>, remote: Option<&str>) -> bool {
+    fn norm(s: Option<&str>) -> Option<&str> {
+        s.map(str::trim).filter(|s| !s.is_empty())
+    }
+    norm(ours) == norm(remote)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn import_ids_split_on_the_last_colon() {
+        assert_eq!(parse_state_id("42:7"), Ok(("42".into(), 7)));
+        assert_eq!(parse_state_id("parent/child:12"), Ok(("parent/child".into(), 12)));
+        assert!(parse_state_id("42").unwrap_err().contains("<group>:<cluster_id>"));
+        assert!(parse_state_id(":7").is_err());
+        assert!(parse_state_id("g:x").is_err());
+        assert!(parse_state_id("g:0").is_err());
+        assert_eq!(state_id("parent/child", 12), "parent/child:12");
+    }
+
+    #[test]
+    fn whitespace_only_differences_are_the_same_value() {
+        assert!(same_after_strip(Some("CERT\n"), Some("CERT")));
+        assert!(same_after_strip(None, Some("")));
+        assert!(!same_after_strip(Some("A"), Some("B")));
+        assert!(!same_after_strip(Some("A"), None));
+    }
+}

@@ -1,0 +1,423 @@
+//! Resource `gitlab_group_cluster`: a certificate-based Kubernetes cluster attached to a
+//! GitLab group. Create → POST, read → GET, update → PUT of the changed fields only,
+//! delete → DELETE; `group` and `kubernetes_authorization_type` force replacement.
+
+use async_trait::async_trait;
+
+use super::cluster::{Remote, desc, parse_state_id, same_after_strip, state_id};
+use super::errors::diagnostics;
+use super::provider::ProviderData;
+use crate::framework::model::{Sensitive, Val};
+use crate::framework::validate::{HttpUrl, MaxLength, NotBlank, OneOf, PemCertificate, PositiveIntegerString};
+use crate::framework::{Ctx, Outcome, Resource};
+use crate::gitlab::types::{CreateCluster, CreatePlatform, UpdateCluster, UpdatePlatform};
+use crate::gitlab::{Created, Error};
+use crate::protocol::diag::{Diagnostic, Diagnostics};
+use crate::protocol::schema::{Attribute, Schema};
+
+pub const AUTHORIZATION_TYPES: &[&str] = &["rbac", "abac", "unknown_authorization"];
+
+crate::tf_model! {
+    pub struct GroupClusterState {
+        id: Val<String>,
+        group: Val<String>,
+        name: Val<String>,
+        domain: Val<String>,
+        enabled: Val<bool>,
+        managed: Val<bool>,
+        kubernetes_api_url: Val<String>,
+        kubernetes_token: Val<Sensitive>,
+        kubernetes_ca_cert: Val<String>,
+        kubernetes_authorization_type: Val<String>,
+        kubernetes_namespace: Val<String>,
+        environment_scope: Val<String>,
+        namespace_per_environment: Val<bool>,
+        management_project_id: Val<String>,
+        cluster_id: Val<i64>,
+        cluster_type: Val<String>,
+        created_at: Val<String>,
+        provider_type: Val<String>,
+        platform_type: Val<String>,
+    }
+}
+
+pub struct GroupCluster;
+
+fn known(v: &Val<String>) -> Option<String> {
+    v.known().cloned()
+}
+
+fn parse_project_id(v: &Val<String>) -> Option<i64> {
+    v.known().and_then(|s| s.trim().parse().ok())
+}
+
+impl GroupClusterState {
+    /// Takes every GitLab-side value from `remote`. Values GitLab normalises (surrounding
+    /// whitespace) or never returns (the token) stay as this state has them.
+    fn merge_remote(&mut self, r: &Remote) {
+        let group = self.group.known().cloned().unwrap_or_default();
+        self.id = Val::Known(state_id(&group, r.cluster_id));
+        self.cluster_id = Val::Known(r.cluster_id);
+        self.name = Val::Known(r.name.clone());
+        keep_equivalent(&mut self.domain, r.domain.as_deref());
+        keep_equivalent(&mut self.kubernetes_api_url, r.api_url.as_deref());
+        keep_equivalent(&mut self.kubernetes_ca_cert, r.ca_cert.as_deref());
+        keep_equivalent(&mut self.kubernetes_namespace, r.namespace.as_deref());
+        if let Some(b) = r.enabled {
+            self.enabled = Val::Known(b);
+        }
+        if let Some(b) = r.managed {
+            self.managed = Val::Known(b);
+        }
+        if let Some(b) = r.namespace_per_environment {
+            self.namespace_per_environment = Val::Known(b);
+        }
+        if let Some(a) = &r.authorization_type {
+            self.kubernetes_authorization_type = Val::Known(a.clone());
+        }
+        if let Some(s) = &r.environment_scope {
+            self.environment_scope = Val::Known(s.clone());
+        }
+        self.management_project_id = r.management_project_id.clone().into();
+        self.cluster_type = r.cluster_type.clone().into();
+        self.created_at = r.created_at.clone().into();
+        self.provider_type = r.provider_type.clone().into();
+        self.platform_type = r.platform_type.clone().into();
+        if self.kubernetes_token.is_unknown() {
+            self.kubernetes_token = Val::Null;
+        }
+    }
+
+    fn group(&self) -> Result<String, Diagnostics> {
+        self.group.known().cloned().ok_or_else(|| Diagnostic::error("Missing group", "The state has no group.").at_attr("group").into())
+    }
+    fn cluster_id(&self) -> Result<i64, Diagnostics> {
+        self.cluster_id.known().copied().ok_or_else(|| {
+            Diagnostic::error("Missing cluster id", "The state has no cluster_id; import the cluster again.").into()
+        })
+    }
+}
+
+/// Keeps our spelling when GitLab's value is the same after stripping whitespace.
+fn keep_equivalent(ours: &mut Val<String>, remote: Option<&str>) {
+    if ours.known().is_some_and(|o| same_after_strip(Some(o), remote)) {
+        return;
+    }
+    *ours = remote.map(str::to_string).into();
+}
+
+/// The PUT body: exactly the fields whose planned value differs from the prior state.
+fn update_body(prior: &GroupClusterState, planned: &GroupClusterState) -> UpdateCluster {
+    fn changed<T: PartialEq + Clone>(a: &Val<T>, b: &Val<T>) -> Option<T> {
+        (a != b).then(|| b.known().cloned()).flatten()
+    }
+    fn changed_nullable(a: &Val<String>, b: &Val<String>, strip: bool) -> Option<Option<String>> {
+        let same = if strip { same_after_strip(a.known().map(String::as_str), b.known().map(String::as_str)) } else { a == b };
+        (!same).then(|| b.known().cloned())
+    }
+    UpdateCluster {
+        name: changed(&prior.name, &planned.name),
+        domain: changed_nullable(&prior.domain, &planned.domain, false),
+        management_project_id: (prior.management_project_id != planned.management_project_id)
+            .then(|| parse_project_id(&planned.management_project_id)),
+        enabled: changed(&prior.enabled, &planned.enabled),
+        managed: changed(&prior.managed, &planned.managed),
+        environment_scope: changed(&prior.environment_scope, &planned.environment_scope),
+        namespace_per_environment: changed(&prior.namespace_per_environment, &planned.namespace_per_environment),
+        platform_kubernetes_attributes: UpdatePlatform {
+            api_url: (!same_after_strip(prior.kubernetes_api_url.known().map(String::as_str), planned.kubernetes_api_url.known().map(String::as_str)))
+                .then(|| known(&planned.kubernetes_api_url))
+                .flatten(),
+            token: changed(&prior.kubernetes_token, &planned.kubernetes_token),
+            ca_cert: changed_nullable(&prior.kubernetes_ca_cert, &planned.kubernetes_ca_cert, true),
+            namespace: changed_nullable(&prior.kubernetes_namespace, &planned.kubernetes_namespace, false),
+        },
+    }
+}
+
+#[async_trait]
+impl Resource<ProviderData> for GroupCluster {
+    type State = GroupClusterState;
+
+    fn type_name(&self) -> &'static str {
+        "gitlab_group_cluster"
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new(
+            "Manages a certificate-based Kubernetes cluster of a GitLab group (API: `/groups/:id/clusters`). \
+             Certificate-based clusters are deprecated since GitLab 14.5 and switched off by default on new \
+             instances since 15.0.",
+            vec![
+                Attribute::string("id").computed().stable().describe(desc::ID),
+                Attribute::string("group").required().force_new().validate(NotBlank).describe(desc::GROUP),
+                Attribute::string("name").required().validate(NotBlank).validate(MaxLength(255)).describe(desc::NAME),
+                Attribute::string("domain").optional().describe(desc::DOMAIN),
+                Attribute::bool("enabled").default(true).describe(desc::ENABLED),
+                Attribute::bool("managed").default(true).describe(desc::MANAGED),
+                Attribute::string("kubernetes_api_url").required().validate(HttpUrl).describe(desc::API_URL),
+                Attribute::string("kubernetes_token").required().sensitive().validate(NotBlank).describe(desc::TOKEN),
+                Attribute::string("kubernetes_ca_cert").optional().validate(PemCertificate).describe(desc::CA_CERT),
+                Attribute::string("kubernetes_authorization_type")
+                    .default("rbac")
+                    .force_new()
+                    .validate(OneOf(AUTHORIZATION_TYPES))
+                    .describe(desc::AUTH_TYPE),
+                Attribute::string("kubernetes_namespace").optional().describe(desc::NAMESPACE),
+                Attribute::string("environment_scope").default("*").validate(NotBlank).describe(desc::ENV_SCOPE),
+                Attribute::bool("namespace_per_environment").default(true).describe(desc::NAMESPACE_PER_ENV),
+                Attribute::string("management_project_id")
+                    .optional()
+                    .validate(PositiveIntegerString)
+                    .describe(desc::MGMT_PROJECT),
+                Attribute::number("cluster_id").computed().stable().describe(desc::CLUSTER_ID),
+                Attribute::string("cluster_type").computed().stable().describe(desc::CLUSTER_TYPE),
+                Attribute::string("created_at").computed().stable().describe(desc::CREATED_AT),
+                Attribute::string("provider_type").computed().stable().describe(desc::PROVIDER_TYPE),
+                Attribute::string("platform_type").computed().stable().describe(desc::PLATFORM_TYPE),
+            ],
+        )
+    }
+
+    fn validate(&self, c: &GroupClusterState) -> Diagnostics {
+        let mut d = Diagnostics::new();
+        let managed = match &c.managed {
+            Val::Known(b) => Some(*b),
+            Val::Null => Some(true),
+            Val::Unknown => None,
+        };
+        if c.kubernetes_namespace.known().is_some() && managed == Some(true) {
+            d.push(
+                Diagnostic::error(
+                    "kubernetes_namespace needs managed = false",
+                    "GitLab creates namespaces itself for managed clusters and rejects a fixed namespace. \
+                     Set managed = false to use kubernetes_namespace, or remove kubernetes_namespace.",
+                )
+                .at_attr("kubernetes_namespace"),
+            );
+        }
+        d
+    }
+
+    async fn create(&self, ctx: &Ctx<'_, ProviderData>, planned: GroupClusterState) -> Outcome<GroupClusterState> {
+        let group = match planned.group() {
+            Ok(g) => g,
+            Err(d) => return Outcome::err(d),
+        };
+        let req = CreateCluster {
+            name: known(&planned.name).unwrap_or_default(),
+            domain: known(&planned.domain),
+            management_project_id: parse_project_id(&planned.management_project_id),
+            enabled: planned.enabled.known().copied(),
+            managed: planned.managed.known().copied(),
+            environment_scope: known(&planned.environment_scope),
+            namespace_per_environment: planned.namespace_per_environment.known().copied(),
+            platform_kubernetes_attributes: CreatePlatform {
+                api_url: known(&planned.kubernetes_api_url).unwrap_or_default(),
+                token: planned.kubernetes_token.known().cloned(),
+                ca_cert: known(&planned.kubernetes_ca_cert),
+                authorization_type: known(&planned.kubernetes_authorization_type),
+                namespace: known(&planned.kubernetes_namespace),
+            },
+        };
+        match ctx.data.client.create_cluster(&group, &req).await {
+            Ok(Created { cluster, adopted }) => {
+                let mut state = planned;
+                state.merge_remote(&Remote::from(&cluster));
+                let mut o = Outcome::ok(state);
+                if adopted {
+                    o.diags.push(Diagnostic::warning(
+                        "Recovered a lost response",
+                        format!(
+                            "GitLab's answer to the create request was lost; the provider found the cluster it had \
+                             created (id {}) and recorded it, so no duplicate was made.",
+                            cluster.id
+                        ),
+                    ));
+                }
+                o
+            }
+            Err(e) => Outcome::err(create_error(ctx, &e, &group, &req).await),
+        }
+    }
+
+    async fn read(&self, ctx: &Ctx<'_, ProviderData>, state: GroupClusterState) -> Outcome<GroupClusterState> {
+        let (group, id) = match (state.group(), state.cluster_id()) {
+            (Ok(g), Ok(i)) => (g, i),
+            (Err(d), _) | (_, Err(d)) => return Outcome::err(d),
+        };
+        match ctx.data.client.get_cluster(&group, id).await {
+            Ok(c) => {
+                let mut s = state;
+                s.merge_remote(&Remote::from(&c));
+                Outcome::ok(s)
+            }
+            Err(Error::NotFound { message }) if gone(&message) => {
+                tracing::info!(cluster_id = id, %message, "cluster no longer exists; removing it from state");
+                Outcome::none()
+            }
+            Err(e) => Outcome::err(diagnostics(&e, "read the cluster", &group)),
+        }
+    }
+
+    async fn update(
+        &self,
+        ctx: &Ctx<'_, ProviderData>,
+        prior: GroupClusterState,
+        planned: GroupClusterState,
+    ) -> Outcome<GroupClusterState> {
+        let (group, id) = match (prior.group(), prior.cluster_id()) {
+            (Ok(g), Ok(i)) => (g, i),
+            (Err(d), _) | (_, Err(d)) => return Outcome::err(d),
+        };
+        let body = update_body(&prior, &planned);
+        let mut state = planned;
+        if body.is_empty() {
+            // Nothing GitLab stores changed (e.g. the group spelled differently).
+            state.id = Val::Known(state_id(&known(&state.group).unwrap_or(group), id));
+            return Outcome::ok(state);
+        }
+        match ctx.data.client.update_cluster(&group, id, &body).await {
+            Ok(c) => {
+                state.merge_remote(&Remote::from(&c));
+                Outcome::ok(state)
+            }
+            Err(e) => Outcome::err(diagnostics(&e, "update the cluster", &group)),
+        }
+    }
+
+    async fn delete(&self, ctx: &Ctx<'_, ProviderData>, prior: GroupClusterState) -> Outcome<GroupClusterState> {
+        let (group, id) = match (prior.group(), prior.cluster_id()) {
+            (Ok(g), Ok(i)) => (g, i),
+            (Err(d), _) | (_, Err(d)) => return Outcome::err(d),
+        };
+        match ctx.data.client.delete_cluster(&group, id).await {
+            Ok(()) => Outcome::none(),
+            Err(Error::NotFound { message }) if gone(&message) => Outcome::none(),
+            Err(e) => Outcome::err(diagnostics(&e, "delete the cluster", &group)),
+        }
+    }
+
+    async fn import(&self, ctx: &Ctx<'_, ProviderData>, id: &str) -> Outcome<GroupClusterState> {
+        let (group, cluster_id) = match parse_state_id(id) {
+            Ok(x) => x,
+            Err(detail) => return Outcome::err(Diagnostic::error("Invalid import id", detail)),
+        };
+        match ctx.data.client.get_cluster(&group, cluster_id).await {
+            Ok(c) => {
+                let mut s = GroupClusterState { group: Val::Known(group), ..Default::default() };
+                s.merge_remote(&Remote::from(&c));
+                Outcome::ok(s)
+            }
+            Err(e) => Outcome::err(diagnostics(&e, &format!("import cluster {cluster_id} of group {group:?}"), &group)),
+        }
+    }
+}
+
+/// Whether a 404 means the cluster (or its whole group) is gone, as opposed to the
+/// endpoint being switched off.
+fn gone(message: &str) -> bool {
+    message.contains("Cluster Not Found") || message.contains("Group Not Found")
+}
+
+/// Create errors, with the clashing cluster named when the environment scope is taken.
+async fn create_error(ctx: &Ctx<'_, ProviderData>, e: &Error, group: &str, req: &CreateCluster) -> Diagnostics {
+    let mut d = diagnostics(e, "create the cluster", group);
+    let duplicate = matches!(e, Error::Validation { fields } if fields.get("environment_scope").is_some_and(|m| m.iter().any(|s| s.contains("duplicated"))));
+    if !duplicate {
+        return d;
+    }
+    let scope = req.environment_scope.clone().unwrap_or_else(|| "*".into());
+    if let Ok(clusters) = ctx.data.client.list_clusters(group).await {
+        if let Some(c) = clusters.iter().find(|c| c.environment_scope.as_deref().unwrap_or("*") == scope) {
+            d = Diagnostic::error(
+                "Environment scope already taken",
+                format!(
+                    "Cluster {:?} (id {}) of group {group:?} already serves environment scope {scope:?}, and GitLab \
+                     allows one cluster per scope in a group. Choose another environment_scope, or bring that cluster \
+                     under Terraform with:\n  terraform import <resource address> {}",
+                    c.name,
+                    c.id,
+                    state_id(group, c.id)
+                ),
+            )
+            .at_attr("environment_scope")
+            .into();
+        }
+    }
+    d
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state() -> GroupClusterState {
+        GroupClusterState {
+            group: Val::Known("g".into()),
+            name: Val::Known("n".into()),
+            enabled: Val::Known(true),
+            kubernetes_token: Val::Known(Sensitive::new("tok")),
+            kubernetes_ca_cert: Val::Known("CERT\n".into()),
+            environment_scope: Val::Known("*".into()),
+            cluster_id: Val::Known(3),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn put_body_holds_only_the_changed_fields() {
+        let prior = state();
+        let mut planned = state();
+        planned.name = Val::Known("renamed".into());
+        let body = update_body(&prior, &planned);
+        assert_eq!(serde_json::to_value(&body).unwrap(), serde_json::json!({"name": "renamed"}));
+
+        let mut planned = state();
+        planned.kubernetes_token = Val::Known(Sensitive::new("new"));
+        planned.domain = Val::Known("example.com".into());
+        let body = update_body(&prior, &planned);
+        assert_eq!(
+            serde_json::to_value(&body).unwrap(),
+            serde_json::json!({"domain": "example.com", "platform_kubernetes_attributes": {"token": "new"}})
+        );
+    }
+
+    #[test]
+    fn whitespace_only_ca_cert_change_sends_nothing() {
+        let prior = state();
+        let mut planned = state();
+        planned.kubernetes_ca_cert = Val::Known("  CERT".into());
+        assert!(update_body(&prior, &planned).is_empty());
+    }
+
+    #[test]
+    fn refresh_keeps_our_ca_cert_spelling_and_the_token() {
+        let mut s = state();
+        let remote = Remote {
+            cluster_id: 3,
+            name: "n".into(),
+            ca_cert: Some("CERT".into()),
+            environment_scope: Some("*".into()),
+            enabled: Some(false),
+            ..Default::default()
+        };
+        s.merge_remote(&remote);
+        assert_eq!(s.kubernetes_ca_cert, Val::Known("CERT\n".into()));
+        assert_eq!(s.kubernetes_token, Val::Known(Sensitive::new("tok")));
+        assert_eq!(s.enabled, Val::Known(false), "drift on enabled is visible");
+        assert_eq!(s.id, Val::Known("g:3".into()));
+    }
+
+    #[test]
+    fn namespace_requires_unmanaged_cluster() {
+        let mut c = state();
+        c.kubernetes_namespace = Val::Known("ns".into());
+        let d = GroupCluster.validate(&c);
+        assert_eq!(d.0[0].attribute.as_ref().unwrap().to_string(), "kubernetes_namespace");
+        c.managed = Val::Known(false);
+        assert!(GroupCluster.validate(&c).is_empty());
+        c.managed = Val::Unknown;
+        assert!(GroupCluster.validate(&c).is_empty());
+    }
+}

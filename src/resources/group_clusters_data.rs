@@ -1,0 +1,104 @@
+//! Data source `gitlab_group_clusters`: every cluster of a group (all pages).
+
+use async_trait::async_trait;
+
+use super::cluster::{Remote, desc};
+use super::errors::diagnostics;
+use super::group_cluster_data::computed_cluster_attributes;
+use super::provider::ProviderData;
+use crate::framework::model::Val;
+use crate::framework::{Ctx, DataSource};
+use crate::protocol::diag::Diagnostics;
+use crate::protocol::schema::{Attribute, Schema};
+
+crate::tf_model! {
+    pub struct ClusterItem {
+        cluster_id: Val<i64>,
+        name: Val<String>,
+        environment_scope: Val<String>,
+        domain: Val<String>,
+        enabled: Val<bool>,
+        managed: Val<bool>,
+        kubernetes_api_url: Val<String>,
+        kubernetes_ca_cert: Val<String>,
+        kubernetes_authorization_type: Val<String>,
+        kubernetes_namespace: Val<String>,
+        namespace_per_environment: Val<bool>,
+        management_project_id: Val<String>,
+        cluster_type: Val<String>,
+        created_at: Val<String>,
+        provider_type: Val<String>,
+        platform_type: Val<String>,
+    }
+}
+
+crate::tf_model! {
+    pub struct GroupClustersData {
+        id: Val<String>,
+        group: Val<String>,
+        clusters: Val<Vec<ClusterItem>>,
+    }
+}
+
+impl From<&Remote> for ClusterItem {
+    fn from(r: &Remote) -> Self {
+        ClusterItem {
+            cluster_id: Val::Known(r.cluster_id),
+            name: Val::Known(r.name.clone()),
+            environment_scope: r.environment_scope.clone().into(),
+            domain: r.domain.clone().into(),
+            enabled: r.enabled.into(),
+            managed: r.managed.into(),
+            kubernetes_api_url: r.api_url.clone().into(),
+            kubernetes_ca_cert: r.ca_cert.clone().into(),
+            kubernetes_authorization_type: r.authorization_type.clone().into(),
+            kubernetes_namespace: r.namespace.clone().into(),
+            namespace_per_environment: r.namespace_per_environment.into(),
+            management_project_id: r.management_project_id.clone().into(),
+            cluster_type: r.cluster_type.clone().into(),
+            created_at: r.created_at.clone().into(),
+            provider_type: r.provider_type.clone().into(),
+            platform_type: r.platform_type.clone().into(),
+        }
+    }
+}
+
+pub struct GroupClustersDataSource;
+
+#[async_trait]
+impl DataSource<ProviderData> for GroupClustersDataSource {
+    type Model = GroupClustersData;
+
+    fn type_name(&self) -> &'static str {
+        "gitlab_group_clusters"
+    }
+
+    fn schema(&self) -> Schema {
+        let mut item = vec![
+            Attribute::number("cluster_id").computed().describe(desc::CLUSTER_ID),
+            Attribute::string("name").computed().describe(desc::NAME),
+            Attribute::string("environment_scope").computed().describe(desc::ENV_SCOPE),
+        ];
+        item.extend(computed_cluster_attributes());
+        Schema::new(
+            "Lists every certificate-based Kubernetes cluster of a GitLab group.",
+            vec![
+                Attribute::string("id").computed().describe("The group, as given."),
+                Attribute::string("group").required().describe(desc::GROUP),
+                Attribute::list_of_objects("clusters", item)
+                    .computed()
+                    .describe("The group's clusters, in GitLab's order (newest first)."),
+            ],
+        )
+    }
+
+    async fn read(&self, ctx: &Ctx<'_, ProviderData>, config: GroupClustersData) -> Result<GroupClustersData, Diagnostics> {
+        let group = config.group.known().cloned().unwrap_or_default();
+        let all = ctx.data.client.list_clusters(&group).await.map_err(|e| diagnostics(&e, "list the clusters", &group))?;
+        Ok(GroupClustersData {
+            id: Val::Known(group.clone()),
+            group: Val::Known(group),
+            clusters: Val::Known(all.iter().map(|c| ClusterItem::from(&Remote::from(c))).collect()),
+        })
+    }
+}

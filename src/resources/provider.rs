@@ -1,0 +1,265 @@
+//! The `gitlab` provider: its configuration (the official provider's names, so switching
+//! is a change of `source` only), and configuring it into an API client.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio_util::sync::CancellationToken;
+
+use super::errors::diagnostics;
+use crate::framework::model::{Sensitive, Val};
+use crate::framework::{AnyDataSource, AnyResource, ProviderDef, data_source, resource};
+use crate::gitlab::{Client, ClientConfig, ConfigError, Error};
+use crate::protocol::diag::{Diagnostic, Diagnostics};
+use crate::protocol::logging::Redactor;
+use crate::protocol::schema::{Attribute, Schema};
+use crate::protocol::value::Type;
+use crate::secret::Secret;
+
+pub const DEFAULT_BASE_URL: &str = "https://gitlab.com/api/v4/";
+pub const DEFAULT_RETRIES: i64 = 10;
+pub const DEFAULT_TIMEOUT_SECONDS: i64 = 60;
+
+crate::tf_model! {
+    pub struct ProviderConfig {
+        base_url: Val<String>,
+        token: Val<Sensitive>,
+        cacert_file: Val<String>,
+        insecure: Val<bool>,
+        client_cert: Val<String>,
+        client_key: Val<String>,
+        headers: Val<BTreeMap<String, String>>,
+        retries: Val<i64>,
+        early_auth_check: Val<bool>,
+        request_timeout: Val<i64>,
+    }
+}
+
+/// What resources get once the provider is configured.
+pub struct ProviderData {
+    pub client: Client,
+}
+
+/// The provider definition. `redactor` learns every secret the configuration holds so
+/// that no log line can carry it.
+pub struct GitlabProvider {
+    pub redactor: Redactor,
+}
+
+fn env_first(vars: &[&str]) -> Option<String> {
+    vars.iter().find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+}
+
+fn read_file(attr: &str, path: &str) -> Result<Vec<u8>, Diagnostic> {
+    std::fs::read(path).map_err(|e| {
+        Diagnostic::error(format!("Cannot read {attr}"), format!("Could not read {path:?}: {e}.")).at_attr(attr)
+    })
+}
+
+#[async_trait]
+impl ProviderDef for GitlabProvider {
+    type Config = ProviderConfig;
+    type Data = ProviderData;
+
+    fn schema(&self) -> Schema {
+        Schema::new(
+            "Manages GitLab group-level, certificate-based Kubernetes clusters.",
+            vec![
+                Attribute::string("base_url").optional().env(&["GITLAB_BASE_URL"]).describe(
+                    "The GitLab API URL, with or without `/api/v4` (for example `https://gitlab.example.com/`). \
+                     Defaults to `GITLAB_BASE_URL`, then `https://gitlab.com/api/v4/`.",
+                ),
+                Attribute::string("token").optional().sensitive().env(&["GITLAB_TOKEN"]).describe(
+                    "A GitLab access token with the `api` scope, whose user is at least Maintainer of the groups \
+                     managed. Defaults to `GITLAB_TOKEN`.",
+                ),
+                Attribute::string("cacert_file")
+                    .optional()
+                    .describe("A PEM file of CA certificates to trust for GitLab, besides the system's."),
+                Attribute::bool("insecure")
+                    .optional()
+                    .describe("Skip verification of GitLab's TLS certificate. Defaults to `false`; avoid it."),
+                Attribute::string("client_cert")
+                    .optional()
+                    .describe("A PEM client certificate file, for GitLab behind mutual TLS. Needs `client_key`."),
+                Attribute::string("client_key")
+                    .optional()
+                    .describe("The PEM private key file of `client_cert`. Its contents are never logged."),
+                Attribute::new("headers", Type::map(Type::String))
+                    .optional()
+                    .describe("Extra HTTP headers sent with every request to GitLab."),
+                Attribute::number("retries").optional().describe(
+                    "How many times a request is retried after rate limiting (429), 502/503/504 and connection \
+                     errors, with exponential backoff and jitter. Defaults to `10`.",
+                ),
+                Attribute::bool("early_auth_check").optional().describe(
+                    "Check the token with `GET /user` when the provider is configured, so a bad token fails \
+                     fast. Defaults to `true`.",
+                ),
+                Attribute::number("request_timeout")
+                    .optional()
+                    .describe("Seconds to wait for GitLab to answer one request. Defaults to `60`."),
+            ],
+        )
+    }
+
+    fn validate(&self, c: &ProviderConfig) -> Diagnostics {
+        let mut d = Diagnostics::new();
+        if let Val::Known(r) = c.retries {
+            if !(0..=100).contains(&r) {
+                d.push(Diagnostic::error("Invalid retries", "retries must be between 0 and 100.").at_attr("retries"));
+            }
+        }
+        if let Val::Known(t) = c.request_timeout {
+            if !(1..=3600).contains(&t) {
+                d.push(
+                    Diagnostic::error("Invalid request_timeout", "request_timeout must be 1 to 3600 seconds.")
+                        .at_attr("request_timeout"),
+                );
+            }
+        }
+        if c.client_cert.is_null() != c.client_key.is_null() {
+            let attr = if c.client_cert.is_null() { "client_cert" } else { "client_key" };
+            d.push(
+                Diagnostic::error("Incomplete client certificate", "Set both client_cert and client_key, or neither.")
+                    .at_attr(attr),
+            );
+        }
+        if let Val::Known(u) = &c.base_url {
+            if let Err(e) = crate::gitlab::client::api_base(u) {
+                d.push(Diagnostic::error("Invalid base_url", format!("{e}.")).at_attr("base_url"));
+            }
+        }
+        d
+    }
+
+    async fn configure(&self, c: ProviderConfig, cancel: CancellationToken) -> Result<ProviderData, Diagnostics> {
+        let unknown: Vec<&str> = [
+            ("base_url", c.base_url.is_unknown()),
+            ("token", c.token.is_unknown()),
+            ("cacert_file", c.cacert_file.is_unknown()),
+            ("client_cert", c.client_cert.is_unknown()),
+            ("client_key", c.client_key.is_unknown()),
+            ("headers", c.headers.is_unknown()),
+        ]
+        .into_iter()
+        .filter_map(|(k, u)| u.then_some(k))
+        .collect();
+        if let Some(first) = unknown.first() {
+            return Err(Diagnostic::error(
+                "Provider configuration depends on values not yet known",
+                format!(
+                    "{} cannot be known until apply, but the GitLab provider needs it to plan. Use values known at \
+                     plan time (variables, data sources), or apply the resources they come from first (-target).",
+                    unknown.join(", ")
+                ),
+            )
+            .at_attr(first)
+            .into());
+        }
+        let base_url = c.base_url.known().cloned().or_else(|| env_first(&["GITLAB_BASE_URL"])).unwrap_or_else(|| DEFAULT_BASE_URL.into());
+        let token = match c.token.known().map(|t| t.expose().to_string()).or_else(|| env_first(&["GITLAB_TOKEN"])) {
+            Some(t) if !t.trim().is_empty() => Secret::new(t.trim()),
+            _ => {
+                return Err(Diagnostic::error(
+                    "Missing GitLab token",
+                    "The GitLab provider needs an API token: set `token` in the provider block or the GITLAB_TOKEN \
+                     environment variable. The token needs the `api` scope and the Maintainer role on the groups \
+                     whose clusters it manages.",
+                )
+                .at_attr("token")
+                .into());
+            }
+        };
+        self.redactor.add(token.expose());
+        let ca_cert_pem = match c.cacert_file.known() {
+            Some(p) => Some(read_file("cacert_file", p)?),
+            None => None,
+        };
+        let client_cert_pem = match (c.client_cert.known(), c.client_key.known()) {
+            (Some(cert), Some(key)) => {
+                let key = String::from_utf8(read_file("client_key", key)?).map_err(|_| {
+                    Diagnostics::from(Diagnostic::error("Invalid client_key", "The key file is not PEM text.").at_attr("client_key"))
+                })?;
+                self.redactor.add(key.trim());
+                Some((read_file("client_cert", cert)?, Secret::new(key)))
+            }
+            _ => None,
+        };
+        let cfg = ClientConfig {
+            base_url: base_url.clone(),
+            token,
+            ca_cert_pem,
+            insecure: c.insecure.known().copied().unwrap_or(false),
+            client_cert_pem,
+            headers: c.headers.known().cloned().unwrap_or_default(),
+            retries: c.retries.known().copied().unwrap_or(DEFAULT_RETRIES).clamp(0, 100) as u32,
+            timeout: Duration::from_secs(c.request_timeout.known().copied().unwrap_or(DEFAULT_TIMEOUT_SECONDS).clamp(1, 3600) as u64),
+            ..ClientConfig::default()
+        };
+        let client = Client::new(&cfg, cancel).map_err(|e| {
+            let attr = match e {
+                ConfigError::BaseUrl(_) => "base_url",
+                ConfigError::CaCert(_) => "cacert_file",
+                ConfigError::ClientCert(_) => "client_cert",
+                ConfigError::Header(_) => "headers",
+                ConfigError::Token => "token",
+                ConfigError::Build(_) => "base_url",
+            };
+            Diagnostics::from(Diagnostic::error("Invalid provider configuration", format!("{e}.")).at_attr(attr))
+        })?;
+        if c.early_auth_check.known().copied().unwrap_or(true) {
+            early_auth_check(&client, &base_url).await?;
+        }
+        Ok(ProviderData { client })
+    }
+
+    fn resources(&self) -> Vec<std::sync::Arc<dyn AnyResource<ProviderData>>> {
+        vec![resource(super::group_cluster::GroupCluster)]
+    }
+
+    fn data_sources(&self) -> Vec<std::sync::Arc<dyn AnyDataSource<ProviderData>>> {
+        vec![
+            data_source(super::group_cluster_data::GroupClusterDataSource),
+            data_source(super::group_clusters_data::GroupClustersDataSource),
+        ]
+    }
+}
+
+/// `GET /user`, so a wrong token or URL fails before any plan.
+async fn early_auth_check(client: &Client, base_url: &str) -> Result<(), Diagnostics> {
+    // A wrong URL should fail in seconds, not after the full retry budget.
+    match client.with_retries(2).current_user().await {
+        Ok(u) => {
+            tracing::info!(user = %u.username, "authenticated to GitLab");
+            Ok(())
+        }
+        Err(Error::Unauthorized { message }) => Err(Diagnostic::error(
+            "GitLab rejected the token",
+            format!(
+                "GET /user answered 401 ({message}). Check `token` (or GITLAB_TOKEN): it must be a valid, unexpired \
+                 access token with the `api` scope for {base_url}."
+            ),
+        )
+        .at_attr("token")
+        .into()),
+        Err(e @ (Error::Transport { .. } | Error::Timeout { .. })) => {
+            let text = e.to_string();
+            let hint = if text.contains("certificate") || text.contains("UnknownIssuer") || text.contains("tls") {
+                " GitLab's TLS certificate is not trusted: set `cacert_file` to its CA certificate (or, for a test \
+                 instance only, `insecure = true`)."
+            } else {
+                " Check `base_url` and that GitLab is reachable from here."
+            };
+            Err(Diagnostic::error("Cannot reach GitLab", format!("{text} ({base_url}).{hint}")).at_attr("base_url").into())
+        }
+        Err(e @ Error::Decode { .. }) => Err(Diagnostic::error(
+            "base_url does not look like a GitLab API",
+            format!("{e}. `base_url` should be the GitLab URL, with or without /api/v4 ({base_url})."),
+        )
+        .at_attr("base_url")
+        .into()),
+        Err(e) => Err(diagnostics(&e, "check the token with GET /user", "")),
+    }
+}
