@@ -1,1 +1,138 @@
-fn main() {}
+//! gitlab-sim: a faithful simulator of GitLab's Group clusters REST API (certificate-based
+//! clusters) for the provider's tests, benchmarks and quickstart. Entry point: parses the CLI,
+//! loads the seed or state, binds, prints `listening on <url>` and serves until SIGINT/SIGTERM.
+//! See docs/simulator.md.
+#![recursion_limit = "256"]
+
+mod api;
+mod app;
+mod cli;
+mod control;
+mod db;
+mod entities;
+mod faults;
+mod http;
+mod pagination;
+mod params;
+mod persist;
+mod seed;
+mod server;
+mod stats;
+mod timefmt;
+mod tls;
+mod validation;
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+
+use clap::Parser;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::app::App;
+use crate::db::Db;
+use crate::faults::{FaultQueue, RandomFaults, RateLimiter};
+use crate::persist::Persister;
+use crate::stats::Stats;
+
+fn load_db(args: &cli::Args) -> Result<Db, String> {
+    if let Some(state) = &args.state
+        && state.exists()
+    {
+        let text =
+            std::fs::read_to_string(state).map_err(|e| format!("{}: {e}", state.display()))?;
+        return Db::from_seed(seed::parse(&text)?).map_err(|e| format!("{}: {e}", state.display()));
+    }
+    let (text, origin) = match &args.seed {
+        Some(path) => (
+            std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?,
+            path.display().to_string(),
+        ),
+        None => (seed::DEFAULT_SEED.to_string(), "built-in seed".to_string()),
+    };
+    Db::from_seed(seed::parse(&text).map_err(|e| format!("{origin}: {e}"))?)
+        .map_err(|e| format!("{origin}: {e}"))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = ctrl_c => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = ctrl_c.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
+
+async fn run(args: cli::Args) -> Result<(), String> {
+    args.check()?;
+    let db = load_db(&args)?;
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(tls::acceptor(cert, key, args.client_ca.as_deref())?),
+        _ => None,
+    };
+    let listener = TcpListener::bind(&args.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+    let local = listener.local_addr().map_err(|e| e.to_string())?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let app = Arc::new(App {
+        db: Mutex::new(db),
+        stats: Stats::default(),
+        faults: Mutex::new(FaultQueue::default()),
+        limiter: args.rate_limit.map(RateLimiter::new),
+        random_faults: args
+            .fault_rate
+            .filter(|r| *r > 0.0)
+            .map(|r| RandomFaults::new(r, args.fault_seed.unwrap_or_else(|| fastrand::u64(..)))),
+        control: args.control,
+        persist: args.state.clone().map(Persister::new),
+        scheme,
+        listen: local,
+    });
+    {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "listening on {scheme}://{local}").map_err(|e| e.to_string())?;
+        out.flush().map_err(|e| e.to_string())?;
+    }
+    let (tx, rx) = watch::channel(false);
+    let server = tokio::spawn(server::run(app, listener, tls, rx));
+    shutdown_signal().await;
+    let _ = tx.send(true);
+    let _ = server.await;
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let args = cli::Args::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("gitlab-sim: cannot start runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("gitlab-sim: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,235 @@
+//! Seed / state file format (JSON): groups, projects, users with memberships, clusters and
+//! instance switches. The `--state` file is written in this same format, so a state file is a
+//! valid seed. Also holds the built-in default seed (same content as tests/fixtures/sim/seed.json).
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+fn yes() -> bool {
+    true
+}
+fn star() -> String {
+    "*".to_string()
+}
+fn user_provider() -> String {
+    "user".to_string()
+}
+fn rbac() -> String {
+    "rbac".to_string()
+}
+fn active() -> String {
+    "active".to_string()
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedFile {
+    /// GitLab's `certificate_based_clusters` switch (off on new instances since 15.0). When false,
+    /// every cluster endpoint answers 404 `{"message":"404 Not Found"}`.
+    #[serde(default = "yes")]
+    pub certificate_based_clusters: bool,
+    /// GitLab's "Allow requests to the local network from webhooks and integrations" setting
+    /// (off by default): when off, cluster `api_url`s pointing to localhost, loopback, private,
+    /// link-local or shared addresses are rejected like GitLab's URL blocker does.
+    #[serde(default)]
+    pub allow_local_requests_from_web_hooks_and_services: bool,
+    #[serde(default)]
+    pub groups: Vec<SeedGroup>,
+    #[serde(default)]
+    pub projects: Vec<SeedProject>,
+    #[serde(default)]
+    pub users: Vec<SeedUser>,
+    #[serde(default)]
+    pub clusters: Vec<SeedCluster>,
+    /// Next id of the global cluster sequence (default: highest seeded cluster id + 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cluster_id: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Visibility {
+    #[default]
+    Private,
+    Internal,
+    Public,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedGroup {
+    pub id: u64,
+    pub name: String,
+    /// Last path segment (`platform`); `full_path` is derived from the parent chain.
+    pub path: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_id: Option<u64>,
+    /// Optional; when given it must equal the derived full path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub full_path: Option<String>,
+    #[serde(default)]
+    pub visibility: Visibility,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedProject {
+    pub id: u64,
+    pub name: String,
+    /// Last path segment; derived from `path_with_namespace` when omitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Optional; when given it must equal `<group full_path>/<path>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path_with_namespace: Option<String>,
+    /// Id of the group the project lives in.
+    pub namespace_id: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Guest,
+    Reporter,
+    Developer,
+    Maintainer,
+    Owner,
+}
+
+impl Role {
+    /// GitLab's `Gitlab::Access` level.
+    pub fn level(self) -> u8 {
+        match self {
+            Role::Guest => 10,
+            Role::Reporter => 20,
+            Role::Developer => 30,
+            Role::Maintainer => 40,
+            Role::Owner => 50,
+        }
+    }
+    pub fn from_level(level: u8) -> Option<Role> {
+        Some(match level {
+            10 => Role::Guest,
+            20 => Role::Reporter,
+            30 => Role::Developer,
+            40 => Role::Maintainer,
+            50 => Role::Owner,
+            _ => return None,
+        })
+    }
+}
+
+/// A group given by id or by full path.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum GroupRef {
+    Id(u64),
+    Path(String),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedMembership {
+    /// Group membership (inherited by subgroups and their projects)...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<GroupRef>,
+    /// ...or project membership (exactly one of the two).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<u64>,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedUser {
+    pub id: u64,
+    pub username: String,
+    pub name: String,
+    /// Personal access token accepted in `PRIVATE-TOKEN`, `Authorization: Bearer` or
+    /// `private_token=`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    /// Further tokens of the same user.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tokens: Vec<String>,
+    #[serde(default)]
+    pub admin: bool,
+    /// `active` or `blocked` (blocked users cannot authenticate).
+    #[serde(default = "active")]
+    pub state: String,
+    #[serde(default)]
+    pub external: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    #[serde(default)]
+    pub memberships: Vec<SeedMembership>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedPlatform {
+    #[serde(default)]
+    pub api_url: Option<String>,
+    #[serde(default)]
+    pub token: Option<String>,
+    #[serde(default)]
+    pub ca_cert: Option<String>,
+    #[serde(default)]
+    pub namespace: Option<String>,
+    /// `rbac`, `abac` or `unknown_authorization`.
+    #[serde(default = "rbac")]
+    pub authorization_type: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedCluster {
+    pub id: u64,
+    pub group_id: u64,
+    pub name: String,
+    /// `user` (added existing cluster), `gcp` or `aws` (provider-managed: name, api_url, token
+    /// and ca_cert cannot be changed through the API).
+    #[serde(default = "user_provider")]
+    pub provider_type: String,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    #[serde(default = "yes")]
+    pub managed: bool,
+    #[serde(default)]
+    pub domain: Option<String>,
+    #[serde(default = "star")]
+    pub environment_scope: String,
+    #[serde(default = "yes")]
+    pub namespace_per_environment: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<String>,
+    /// Creator (rendered as `user`); null renders `"user": null`.
+    #[serde(default)]
+    pub user_id: Option<u64>,
+    #[serde(default)]
+    pub management_project_id: Option<u64>,
+    #[serde(default)]
+    pub platform_kubernetes: Option<SeedPlatform>,
+    /// Rendered verbatim as `provider_gcp` (gcp clusters get a default object when omitted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_gcp: Option<Value>,
+}
+
+/// The built-in default seed, identical to `tests/fixtures/sim/seed.json`.
+pub const DEFAULT_SEED: &str = include_str!("../../../tests/fixtures/sim/seed.json");
+
+pub fn parse(text: &str) -> Result<SeedFile, String> {
+    serde_json::from_str(text).map_err(|e| format!("invalid seed/state JSON: {e}"))
+}

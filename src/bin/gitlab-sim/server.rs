@@ -1,0 +1,226 @@
+//! Connections and request dispatch: accepts TCP (optionally TLS) connections, serves HTTP/1.1
+//! with keep-alive through hyper, routes `/-/sim/` to the controls and everything else through
+//! scripted faults, the rate limiter and the random fault rate to the API, and records stats.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{CONTENT_TYPE, HOST};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio_rustls::TlsAcceptor;
+
+use crate::api::{self, ApiRequest};
+use crate::app::App;
+use crate::control;
+use crate::faults::{self, Action};
+use crate::http::SimResponse;
+use crate::params;
+use crate::stats::{LogEntry, redact_query};
+
+const MAX_BODY: usize = 16 * 1024 * 1024;
+
+/// Returned by the service to make hyper close the connection without answering.
+#[derive(Debug)]
+pub struct Abort;
+
+impl std::fmt::Display for Abort {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection closed by simulated fault")
+    }
+}
+
+impl std::error::Error for Abort {}
+
+/// Serves until `shutdown` flips to true, then lets open connections finish (bounded wait).
+pub async fn run(
+    app: Arc<App>,
+    listener: TcpListener,
+    tls: Option<TlsAcceptor>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let active = Arc::new(AtomicUsize::new(0));
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => break,
+            accepted = listener.accept() => {
+                let Ok((stream, _peer)) = accepted else {
+                    // EMFILE and friends: back off briefly instead of spinning.
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    continue;
+                };
+                let _ = stream.set_nodelay(true);
+                app.stats.connection();
+                let app = app.clone();
+                let tls = tls.clone();
+                let rx = shutdown.clone();
+                let active = active.clone();
+                active.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(async move {
+                    match tls {
+                        Some(acceptor) => {
+                            let hs = tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream)).await;
+                            if let Ok(Ok(tls_stream)) = hs {
+                                serve_connection(app, tls_stream, rx).await;
+                            }
+                        }
+                        None => serve_connection(app, stream, rx).await,
+                    }
+                    active.fetch_sub(1, Ordering::SeqCst);
+                });
+            }
+        }
+    }
+    drop(listener);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
+    while active.load(Ordering::SeqCst) > 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+async fn serve_connection<S>(app: Arc<App>, stream: S, mut shutdown: watch::Receiver<bool>)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let svc = service_fn(move |req: Request<Incoming>| {
+        let app = app.clone();
+        async move { handle(app, req).await }
+    });
+    let conn = http1::Builder::new()
+        .keep_alive(true)
+        .serve_connection(TokioIo::new(stream), svc);
+    tokio::pin!(conn);
+    tokio::select! {
+        _ = conn.as_mut() => {}
+        _ = shutdown.changed() => {
+            conn.as_mut().graceful_shutdown();
+            let _ = conn.as_mut().await;
+        }
+    }
+}
+
+async fn handle(app: Arc<App>, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Abort> {
+    let (parts, body) = req.into_parts();
+    let body = match Limited::new(body, MAX_BODY).collect().await {
+        Ok(c) => c.to_bytes(),
+        Err(e) => {
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
+                return Ok(SimResponse::message(413, "413 Request Entity Too Large").into_hyper());
+            }
+            return Err(Abort);
+        }
+    };
+    let host = parts
+        .headers
+        .get(HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| !h.is_empty())
+        .map(str::to_string)
+        .or_else(|| parts.uri.authority().map(|a| a.to_string()))
+        .unwrap_or_else(|| app.listen.to_string());
+    let base_url = format!("{}://{host}", app.scheme);
+    let path = parts.uri.path();
+
+    if path == "/-/sim" || path.starts_with("/-/sim/") {
+        return Ok(control::handle(&app, &parts.method, path, &body, &base_url)
+            .await
+            .into_hyper());
+    }
+
+    let method = parts.method.as_str();
+    let query = parts.uri.query();
+    let content_type = parts
+        .headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    let record = |status: u16, fault: Option<&'static str>| {
+        let mut logged = params::body_for_log(content_type, &body);
+        params::redact(&mut logged);
+        app.stats.record(LogEntry {
+            method: method.to_string(),
+            path: path.to_string(),
+            query: query.map(redact_query),
+            status,
+            body: logged,
+            fault,
+        });
+    };
+
+    let fault = app.faults().take(method, path);
+    let mut drop_after_apply = false;
+    match fault {
+        Some(Action::Status {
+            status,
+            retry_after,
+            body: fbody,
+        }) => {
+            record(status, Some("status"));
+            return Ok(faults::status_response(status, retry_after, fbody.as_deref()).into_hyper());
+        }
+        Some(Action::Raw {
+            status,
+            content_type,
+            body: raw,
+        }) => {
+            record(status, Some("raw"));
+            return Ok(SimResponse::text(status, &content_type, raw).into_hyper());
+        }
+        Some(Action::Reset) => {
+            record(0, Some("reset"));
+            return Err(Abort);
+        }
+        Some(Action::Delay { ms }) => {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+        }
+        Some(Action::DropAfterApply) => drop_after_apply = true,
+        None => {}
+    }
+
+    if let Some(limiter) = &app.limiter
+        && let Err(t) = limiter.check()
+    {
+        let authed = api::authenticated(&app, &parts.headers, query);
+        record(429, None);
+        return Ok(faults::throttled_response(&t, authed).into_hyper());
+    }
+    if let Some(rf) = &app.random_faults
+        && let Some(code) = rf.pick()
+    {
+        record(code, None);
+        return Ok(faults::gateway_error(code).into_hyper());
+    }
+
+    let outcome = api::handle(
+        &app,
+        &ApiRequest {
+            method: &parts.method,
+            path,
+            query,
+            headers: &parts.headers,
+            body: &body,
+            base_url: &base_url,
+        },
+    );
+    app.persist(outcome.snapshot).await;
+    let status = outcome.response.status;
+    record(status, drop_after_apply.then_some("drop_after_apply"));
+    if drop_after_apply {
+        return Err(Abort);
+    }
+    Ok(outcome
+        .response
+        .header("X-Frame-Options", "SAMEORIGIN")
+        .header("X-Content-Type-Options", "nosniff")
+        .into_hyper())
+}
