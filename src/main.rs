@@ -35,7 +35,10 @@ fn main() -> ExitCode {
     }
     let level = logging::level_from_env().or(debug.then_some(tracing::Level::INFO));
     let redactor = logging::init(level);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("terraform-provider-gitlab: cannot start the async runtime: {e}");
@@ -43,7 +46,10 @@ fn main() -> ExitCode {
         }
     };
     let provider = Arc::new(Framework::new(GitlabProvider { redactor }));
-    let opts = server::ServeOptions { debug, provider_address: PROVIDER_ADDRESS.to_string() };
+    let opts = server::ServeOptions {
+        debug,
+        provider_address: PROVIDER_ADDRESS.to_string(),
+    };
     match runtime.block_on(server::serve(provider, opts)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -16,8 +16,8 @@ use tokio_util::sync::CancellationToken;
 use crate::protocol::codec::{self, UnknownAttrs};
 use crate::protocol::diag::{AttributePath, Diagnostic, Diagnostics};
 use crate::protocol::provider::{
-    ApplyRequest, ApplyResponse, ConfigureRequest, ImportedResource, PlanRequest, PlanResponse, ProviderServer,
-    ReadRequest, ReadResponse, UpgradeRequest,
+    ApplyRequest, ApplyResponse, ConfigureRequest, ImportedResource, PlanRequest, PlanResponse,
+    ProviderServer, ReadRequest, ReadResponse, UpgradeRequest,
 };
 use crate::protocol::schema::{ProviderSchemas, Schema};
 use crate::protocol::value::Value;
@@ -40,16 +40,28 @@ pub struct Outcome<S> {
 
 impl<S> Outcome<S> {
     pub fn ok(state: S) -> Self {
-        Outcome { state: Some(state), diags: Diagnostics::new() }
+        Outcome {
+            state: Some(state),
+            diags: Diagnostics::new(),
+        }
     }
     pub fn none() -> Self {
-        Outcome { state: None, diags: Diagnostics::new() }
+        Outcome {
+            state: None,
+            diags: Diagnostics::new(),
+        }
     }
     pub fn err(diags: impl Into<Diagnostics>) -> Self {
-        Outcome { state: None, diags: diags.into() }
+        Outcome {
+            state: None,
+            diags: diags.into(),
+        }
     }
     pub fn partial(state: S, diags: impl Into<Diagnostics>) -> Self {
-        Outcome { state: Some(state), diags: diags.into() }
+        Outcome {
+            state: Some(state),
+            diags: diags.into(),
+        }
     }
 }
 
@@ -77,7 +89,12 @@ pub trait Resource<D: Send + Sync + 'static>: Send + Sync + 'static {
     }
     async fn create(&self, ctx: &Ctx<'_, D>, planned: Self::State) -> Outcome<Self::State>;
     async fn read(&self, ctx: &Ctx<'_, D>, state: Self::State) -> Outcome<Self::State>;
-    async fn update(&self, ctx: &Ctx<'_, D>, prior: Self::State, planned: Self::State) -> Outcome<Self::State>;
+    async fn update(
+        &self,
+        ctx: &Ctx<'_, D>,
+        prior: Self::State,
+        planned: Self::State,
+    ) -> Outcome<Self::State>;
     async fn delete(&self, ctx: &Ctx<'_, D>, prior: Self::State) -> Outcome<Self::State>;
     async fn import(&self, ctx: &Ctx<'_, D>, id: &str) -> Outcome<Self::State>;
 }
@@ -91,7 +108,8 @@ pub trait DataSource<D: Send + Sync + 'static>: Send + Sync + 'static {
     fn validate(&self, _config: &Self::Model) -> Diagnostics {
         Diagnostics::new()
     }
-    async fn read(&self, ctx: &Ctx<'_, D>, config: Self::Model) -> Result<Self::Model, Diagnostics>;
+    async fn read(&self, ctx: &Ctx<'_, D>, config: Self::Model)
+    -> Result<Self::Model, Diagnostics>;
 }
 
 /// A provider: its configuration and what configuring it yields, and its resources.
@@ -104,7 +122,11 @@ pub trait ProviderDef: Send + Sync + 'static {
     fn validate(&self, _config: &Self::Config) -> Diagnostics {
         Diagnostics::new()
     }
-    async fn configure(&self, config: Self::Config, cancel: CancellationToken) -> Result<Self::Data, Diagnostics>;
+    async fn configure(
+        &self,
+        config: Self::Config,
+        cancel: CancellationToken,
+    ) -> Result<Self::Data, Diagnostics>;
     fn resources(&self) -> Vec<Arc<dyn AnyResource<Self::Data>>>;
     fn data_sources(&self) -> Vec<Arc<dyn AnyDataSource<Self::Data>>>;
 }
@@ -163,7 +185,12 @@ impl<D: Send + Sync + 'static, R: Resource<D>> AnyResource<D> for Typed<R> {
     }
 
     async fn plan(&self, ctx: &Ctx<'_, D>, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
-        let mut planned = plan::planned_state(schema, &req.prior_state, &req.proposed_new_state, &req.config);
+        let mut planned = plan::planned_state(
+            schema,
+            &req.prior_state,
+            &req.proposed_new_state,
+            &req.config,
+        );
         let mut diagnostics = Diagnostics::new();
         if !planned.is_null() {
             let typed = (|| Ok::<_, Diagnostics>((decode(&planned)?, decode(&req.config)?)))();
@@ -171,15 +198,28 @@ impl<D: Send + Sync + 'static, R: Resource<D>> AnyResource<D> for Typed<R> {
                 Value::Null => None,
                 v => match decode(v) {
                     Ok(p) => Some(p),
-                    Err(d) => return PlanResponse { diagnostics: d, ..Default::default() },
+                    Err(d) => {
+                        return PlanResponse {
+                            diagnostics: d,
+                            ..Default::default()
+                        };
+                    }
                 },
             };
             match typed {
                 Ok((mut p, config)) => {
-                    diagnostics = self.0.modify_plan(ctx, prior.as_ref(), &mut p, &config).await;
+                    diagnostics = self
+                        .0
+                        .modify_plan(ctx, prior.as_ref(), &mut p, &config)
+                        .await;
                     planned = p.to_value();
                 }
-                Err(d) => return PlanResponse { diagnostics: d, ..Default::default() },
+                Err(d) => {
+                    return PlanResponse {
+                        diagnostics: d,
+                        ..Default::default()
+                    };
+                }
             }
         }
         PlanResponse {
@@ -191,7 +231,10 @@ impl<D: Send + Sync + 'static, R: Resource<D>> AnyResource<D> for Typed<R> {
     }
 
     async fn apply(&self, ctx: &Ctx<'_, D>, prior: Value, planned: Value) -> (Value, Diagnostics) {
-        let (prior_t, planned_t) = match (decode_opt::<R::State>(&prior), decode_opt::<R::State>(&planned)) {
+        let (prior_t, planned_t) = match (
+            decode_opt::<R::State>(&prior),
+            decode_opt::<R::State>(&planned),
+        ) {
             (Ok(a), Ok(b)) => (a, b),
             (Err(d), _) | (_, Err(d)) => return (prior, d),
         };
@@ -239,7 +282,11 @@ impl<D: Send + Sync + 'static, R: Resource<D>> AnyResource<D> for Typed<R> {
 }
 
 fn decode_opt<T: TfValue>(v: &Value) -> Result<Option<T>, Diagnostics> {
-    if v.is_null() { Ok(None) } else { decode(v).map(Some) }
+    if v.is_null() {
+        Ok(None)
+    } else {
+        decode(v).map(Some)
+    }
 }
 
 #[async_trait]
@@ -270,6 +317,8 @@ impl<D: Send + Sync + 'static, R: DataSource<D>> AnyDataSource<D> for Typed<R> {
 // ---------------------------------------------------------------------------------------
 // The framework as the internal provider interface.
 
+type DynResource<D> = Arc<dyn AnyResource<D>>;
+
 /// Serves a [`ProviderDef`] through the internal provider interface.
 pub struct Framework<P: ProviderDef> {
     def: P,
@@ -282,15 +331,35 @@ pub struct Framework<P: ProviderDef> {
 
 impl<P: ProviderDef> Framework<P> {
     pub fn new(def: P) -> Self {
-        let resources: BTreeMap<_, _> = def.resources().into_iter().map(|r| (r.type_name().to_string(), r)).collect();
-        let data_sources: BTreeMap<_, _> =
-            def.data_sources().into_iter().map(|d| (d.type_name().to_string(), d)).collect();
+        let resources: BTreeMap<_, _> = def
+            .resources()
+            .into_iter()
+            .map(|r| (r.type_name().to_string(), r))
+            .collect();
+        let data_sources: BTreeMap<_, _> = def
+            .data_sources()
+            .into_iter()
+            .map(|d| (d.type_name().to_string(), d))
+            .collect();
         let schemas = ProviderSchemas {
             provider: def.schema(),
-            resources: resources.iter().map(|(k, r)| (k.clone(), r.schema())).collect(),
-            data_sources: data_sources.iter().map(|(k, d)| (k.clone(), d.schema())).collect(),
+            resources: resources
+                .iter()
+                .map(|(k, r)| (k.clone(), r.schema()))
+                .collect(),
+            data_sources: data_sources
+                .iter()
+                .map(|(k, d)| (k.clone(), d.schema()))
+                .collect(),
         };
-        Framework { def, schemas, resources, data_sources, data: RwLock::new(None), cancel: CancellationToken::new() }
+        Framework {
+            def,
+            schemas,
+            resources,
+            data_sources,
+            data: RwLock::new(None),
+            cancel: CancellationToken::new(),
+        }
     }
 
     /// The token StopProvider cancels.
@@ -299,20 +368,31 @@ impl<P: ProviderDef> Framework<P> {
     }
 
     fn data(&self) -> Result<Arc<P::Data>, Diagnostics> {
-        self.data.read().ok().and_then(|d| d.clone()).ok_or_else(|| {
-            Diagnostic::error(
+        self.data
+            .read()
+            .ok()
+            .and_then(|d| d.clone())
+            .ok_or_else(|| {
+                Diagnostic::error(
                 "Provider not configured",
                 "Terraform called the provider before configuring it. This is a bug in the client; \
                  please report it with your Terraform/OpenTofu version.",
             )
             .into()
-        })
+            })
     }
 
-    fn resource(&self, type_name: &str) -> Result<(&Arc<dyn AnyResource<P::Data>>, &Schema), Diagnostics> {
-        match (self.resources.get(type_name), self.schemas.resources.get(type_name)) {
+    fn resource(&self, type_name: &str) -> Result<(&DynResource<P::Data>, &Schema), Diagnostics> {
+        match (
+            self.resources.get(type_name),
+            self.schemas.resources.get(type_name),
+        ) {
             (Some(r), Some(s)) => Ok((r, s)),
-            _ => Err(Diagnostic::error("Unknown resource type", format!("This provider has no resource {type_name:?}.")).into()),
+            _ => Err(Diagnostic::error(
+                "Unknown resource type",
+                format!("This provider has no resource {type_name:?}."),
+            )
+            .into()),
         }
     }
 
@@ -377,13 +457,20 @@ impl<P: ProviderDef> ProviderServer for Framework<P> {
     }
 
     async fn validate_data_source_config(&self, type_name: &str, config: Value) -> Diagnostics {
-        match (self.data_sources.get(type_name), self.schemas.data_sources.get(type_name)) {
+        match (
+            self.data_sources.get(type_name),
+            self.schemas.data_sources.get(type_name),
+        ) {
             (Some(ds), Some(schema)) => {
                 let mut d = validate::validate_config(schema, &config);
                 d.extend(ds.validate(&config));
                 d
             }
-            _ => Diagnostic::error("Unknown data source", format!("This provider has no data source {type_name:?}.")).into(),
+            _ => Diagnostic::error(
+                "Unknown data source",
+                format!("This provider has no data source {type_name:?}."),
+            )
+            .into(),
         }
     }
 
@@ -425,9 +512,12 @@ impl<P: ProviderDef> ProviderServer for Framework<P> {
             Ok(v) => (v, Diagnostics::new()),
             Err(e) => (
                 Value::Null,
-                Diagnostic::error("Unreadable stored state", format!("The stored state could not be decoded: {e}"))
-                    .at(e.path)
-                    .into(),
+                Diagnostic::error(
+                    "Unreadable stored state",
+                    format!("The stored state could not be decoded: {e}"),
+                )
+                .at(e.path)
+                .into(),
             ),
         }
     }
@@ -437,12 +527,23 @@ impl<P: ProviderDef> ProviderServer for Framework<P> {
             self.stopped()?;
             let (r, _) = self.resource(req.type_name)?;
             let data = self.data()?;
-            let ctx = Ctx { data: &*data, cancel: &self.cancel };
+            let ctx = Ctx {
+                data: &*data,
+                cancel: &self.cancel,
+            };
             Ok::<_, Diagnostics>(r.read(&ctx, req.current_state.clone()).await)
         };
         match run.await {
-            Ok((new_state, diagnostics)) => ReadResponse { new_state, private: req.private, diagnostics },
-            Err(diagnostics) => ReadResponse { new_state: req.current_state, private: req.private, diagnostics },
+            Ok((new_state, diagnostics)) => ReadResponse {
+                new_state,
+                private: req.private,
+                diagnostics,
+            },
+            Err(diagnostics) => ReadResponse {
+                new_state: req.current_state,
+                private: req.private,
+                diagnostics,
+            },
         }
     }
 
@@ -450,10 +551,16 @@ impl<P: ProviderDef> ProviderServer for Framework<P> {
         let run = async {
             let (r, schema) = self.resource(req.type_name)?;
             let data = self.data()?;
-            let ctx = Ctx { data: &*data, cancel: &self.cancel };
+            let ctx = Ctx {
+                data: &*data,
+                cancel: &self.cancel,
+            };
             Ok::<_, Diagnostics>(r.plan(&ctx, schema, &req).await)
         };
-        run.await.unwrap_or_else(|diagnostics| PlanResponse { diagnostics, ..Default::default() })
+        run.await.unwrap_or_else(|diagnostics| PlanResponse {
+            diagnostics,
+            ..Default::default()
+        })
     }
 
     async fn apply_resource_change(&self, req: ApplyRequest<'_>) -> ApplyResponse {
@@ -461,33 +568,59 @@ impl<P: ProviderDef> ProviderServer for Framework<P> {
             self.stopped()?;
             let (r, _) = self.resource(req.type_name)?;
             let data = self.data()?;
-            let ctx = Ctx { data: &*data, cancel: &self.cancel };
-            Ok::<_, Diagnostics>(r.apply(&ctx, req.prior_state.clone(), req.planned_state.clone()).await)
+            let ctx = Ctx {
+                data: &*data,
+                cancel: &self.cancel,
+            };
+            Ok::<_, Diagnostics>(
+                r.apply(&ctx, req.prior_state.clone(), req.planned_state.clone())
+                    .await,
+            )
         };
         match run.await {
             Ok((new_state, diagnostics)) => {
                 if !diagnostics.has_errors() {
                     check_consistent(req.type_name, &req.planned_state, &new_state);
                 }
-                ApplyResponse { new_state, private: req.planned_private, diagnostics }
+                ApplyResponse {
+                    new_state,
+                    private: req.planned_private,
+                    diagnostics,
+                }
             }
             // Nothing was attempted: the prior state stands.
-            Err(diagnostics) => ApplyResponse { new_state: req.prior_state, private: req.planned_private, diagnostics },
+            Err(diagnostics) => ApplyResponse {
+                new_state: req.prior_state,
+                private: req.planned_private,
+                diagnostics,
+            },
         }
     }
 
-    async fn import_resource_state(&self, type_name: &str, id: &str) -> (Vec<ImportedResource>, Diagnostics) {
+    async fn import_resource_state(
+        &self,
+        type_name: &str,
+        id: &str,
+    ) -> (Vec<ImportedResource>, Diagnostics) {
         let run = async {
             self.stopped()?;
             let (r, _) = self.resource(type_name)?;
             let data = self.data()?;
-            let ctx = Ctx { data: &*data, cancel: &self.cancel };
+            let ctx = Ctx {
+                data: &*data,
+                cancel: &self.cancel,
+            };
             Ok::<_, Diagnostics>(r.import(&ctx, id).await)
         };
         match run.await {
-            Ok((Some(state), d)) => {
-                (vec![ImportedResource { type_name: type_name.to_string(), state, private: Vec::new() }], d)
-            }
+            Ok((Some(state), d)) => (
+                vec![ImportedResource {
+                    type_name: type_name.to_string(),
+                    state,
+                    private: Vec::new(),
+                }],
+                d,
+            ),
             Ok((None, d)) | Err(d) => (Vec::new(), d),
         }
     }
@@ -502,7 +635,10 @@ impl<P: ProviderDef> ProviderServer for Framework<P> {
                 ))
             })?;
             let data = self.data()?;
-            let ctx = Ctx { data: &*data, cancel: &self.cancel };
+            let ctx = Ctx {
+                data: &*data,
+                cancel: &self.cancel,
+            };
             Ok::<_, Diagnostics>(ds.read(&ctx, config).await)
         };
         run.await.unwrap_or_else(|d| (Value::Null, d))

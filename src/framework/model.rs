@@ -18,7 +18,10 @@ pub trait TfValue: Sized {
 fn mismatch(path: &AttributePath, want: &str, got: &Value) -> Diagnostic {
     Diagnostic::error(
         "Unexpected value type",
-        format!("Expected {want}, got {}. This is a bug in the provider; please report it.", got.kind()),
+        format!(
+            "Expected {want}, got {}. This is a bug in the provider; please report it.",
+            got.kind()
+        ),
     )
     .at(path.clone())
 }
@@ -88,7 +91,9 @@ impl<T: TfValue> TfValue for Val<T> {
 
 impl TfValue for String {
     fn from_value(v: &Value, path: &AttributePath) -> Result<Self, Diagnostic> {
-        v.as_str().map(str::to_string).ok_or_else(|| mismatch(path, "a string", v))
+        v.as_str()
+            .map(str::to_string)
+            .ok_or_else(|| mismatch(path, "a string", v))
     }
     fn to_value(&self) -> Value {
         Value::String(self.clone())
@@ -108,7 +113,11 @@ impl TfValue for i64 {
     fn from_value(v: &Value, path: &AttributePath) -> Result<Self, Diagnostic> {
         match v {
             Value::Number(n) => n.as_i64().ok_or_else(|| {
-                Diagnostic::error("Invalid number", format!("Expected a whole number, got {n}.")).at(path.clone())
+                Diagnostic::error(
+                    "Invalid number",
+                    format!("Expected a whole number, got {n}."),
+                )
+                .at(path.clone())
             }),
             v => Err(mismatch(path, "a number", v)),
         }
@@ -145,7 +154,11 @@ impl<T: TfValue> TfValue for BTreeMap<String, T> {
         }
     }
     fn to_value(&self) -> Value {
-        Value::Map(self.iter().map(|(k, v)| (k.clone(), v.to_value())).collect())
+        Value::Map(
+            self.iter()
+                .map(|(k, v)| (k.clone(), v.to_value()))
+                .collect(),
+        )
     }
 }
 
@@ -154,7 +167,9 @@ pub use crate::secret::Secret as Sensitive;
 
 impl TfValue for Sensitive {
     fn from_value(v: &Value, path: &AttributePath) -> Result<Self, Diagnostic> {
-        v.as_str().map(Sensitive::new).ok_or_else(|| mismatch(path, "a string", v))
+        v.as_str()
+            .map(Sensitive::new)
+            .ok_or_else(|| mismatch(path, "a string", v))
     }
     fn to_value(&self) -> Value {
         Value::String(self.expose().to_string())
@@ -229,7 +244,9 @@ mod tests {
             count: Val::Unknown,
             on: Val::Null,
             secret: Val::Known(Sensitive::new("s3cret")),
-            items: Val::Known(vec![Inner { x: Val::Known("y".into()) }]),
+            items: Val::Known(vec![Inner {
+                x: Val::Known("y".into()),
+            }]),
             tags: Val::Known([("k".to_string(), "v".to_string())].into()),
         };
         let v = m.to_value();
@@ -239,7 +256,10 @@ mod tests {
 
     #[test]
     fn debug_of_a_model_redacts_sensitive_fields() {
-        let m = Outer { secret: Val::Known(Sensitive::new("s3cret-token")), ..Default::default() };
+        let m = Outer {
+            secret: Val::Known(Sensitive::new("s3cret-token")),
+            ..Default::default()
+        };
         let d = format!("{m:?}");
         assert!(!d.contains("s3cret-token"), "{d}");
         assert!(d.contains("[REDACTED]"));

@@ -16,7 +16,9 @@ pub fn planned_state(schema: &Schema, prior: &Value, proposed: &Value, config: &
     let mut planned = proposed.clone();
     for attr in &schema.attributes {
         let configured = !config.get(&attr.name).is_null();
-        let Some(slot) = planned.get_mut(&attr.name) else { continue };
+        let Some(slot) = planned.get_mut(&attr.name) else {
+            continue;
+        };
         if configured {
             continue;
         }
@@ -30,10 +32,12 @@ pub fn planned_state(schema: &Schema, prior: &Value, proposed: &Value, config: &
         // In-place update: values the API may change become "known after apply".
         for attr in &schema.attributes {
             let unset = config.get(&attr.name).is_null() && attr.default.is_none();
-            if attr.computed && unset && attr.on_update == OnUpdate::Unknown {
-                if let Some(slot) = planned.get_mut(&attr.name) {
-                    *slot = Value::Unknown;
-                }
+            if attr.computed
+                && unset
+                && attr.on_update == OnUpdate::Unknown
+                && let Some(slot) = planned.get_mut(&attr.name)
+            {
+                *slot = Value::Unknown;
             }
         }
     }
@@ -87,7 +91,12 @@ mod tests {
     }
 
     fn obj(pairs: &[(&str, Value)]) -> Value {
-        let mut all = Value::object(schema().attributes.iter().map(|a| (a.name.clone(), Value::Null)));
+        let mut all = Value::object(
+            schema()
+                .attributes
+                .iter()
+                .map(|a| (a.name.clone(), Value::Null)),
+        );
         for (k, v) in pairs {
             *all.get_mut(k).unwrap() = v.clone();
         }
@@ -151,12 +160,19 @@ mod tests {
 
     #[test]
     fn changing_a_force_new_attribute_requires_replacement_of_exactly_it() {
-        let prior = obj(&[("group", "g".into()), ("name", "n".into()), ("kind", "rbac".into())]);
+        let prior = obj(&[
+            ("group", "g".into()),
+            ("name", "n".into()),
+            ("kind", "rbac".into()),
+        ]);
         let config = obj(&[("group", "h".into()), ("name", "n".into())]);
         let mut proposed = prior.clone();
         *proposed.get_mut("group").unwrap() = "h".into();
         let p = planned_state(&schema(), &prior, &proposed, &config);
-        assert_eq!(requires_replace(&schema(), &prior, &p), vec![AttributePath::attr("group")]);
+        assert_eq!(
+            requires_replace(&schema(), &prior, &p),
+            vec![AttributePath::attr("group")]
+        );
         // Removing `kind` from config plans its default: no change, no replacement.
         let mut proposed = prior.clone();
         *proposed.get_mut("kind").unwrap() = "rbac".into();
@@ -170,12 +186,18 @@ mod tests {
         let mut proposed = prior.clone();
         *proposed.get_mut("group").unwrap() = Value::Unknown;
         let p = planned_state(&schema(), &prior, &proposed, &proposed);
-        assert_eq!(requires_replace(&schema(), &prior, &p), vec![AttributePath::attr("group")]);
+        assert_eq!(
+            requires_replace(&schema(), &prior, &p),
+            vec![AttributePath::attr("group")]
+        );
     }
 
     #[test]
     fn destroy_plans_null() {
         let prior = obj(&[("group", "g".into())]);
-        assert_eq!(planned_state(&schema(), &prior, &Value::Null, &Value::Null), Value::Null);
+        assert_eq!(
+            planned_state(&schema(), &prior, &Value::Null, &Value::Null),
+            Value::Null
+        );
     }
 }

@@ -16,7 +16,10 @@ pub fn validate_config(schema: &Schema, config: &Value) -> Diagnostics {
         }
         for validator in &attr.validators {
             if let Err(detail) = validator.validate(v) {
-                diags.push(Diagnostic::error(format!("Invalid value for {}", attr.name), detail).at_attr(&attr.name));
+                diags.push(
+                    Diagnostic::error(format!("Invalid value for {}", attr.name), detail)
+                        .at_attr(&attr.name),
+                );
             }
         }
     }
@@ -71,7 +74,10 @@ impl Validator for MaxLength {
     fn validate(&self, v: &Value) -> Result<(), String> {
         let n = string(v)?.chars().count();
         if n > self.0 {
-            Err(format!("The value has {n} characters; at most {} are allowed.", self.0))
+            Err(format!(
+                "The value has {n} characters; at most {} are allowed.",
+                self.0
+            ))
         } else {
             Ok(())
         }
@@ -89,8 +95,16 @@ impl Validator for HttpUrl {
         let s = string(v)?;
         let hint = "Give the full URL of the Kubernetes API server, for example \"https://k8s.example.com:6443\".";
         match url::Url::parse(s.trim()) {
-            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty()) => Ok(()),
-            Ok(u) => Err(format!("{s:?} is not an http(s) URL (scheme {:?}). {hint}", u.scheme())),
+            Ok(u)
+                if matches!(u.scheme(), "http" | "https")
+                    && u.host_str().is_some_and(|h| !h.is_empty()) =>
+            {
+                Ok(())
+            }
+            Ok(u) => Err(format!(
+                "{s:?} is not an http(s) URL (scheme {:?}). {hint}",
+                u.scheme()
+            )),
             Err(e) => Err(format!("{s:?} is not a valid URL ({e}). {hint}")),
         }
     }
@@ -115,7 +129,10 @@ pub fn check_pem_certificate(s: &str) -> Result<(), String> {
     let (_, pem) = x509_parser::pem::parse_x509_pem(s.trim().as_bytes())
         .map_err(|_| format!("The value is not a PEM certificate. {hint}"))?;
     if pem.label != "CERTIFICATE" {
-        return Err(format!("The PEM block is a {:?}, not a CERTIFICATE. {hint}", pem.label));
+        return Err(format!(
+            "The PEM block is a {:?}, not a CERTIFICATE. {hint}",
+            pem.label
+        ));
     }
     pem.parse_x509()
         .map(|_| ())
@@ -166,13 +183,22 @@ AAAAAAAAAAAAAAAAAAAAAAAAAAAA
     fn pem_certificate_rejects_garbage_keys_and_broken_der() {
         assert!(PemCertificate.validate(&Value::from("hello")).is_err());
         let key = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n";
-        assert!(PemCertificate.validate(&Value::from(key)).unwrap_err().contains("PRIVATE KEY"));
+        assert!(
+            PemCertificate
+                .validate(&Value::from(key))
+                .unwrap_err()
+                .contains("PRIVATE KEY")
+        );
         assert!(PemCertificate.validate(&Value::from(CERT)).is_err());
     }
 
     #[test]
     fn http_url_requires_scheme_and_host() {
-        assert!(HttpUrl.validate(&Value::from("https://k8s.example.com:6443")).is_ok());
+        assert!(
+            HttpUrl
+                .validate(&Value::from("https://k8s.example.com:6443"))
+                .is_ok()
+        );
         assert!(HttpUrl.validate(&Value::from("http://10.0.0.1")).is_ok());
         assert!(HttpUrl.validate(&Value::from("ftp://x")).is_err());
         assert!(HttpUrl.validate(&Value::from("k8s.example.com")).is_err());
@@ -184,7 +210,9 @@ AAAAAAAAAAAAAAAAAAAAAAAAAAAA
         let schema = Schema::new(
             "",
             vec![
-                Attribute::string("kind").optional().validate(OneOf(&["rbac", "abac"])),
+                Attribute::string("kind")
+                    .optional()
+                    .validate(OneOf(&["rbac", "abac"])),
                 Attribute::string("name").optional().validate(NotBlank),
             ],
         );

@@ -19,7 +19,11 @@ use crate::secret::Secret;
 
 /// Characters kept as-is in a path segment; everything else (`/` in group paths
 /// included) is percent-encoded, as GitLab expects for `:id`.
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 /// The largest page GitLab serves.
 const MAX_PER_PAGE: u32 = 100;
 /// Upper bound on a single wait between attempts, whatever Retry-After says.
@@ -132,23 +136,29 @@ impl Client {
         let base = api_base(&cfg.base_url)?;
         let mut headers = HeaderMap::new();
         for (k, v) in &cfg.headers {
-            let name = HeaderName::from_bytes(k.as_bytes()).map_err(|_| ConfigError::Header(k.clone()))?;
+            let name =
+                HeaderName::from_bytes(k.as_bytes()).map_err(|_| ConfigError::Header(k.clone()))?;
             let value = HeaderValue::from_str(v).map_err(|_| ConfigError::Header(k.clone()))?;
             headers.insert(name, value);
         }
-        let mut token = HeaderValue::from_str(cfg.token.expose().trim()).map_err(|_| ConfigError::Token)?;
+        let mut token =
+            HeaderValue::from_str(cfg.token.expose().trim()).map_err(|_| ConfigError::Token)?;
         token.set_sensitive(true);
         headers.insert("PRIVATE-TOKEN", token);
 
         let mut b = reqwest::Client::builder()
-            .user_agent(concat!("terraform-provider-gitlab/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!(
+                "terraform-provider-gitlab/",
+                env!("CARGO_PKG_VERSION")
+            ))
             .connect_timeout(Duration::from_secs(10).min(cfg.timeout))
             .timeout(cfg.timeout)
             .pool_idle_timeout(Duration::from_secs(90))
             .tcp_nodelay(true)
             .redirect(reqwest::redirect::Policy::none());
         if let Some(pem) = &cfg.ca_cert_pem {
-            let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| ConfigError::CaCert(e.to_string()))?;
+            let certs = reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|e| ConfigError::CaCert(e.to_string()))?;
             if certs.is_empty() {
                 return Err(ConfigError::CaCert("no certificate found".into()));
             }
@@ -158,7 +168,8 @@ impl Client {
             let mut pem = cert.clone();
             pem.push(b'\n');
             pem.extend_from_slice(key.expose().as_bytes());
-            let id = reqwest::Identity::from_pem(&pem).map_err(|e| ConfigError::ClientCert(e.to_string()))?;
+            let id = reqwest::Identity::from_pem(&pem)
+                .map_err(|e| ConfigError::ClientCert(e.to_string()))?;
             b = b.identity(id);
         }
         if cfg.insecure {
@@ -178,29 +189,49 @@ impl Client {
 
     /// The same client (same connection pool) with another retry budget.
     pub fn with_retries(&self, retries: u32) -> Client {
-        Client { retries, ..self.clone() }
+        Client {
+            retries,
+            ..self.clone()
+        }
     }
 
     fn url(&self, segments: &[&str], query: &[(&str, String)]) -> Url {
-        let path: Vec<String> = segments.iter().map(|s| utf8_percent_encode(s, SEGMENT).to_string()).collect();
+        let path: Vec<String> = segments
+            .iter()
+            .map(|s| utf8_percent_encode(s, SEGMENT).to_string())
+            .collect();
         let mut u = self.base.clone();
         u.set_path(&format!("{}{}", self.base.path(), path.join("/")));
         if !query.is_empty() {
-            u.query_pairs_mut().extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
+            u.query_pairs_mut()
+                .extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
         }
         u
     }
 
     /// `GET /user`: checks the token.
     pub async fn current_user(&self) -> Result<CurrentUser, Error> {
-        let r = self.call(Method::GET, self.url(&["user"], &[]), None, true).await?;
+        let r = self
+            .call(Method::GET, self.url(&["user"], &[]), None, true)
+            .await?;
         decode(&r.body, "user")
     }
 
     /// One page of `GET /groups/:id/clusters`; returns the next page number, if any.
-    pub async fn list_clusters_page(&self, group: &str, page: u32, per_page: u32) -> Result<(Vec<Cluster>, Option<u32>), Error> {
+    pub async fn list_clusters_page(
+        &self,
+        group: &str,
+        page: u32,
+        per_page: u32,
+    ) -> Result<(Vec<Cluster>, Option<u32>), Error> {
         let per_page = per_page.clamp(1, MAX_PER_PAGE);
-        let url = self.url(&["groups", group, "clusters"], &[("page", page.to_string()), ("per_page", per_page.to_string())]);
+        let url = self.url(
+            &["groups", group, "clusters"],
+            &[
+                ("page", page.to_string()),
+                ("per_page", per_page.to_string()),
+            ],
+        );
         let r = self.call(Method::GET, url, None, true).await?;
         let items: Vec<Cluster> = decode(&r.body, "list of clusters")?;
         let next = match r.headers.get("x-next-page").and_then(|v| v.to_str().ok()) {
@@ -239,19 +270,35 @@ impl Client {
     /// found, the POST is sent again.
     pub async fn create_cluster(&self, group: &str, req: &CreateCluster) -> Result<Created, Error> {
         let url = self.url(&["groups", group, "clusters", "user"], &[]);
-        let body = serde_json::to_vec(req).map_err(|e| Error::Decode { detail: e.to_string() })?;
+        let body = serde_json::to_vec(req).map_err(|e| Error::Decode {
+            detail: e.to_string(),
+        })?;
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match self.call(Method::POST, url.clone(), Some(body.clone()), false).await {
-                Ok(r) => return Ok(Created { cluster: decode_cluster(&r.body)?, adopted: false }),
+            match self
+                .call(Method::POST, url.clone(), Some(body.clone()), false)
+                .await
+            {
+                Ok(r) => {
+                    return Ok(Created {
+                        cluster: decode_cluster(&r.body)?,
+                        adopted: false,
+                    });
+                }
                 Err(Error::OutcomeUnknown { detail }) => {
                     tracing::warn!(%detail, attempt, "cluster creation outcome unknown; looking the cluster up");
                     if let Some(c) = self.find_created(group, req).await? {
-                        tracing::warn!(cluster_id = c.id, "found the cluster the lost request created; adopting it");
+                        tracing::warn!(
+                            cluster_id = c.id,
+                            "found the cluster the lost request created; adopting it"
+                        );
                         // The list entity lacks `group`: read it whole.
                         let cluster = self.get_cluster(group, c.id).await.unwrap_or(c);
-                        return Ok(Created { cluster, adopted: true });
+                        return Ok(Created {
+                            cluster,
+                            adopted: true,
+                        });
                     }
                     if attempt > self.retries {
                         return Err(Error::OutcomeUnknown { detail });
@@ -263,20 +310,35 @@ impl Client {
         }
     }
 
-    async fn find_created(&self, group: &str, req: &CreateCluster) -> Result<Option<Cluster>, Error> {
+    async fn find_created(
+        &self,
+        group: &str,
+        req: &CreateCluster,
+    ) -> Result<Option<Cluster>, Error> {
         let scope = req.environment_scope.as_deref().unwrap_or("*");
         let api_url = req.platform_kubernetes_attributes.api_url.trim();
         Ok(self.list_clusters(group).await?.into_iter().find(|c| {
             c.environment_scope.as_deref().unwrap_or("*") == scope
                 && c.name == req.name
-                && c.platform_kubernetes.as_ref().and_then(|p| p.api_url.as_deref()).map(str::trim) == Some(api_url)
+                && c.platform_kubernetes
+                    .as_ref()
+                    .and_then(|p| p.api_url.as_deref())
+                    .map(str::trim)
+                    == Some(api_url)
         }))
     }
 
     /// `PUT /groups/:id/clusters/:cluster_id` (idempotent: retried like a GET).
-    pub async fn update_cluster(&self, group: &str, id: i64, req: &UpdateCluster) -> Result<Cluster, Error> {
+    pub async fn update_cluster(
+        &self,
+        group: &str,
+        id: i64,
+        req: &UpdateCluster,
+    ) -> Result<Cluster, Error> {
         let url = self.url(&["groups", group, "clusters", &id.to_string()], &[]);
-        let body = serde_json::to_vec(req).map_err(|e| Error::Decode { detail: e.to_string() })?;
+        let body = serde_json::to_vec(req).map_err(|e| Error::Decode {
+            detail: e.to_string(),
+        })?;
         let r = self.call(Method::PUT, url, Some(body), true).await?;
         decode_cluster(&r.body)
     }
@@ -292,7 +354,13 @@ impl Client {
     /// any transient failure and abandoned on cancellation; unsafe ones (POST) only when
     /// GitLab certainly did not apply them (429, connection refused), and an in-flight
     /// POST is allowed to finish so its result is not lost.
-    async fn call(&self, method: Method, url: Url, body: Option<Vec<u8>>, safe: bool) -> Result<Resp, Error> {
+    async fn call(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<Vec<u8>>,
+        safe: bool,
+    ) -> Result<Resp, Error> {
         let mut attempt: u32 = 0;
         loop {
             attempt += 1;
@@ -321,7 +389,11 @@ impl Client {
                     let retry_after = retry_after(&r.headers);
                     let transient = matches!(status, 502..=504);
                     if status == 429 && !last {
-                        self.pause(retry_after.map_or_else(|| self.backoff(attempt), |d| d + jitter(self.backoff_base))).await?;
+                        self.pause(retry_after.map_or_else(
+                            || self.backoff(attempt),
+                            |d| d + jitter(self.backoff_base),
+                        ))
+                        .await?;
                         continue;
                     }
                     if status == 429 {
@@ -330,7 +402,10 @@ impl Client {
                     if transient && !safe {
                         // A proxy error after the request left: GitLab may have applied it.
                         return Err(Error::OutcomeUnknown {
-                            detail: format!("GitLab answered {status} ({})", super::error::body_message(&r.body)),
+                            detail: format!(
+                                "GitLab answered {status} ({})",
+                                super::error::body_message(&r.body)
+                            ),
                         });
                     }
                     if transient && !last {
@@ -350,7 +425,9 @@ impl Client {
                 Err(AttemptError::Unknown(e)) => {
                     tracing::debug!(%method, path = url.path(), attempt, error = %e, "GitLab request interrupted");
                     if !safe {
-                        return Err(Error::OutcomeUnknown { detail: e.to_string() });
+                        return Err(Error::OutcomeUnknown {
+                            detail: e.to_string(),
+                        });
                     }
                     if last {
                         return Err(e);
@@ -361,30 +438,50 @@ impl Client {
         }
     }
 
-    async fn attempt(&self, method: &Method, url: &Url, body: Option<&[u8]>) -> Result<Resp, AttemptError> {
-        let mut req = self.http.request(method.clone(), url.clone()).headers(self.headers.clone());
+    async fn attempt(
+        &self,
+        method: &Method,
+        url: &Url,
+        body: Option<&[u8]>,
+    ) -> Result<Resp, AttemptError> {
+        let mut req = self
+            .http
+            .request(method.clone(), url.clone())
+            .headers(self.headers.clone());
         if let Some(b) = body {
-            req = req.header(reqwest::header::CONTENT_TYPE, "application/json").body(b.to_vec());
+            req = req
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(b.to_vec());
         }
         let resp = req.send().await.map_err(|e| self.classify(&e))?;
         let status = resp.status();
         let headers = resp.headers().clone();
         let body = resp.bytes().await.map_err(|e| self.classify(&e))?;
-        Ok(Resp { status, headers, body })
+        Ok(Resp {
+            status,
+            headers,
+            body,
+        })
     }
 
     fn classify(&self, e: &reqwest::Error) -> AttemptError {
         if e.is_connect() {
             AttemptError::NotSent(error_chain(e))
         } else if e.is_timeout() {
-            AttemptError::Unknown(Error::Timeout { after: self.timeout })
+            AttemptError::Unknown(Error::Timeout {
+                after: self.timeout,
+            })
         } else {
-            AttemptError::Unknown(Error::Transport { detail: error_chain(e) })
+            AttemptError::Unknown(Error::Transport {
+                detail: error_chain(e),
+            })
         }
     }
 
     fn backoff(&self, attempt: u32) -> Duration {
-        let step = self.backoff_base.saturating_mul(1 << attempt.saturating_sub(1).min(6));
+        let step = self
+            .backoff_base
+            .saturating_mul(1 << attempt.saturating_sub(1).min(6));
         let step = step.min(Duration::from_secs(16));
         // "Equal jitter": half fixed, half random, so retries spread but still back off.
         step / 2 + jitter(step / 2)
@@ -406,7 +503,13 @@ fn jitter(max: Duration) -> Duration {
 
 /// `Retry-After` in seconds (GitLab's rack-attack sends seconds).
 fn retry_after(h: &HeaderMap) -> Option<Duration> {
-    h.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim().parse::<u64>().ok().map(Duration::from_secs)
+    h.get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .map(Duration::from_secs)
 }
 
 /// An error with its sources, which carry the useful part ("certificate not trusted").
@@ -425,13 +528,17 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 }
 
 fn decode<T: DeserializeOwned>(body: &[u8], what: &str) -> Result<T, Error> {
-    serde_json::from_slice(body).map_err(|e| Error::Decode { detail: format!("expected a {what}: {e}") })
+    serde_json::from_slice(body).map_err(|e| Error::Decode {
+        detail: format!("expected a {what}: {e}"),
+    })
 }
 
 fn decode_cluster(body: &[u8]) -> Result<Cluster, Error> {
     let c: Cluster = decode(body, "cluster object")?;
     if c.id <= 0 {
-        return Err(Error::Decode { detail: "the cluster object has no id".into() });
+        return Err(Error::Decode {
+            detail: "the cluster object has no id".into(),
+        });
     }
     Ok(c)
 }
@@ -446,7 +553,10 @@ mod tests {
             ("https://gitlab.com", "https://gitlab.com/api/v4/"),
             ("https://gitlab.com/api/v4/", "https://gitlab.com/api/v4/"),
             ("https://gitlab.com/api/v4", "https://gitlab.com/api/v4/"),
-            ("http://127.0.0.1:8080/gitlab/", "http://127.0.0.1:8080/gitlab/api/v4/"),
+            (
+                "http://127.0.0.1:8080/gitlab/",
+                "http://127.0.0.1:8080/gitlab/api/v4/",
+            ),
         ] {
             assert_eq!(api_base(input).unwrap().as_str(), want, "{input}");
         }
@@ -456,18 +566,34 @@ mod tests {
 
     #[test]
     fn group_paths_are_url_encoded_as_one_segment() {
-        let cfg = ClientConfig { base_url: "http://h/".into(), token: Secret::new("t"), ..ClientConfig::default() };
+        let cfg = ClientConfig {
+            base_url: "http://h/".into(),
+            token: Secret::new("t"),
+            ..ClientConfig::default()
+        };
         let c = Client::new(&cfg, CancellationToken::new()).unwrap();
-        let u = c.url(&["groups", "parent/child.x", "clusters", "12"], &[("page", "2".into())]);
-        assert_eq!(u.as_str(), "http://h/api/v4/groups/parent%2Fchild.x/clusters/12?page=2");
+        let u = c.url(
+            &["groups", "parent/child.x", "clusters", "12"],
+            &[("page", "2".into())],
+        );
+        assert_eq!(
+            u.as_str(),
+            "http://h/api/v4/groups/parent%2Fchild.x/clusters/12?page=2"
+        );
     }
 
     #[test]
     fn backoff_grows_with_jitter_and_stays_bounded() {
-        let cfg = ClientConfig { base_url: "http://h/".into(), backoff_base: Duration::from_millis(100), ..ClientConfig::default() };
+        let cfg = ClientConfig {
+            base_url: "http://h/".into(),
+            backoff_base: Duration::from_millis(100),
+            ..ClientConfig::default()
+        };
         let c = Client::new(&cfg, CancellationToken::new()).unwrap();
         for attempt in 1..20 {
-            let step = Duration::from_millis(100).saturating_mul(1 << (attempt - 1).min(6)).min(Duration::from_secs(16));
+            let step = Duration::from_millis(100)
+                .saturating_mul(1 << (attempt - 1).min(6))
+                .min(Duration::from_secs(16));
             let b = c.backoff(attempt);
             assert!(b >= step / 2 && b <= step, "{attempt}: {b:?}");
         }
@@ -475,15 +601,29 @@ mod tests {
 
     #[test]
     fn unexpected_cluster_shapes_are_decode_errors() {
-        for body in [&b"[]"[..], b"{}", b"\"x\"", b"{\"id\":\"7\"}", b"<html>", b""] {
-            assert!(matches!(decode_cluster(body), Err(Error::Decode { .. })), "{body:?}");
+        for body in [
+            &b"[]"[..],
+            b"{}",
+            b"\"x\"",
+            b"{\"id\":\"7\"}",
+            b"<html>",
+            b"",
+        ] {
+            assert!(
+                matches!(decode_cluster(body), Err(Error::Decode { .. })),
+                "{body:?}"
+            );
         }
         assert_eq!(decode_cluster(br#"{"id":7}"#).unwrap().id, 7);
     }
 
     #[test]
     fn token_header_is_marked_sensitive() {
-        let cfg = ClientConfig { base_url: "http://h/".into(), token: Secret::new("glpat-x"), ..ClientConfig::default() };
+        let cfg = ClientConfig {
+            base_url: "http://h/".into(),
+            token: Secret::new("glpat-x"),
+            ..ClientConfig::default()
+        };
         let c = Client::new(&cfg, CancellationToken::new()).unwrap();
         assert!(c.headers["PRIVATE-TOKEN"].is_sensitive());
         assert!(!format!("{:?}", c.headers).contains("glpat-x"));

@@ -9,7 +9,9 @@ use std::time::Duration;
 pub enum Error {
     /// 400 with per-field messages, keyed as GitLab names the fields.
     #[error("GitLab rejected the request: {}", fmt_fields(.fields))]
-    Validation { fields: BTreeMap<String, Vec<String>> },
+    Validation {
+        fields: BTreeMap<String, Vec<String>>,
+    },
     /// 400 with a single message (missing or invalid parameters).
     #[error("GitLab rejected the request: {message}")]
     BadRequest { message: String },
@@ -45,7 +47,8 @@ fn fmt_fields(fields: &BTreeMap<String, Vec<String>>) -> String {
 }
 
 fn fmt_retry(r: &Option<Duration>) -> String {
-    r.map(|d| format!(", last Retry-After {}s", d.as_secs())).unwrap_or_default()
+    r.map(|d| format!(", last Retry-After {}s", d.as_secs()))
+        .unwrap_or_default()
 }
 
 impl Error {
@@ -108,7 +111,11 @@ pub fn body_message(body: &[u8]) -> String {
         return "(empty body)".into();
     }
     let excerpt: String = text.chars().take(200).collect();
-    if excerpt.len() < text.len() { format!("{excerpt}…") } else { excerpt }
+    if excerpt.len() < text.len() {
+        format!("{excerpt}…")
+    } else {
+        excerpt
+    }
 }
 
 #[cfg(test)]
@@ -121,24 +128,39 @@ mod tests {
             400,
             br#"{"message":{"environment_scope":["cannot add duplicated environment scope"],"platform_kubernetes.api_url":["is blank"]}}"#,
         );
-        let Error::Validation { fields } = &e else { panic!("{e:?}") };
-        assert_eq!(fields["environment_scope"], vec!["cannot add duplicated environment scope"]);
-        assert!(e.to_string().contains("platform_kubernetes.api_url is blank"));
+        let Error::Validation { fields } = &e else {
+            panic!("{e:?}")
+        };
+        assert_eq!(
+            fields["environment_scope"],
+            vec!["cannot add duplicated environment scope"]
+        );
+        assert!(
+            e.to_string()
+                .contains("platform_kubernetes.api_url is blank")
+        );
     }
 
     #[test]
     fn grape_and_plain_messages() {
         assert_eq!(
             Error::from_response(400, br#"{"error":"name is missing"}"#),
-            Error::BadRequest { message: "name is missing".into() }
+            Error::BadRequest {
+                message: "name is missing".into()
+            }
         );
         assert_eq!(
             Error::from_response(404, br#"{"message":"404 Group Not Found"}"#),
-            Error::NotFound { message: "404 Group Not Found".into() }
+            Error::NotFound {
+                message: "404 Group Not Found".into()
+            }
         );
         assert_eq!(
             Error::from_response(502, b"<html>Bad Gateway</html>"),
-            Error::Http { status: 502, message: "<html>Bad Gateway</html>".into() }
+            Error::Http {
+                status: 502,
+                message: "<html>Bad Gateway</html>".into()
+            }
         );
         assert_eq!(body_message(b""), "(empty body)");
     }

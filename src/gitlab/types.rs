@@ -151,10 +151,19 @@ mod tests {
 
     #[test]
     fn update_sends_only_changed_fields_and_can_clear_nullable_ones() {
-        let u = UpdateCluster { domain: Some(None), ..Default::default() };
-        assert_eq!(serde_json::to_value(&u).unwrap(), serde_json::json!({"domain": null}));
         let u = UpdateCluster {
-            platform_kubernetes_attributes: UpdatePlatform { token: Some(Secret::new("t")), ..Default::default() },
+            domain: Some(None),
+            ..Default::default()
+        };
+        assert_eq!(
+            serde_json::to_value(&u).unwrap(),
+            serde_json::json!({"domain": null})
+        );
+        let u = UpdateCluster {
+            platform_kubernetes_attributes: UpdatePlatform {
+                token: Some(Secret::new("t")),
+                ..Default::default()
+            },
             ..Default::default()
         };
         assert_eq!(

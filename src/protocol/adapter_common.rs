@@ -38,7 +38,6 @@ fn pb_diag(d: Diagnostic) -> pb::Diagnostic {
         summary: d.summary,
         detail: d.detail,
         attribute: d.attribute.as_ref().map(pb_path),
-        ..Default::default()
     }
 }
 

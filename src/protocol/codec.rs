@@ -39,7 +39,10 @@ pub fn from_msgpack(bytes: &[u8], ty: &Type) -> Result<Value, CodecError> {
     let mut rd = bytes;
     let v = decode(&mut rd, ty, &AttributePath::root(), 0)?;
     if !rd.is_empty() {
-        return err(&AttributePath::root(), format!("{} trailing bytes after value", rd.len()));
+        return err(
+            &AttributePath::root(),
+            format!("{} trailing bytes after value", rd.len()),
+        );
     }
     Ok(v)
 }
@@ -95,7 +98,11 @@ fn read_str<'a>(rd: &mut &'a [u8], m: Marker, path: &AttributePath) -> Result<&'
     std::str::from_utf8(b).or_else(|_| err(path, "string is not valid UTF-8"))
 }
 
-fn read_array_len(rd: &mut &[u8], m: Marker, path: &AttributePath) -> Result<Option<usize>, CodecError> {
+fn read_array_len(
+    rd: &mut &[u8],
+    m: Marker,
+    path: &AttributePath,
+) -> Result<Option<usize>, CodecError> {
     Ok(Some(match m {
         Marker::FixArray(n) => n as usize,
         Marker::Array16 => read_len(rd, 2, path)?,
@@ -104,7 +111,11 @@ fn read_array_len(rd: &mut &[u8], m: Marker, path: &AttributePath) -> Result<Opt
     }))
 }
 
-fn read_map_len(rd: &mut &[u8], m: Marker, path: &AttributePath) -> Result<Option<usize>, CodecError> {
+fn read_map_len(
+    rd: &mut &[u8],
+    m: Marker,
+    path: &AttributePath,
+) -> Result<Option<usize>, CodecError> {
     Ok(Some(match m {
         Marker::FixMap(n) => n as usize,
         Marker::Map16 => read_len(rd, 2, path)?,
@@ -151,7 +162,9 @@ fn decode_number(rd: &mut &[u8], m: Marker, path: &AttributePath) -> Result<Numb
         Marker::I16 => Number::Int(i64::from(be_uint(take(rd, 2, path)?) as u16 as i16)),
         Marker::I32 => Number::Int(i64::from(be_uint(take(rd, 4, path)?) as u32 as i32)),
         Marker::I64 => Number::Int(be_uint(take(rd, 8, path)?) as i64),
-        Marker::F32 => Number::Float(f64::from(f32::from_bits(be_uint(take(rd, 4, path)?) as u32))),
+        Marker::F32 => Number::Float(f64::from(
+            f32::from_bits(be_uint(take(rd, 4, path)?) as u32),
+        )),
         Marker::F64 => Number::Float(f64::from_bits(be_uint(take(rd, 8, path)?))),
         // cty writes numbers that fit neither int64 nor float64 exactly as decimal strings.
         m @ (Marker::FixStr(_) | Marker::Str8 | Marker::Str16 | Marker::Str32) => {
@@ -162,10 +175,10 @@ fn decode_number(rd: &mut &[u8], m: Marker, path: &AttributePath) -> Result<Numb
         }
         other => return err(path, format!("expected a number, found msgpack {other:?}")),
     };
-    if let Number::Float(f) = n {
-        if !f.is_finite() {
-            return err(path, "number is not finite");
-        }
+    if let Number::Float(f) = n
+        && !f.is_finite()
+    {
+        return err(path, "number is not finite");
     }
     Ok(n)
 }
@@ -174,10 +187,18 @@ fn parse_number(s: &str) -> Option<Number> {
     if let Ok(i) = s.parse::<i64>() {
         return Some(Number::Int(i));
     }
-    s.parse::<f64>().ok().filter(|f| f.is_finite()).map(Number::Float)
+    s.parse::<f64>()
+        .ok()
+        .filter(|f| f.is_finite())
+        .map(Number::Float)
 }
 
-fn decode(rd: &mut &[u8], ty: &Type, path: &AttributePath, depth: usize) -> Result<Value, CodecError> {
+fn decode(
+    rd: &mut &[u8],
+    ty: &Type,
+    path: &AttributePath,
+    depth: usize,
+) -> Result<Value, CodecError> {
     if depth > MAX_DEPTH {
         return err(path, "value nested too deeply");
     }
@@ -205,14 +226,21 @@ fn decode(rd: &mut &[u8], ty: &Type, path: &AttributePath, depth: usize) -> Resu
             for i in 0..len {
                 items.push(decode(rd, et, &path.push_index(i as i64), depth + 1)?);
             }
-            Ok(if matches!(ty, Type::Set(_)) { Value::Set(items) } else { Value::List(items) })
+            Ok(if matches!(ty, Type::Set(_)) {
+                Value::Set(items)
+            } else {
+                Value::List(items)
+            })
         }
         Type::Tuple(ets) => {
             let Some(len) = read_array_len(rd, m, path)? else {
                 return err(path, format!("expected an array, found msgpack {m:?}"));
             };
             if len != ets.len() {
-                return err(path, format!("tuple has {len} elements, expected {}", ets.len()));
+                return err(
+                    path,
+                    format!("tuple has {len} elements, expected {}", ets.len()),
+                );
             }
             let items = ets
                 .iter()
@@ -264,7 +292,8 @@ fn decode(rd: &mut &[u8], ty: &Type, path: &AttributePath, depth: usize) -> Resu
             }
             let tm = read_marker(rd, path)?;
             let tjson = read_str(rd, tm, path)?;
-            let parsed: J = serde_json::from_str(tjson).or_else(|e| err(path, format!("bad type: {e}")))?;
+            let parsed: J =
+                serde_json::from_str(tjson).or_else(|e| err(path, format!("bad type: {e}")))?;
             let Some(vt) = Type::from_json(&parsed) else {
                 return err(path, "unsupported dynamic type");
             };
@@ -281,7 +310,9 @@ fn encode(out: &mut Vec<u8>, v: &Value, ty: &Type, path: &AttributePath) -> Resu
     match (v, ty) {
         (Value::Null, _) => w(rmp::encode::write_nil(out)),
         (Value::Unknown, _) => out.extend_from_slice(&UNKNOWN),
-        (_, Type::Dynamic) => return err(path, "dynamic values are not supported by this provider"),
+        (_, Type::Dynamic) => {
+            return err(path, "dynamic values are not supported by this provider");
+        }
         (Value::Bool(b), Type::Bool) => w(rmp::encode::write_bool(out, *b)),
         (Value::Number(Number::Int(i)), Type::Number) => w(rmp::encode::write_sint(out, *i)),
         (Value::Number(Number::Float(f)), Type::Number) => w(rmp::encode::write_f64(out, *f)),
@@ -307,7 +338,10 @@ fn encode(out: &mut Vec<u8>, v: &Value, ty: &Type, path: &AttributePath) -> Resu
         }
         (Value::Object(m), Type::Object(attrs)) => {
             if let Some(extra) = m.keys().find(|k| !attrs.contains_key(*k)) {
-                return err(path, format!("value has attribute {extra:?} that the schema lacks"));
+                return err(
+                    path,
+                    format!("value has attribute {extra:?} that the schema lacks"),
+                );
             }
             w(rmp::encode::write_map_len(out, len32(attrs.len(), path)?));
             for (name, at) in attrs {
@@ -343,7 +377,12 @@ pub fn from_json(bytes: &[u8], ty: &Type, extra: UnknownAttrs) -> Result<Value, 
     from_json_value(&j, ty, extra, &AttributePath::root())
 }
 
-fn from_json_value(j: &J, ty: &Type, extra: UnknownAttrs, path: &AttributePath) -> Result<Value, CodecError> {
+fn from_json_value(
+    j: &J,
+    ty: &Type,
+    extra: UnknownAttrs,
+    path: &AttributePath,
+) -> Result<Value, CodecError> {
     if j.is_null() {
         return Ok(Value::Null);
     }
@@ -356,10 +395,18 @@ fn from_json_value(j: &J, ty: &Type, extra: UnknownAttrs, path: &AttributePath) 
             .map(Number::Int)
             .or_else(|| n.as_f64().map(Number::Float))
             .map(Value::Number)
-            .ok_or_else(|| CodecError { path: path.clone(), message: "number out of range".into() }),
-        (Type::Number, J::String(s)) => parse_number(s)
-            .map(Value::Number)
-            .ok_or_else(|| CodecError { path: path.clone(), message: "string is not a number".into() }),
+            .ok_or_else(|| CodecError {
+                path: path.clone(),
+                message: "number out of range".into(),
+            }),
+        (Type::Number, J::String(s)) => {
+            parse_number(s)
+                .map(Value::Number)
+                .ok_or_else(|| CodecError {
+                    path: path.clone(),
+                    message: "string is not a number".into(),
+                })
+        }
         (Type::String, J::String(s)) => Ok(Value::String(s.clone())),
         (Type::String, J::Number(n)) => Ok(Value::String(n.to_string())),
         (Type::String, J::Bool(b)) => Ok(Value::String(b.to_string())),
@@ -369,7 +416,11 @@ fn from_json_value(j: &J, ty: &Type, extra: UnknownAttrs, path: &AttributePath) 
                 .enumerate()
                 .map(|(i, x)| from_json_value(x, et, extra, &path.push_index(i as i64)))
                 .collect::<Result<_, _>>()?;
-            Ok(if matches!(ty, Type::Set(_)) { Value::Set(items) } else { Value::List(items) })
+            Ok(if matches!(ty, Type::Set(_)) {
+                Value::Set(items)
+            } else {
+                Value::List(items)
+            })
         }
         (Type::Tuple(ets), J::Array(a)) if a.len() == ets.len() => Ok(Value::Tuple(
             a.iter()
@@ -380,7 +431,12 @@ fn from_json_value(j: &J, ty: &Type, extra: UnknownAttrs, path: &AttributePath) 
         )),
         (Type::Map(et), J::Object(o)) => Ok(Value::Map(
             o.iter()
-                .map(|(k, x)| Ok((k.clone(), from_json_value(x, et, extra, &path.push_key(k.clone()))?)))
+                .map(|(k, x)| {
+                    Ok((
+                        k.clone(),
+                        from_json_value(x, et, extra, &path.push_key(k.clone()))?,
+                    ))
+                })
                 .collect::<Result<_, CodecError>>()?,
         )),
         (Type::Object(attrs), J::Object(o)) => {
@@ -388,7 +444,10 @@ fn from_json_value(j: &J, ty: &Type, extra: UnknownAttrs, path: &AttributePath) 
             for (k, x) in o {
                 match attrs.get(k) {
                     Some(at) => {
-                        out.insert(k.clone(), from_json_value(x, at, extra, &path.push_attr(k.clone()))?);
+                        out.insert(
+                            k.clone(),
+                            from_json_value(x, at, extra, &path.push_attr(k.clone()))?,
+                        );
                     }
                     None if extra == UnknownAttrs::Ignore => {}
                     None => return err(path, format!("unsupported attribute {k:?}")),
@@ -424,12 +483,12 @@ fn to_json_value(v: &Value, ty: &Type, path: &AttributePath) -> Result<J, CodecE
         (Value::Unknown, _) => return err(path, "unknown values cannot be written as JSON"),
         (Value::Bool(b), Type::Bool) => J::Bool(*b),
         (Value::Number(Number::Int(i)), Type::Number) => J::from(*i),
-        (Value::Number(Number::Float(f)), Type::Number) => {
-            serde_json::Number::from_f64(*f).map(J::Number).ok_or_else(|| CodecError {
+        (Value::Number(Number::Float(f)), Type::Number) => serde_json::Number::from_f64(*f)
+            .map(J::Number)
+            .ok_or_else(|| CodecError {
                 path: path.clone(),
                 message: "number is not finite".into(),
-            })?
-        }
+            })?,
         (Value::String(s), Type::String) => J::String(s.clone()),
         (Value::List(items), Type::List(et)) | (Value::Set(items), Type::Set(et)) => J::Array(
             items
@@ -477,7 +536,10 @@ mod tests {
             ("set", Type::set(Type::Number)),
             ("m", Type::map(Type::Bool)),
             ("t", Type::Tuple(vec![Type::String, Type::Number])),
-            ("o", Type::list(Type::object([("x", Type::String), ("y", Type::Number)]))),
+            (
+                "o",
+                Type::list(Type::object([("x", Type::String), ("y", Type::Number)])),
+            ),
         ])
     }
 
@@ -486,13 +548,25 @@ mod tests {
             ("b", Value::Bool(true)),
             ("n", Value::Number(Number::Float(1.5))),
             ("s", Value::string("héllo")),
-            ("l", Value::List(vec![Value::from("a"), Value::Null, Value::Unknown])),
-            ("set", Value::Set(vec![Value::int(-1), Value::int(300), Value::int(i64::MAX)])),
-            ("m", Value::Map([("k".to_string(), Value::Bool(false))].into())),
+            (
+                "l",
+                Value::List(vec![Value::from("a"), Value::Null, Value::Unknown]),
+            ),
+            (
+                "set",
+                Value::Set(vec![Value::int(-1), Value::int(300), Value::int(i64::MAX)]),
+            ),
+            (
+                "m",
+                Value::Map([("k".to_string(), Value::Bool(false))].into()),
+            ),
             ("t", Value::Tuple(vec![Value::from("x"), Value::int(2)])),
             (
                 "o",
-                Value::List(vec![Value::object([("x", Value::Unknown), ("y", Value::int(-70000))])]),
+                Value::List(vec![Value::object([
+                    ("x", Value::Unknown),
+                    ("y", Value::int(-70000)),
+                ])]),
             ),
         ])
     }
@@ -511,10 +585,16 @@ mod tests {
 
     #[test]
     fn msgpack_unknown_is_ctys_extension_and_refined_unknowns_decode() {
-        assert_eq!(to_msgpack(&Value::Unknown, &Type::String).unwrap(), vec![0xd4, 0, 0]);
+        assert_eq!(
+            to_msgpack(&Value::Unknown, &Type::String).unwrap(),
+            vec![0xd4, 0, 0]
+        );
         // cty >= 1.13 writes refined unknowns as extension type 12 with a payload.
         let refined = [0xc7, 3, 12, 0x81, 0x01, 0xc3];
-        assert_eq!(from_msgpack(&refined, &Type::String).unwrap(), Value::Unknown);
+        assert_eq!(
+            from_msgpack(&refined, &Type::String).unwrap(),
+            Value::Unknown
+        );
     }
 
     #[test]
@@ -529,13 +609,26 @@ mod tests {
             (vec![0xce, 0, 1, 0, 0], Value::int(65536)),
             (vec![0xd2, 0xff, 0xff, 0, 0], Value::int(-65536)),
             (vec![0xcf, 0, 0, 0, 1, 0, 0, 0, 0], Value::int(1 << 32)),
-            (vec![0xd3, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0], Value::int(-(1 << 32))),
-            (vec![0xca, 0x3f, 0xc0, 0, 0], Value::Number(Number::Float(1.5))),
-            ([vec![0xcb], 2.25f64.to_be_bytes().to_vec()].concat(), Value::Number(Number::Float(2.25))),
+            (
+                vec![0xd3, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0],
+                Value::int(-(1 << 32)),
+            ),
+            (
+                vec![0xca, 0x3f, 0xc0, 0, 0],
+                Value::Number(Number::Float(1.5)),
+            ),
+            (
+                [vec![0xcb], 2.25f64.to_be_bytes().to_vec()].concat(),
+                Value::Number(Number::Float(2.25)),
+            ),
             ([vec![0xa2], b"42".to_vec()].concat(), Value::int(42)),
         ];
         for (bytes, want) in cases {
-            assert_eq!(from_msgpack(&bytes, &Type::Number).unwrap(), want, "{bytes:?}");
+            assert_eq!(
+                from_msgpack(&bytes, &Type::Number).unwrap(),
+                want,
+                "{bytes:?}"
+            );
         }
     }
 
@@ -571,7 +664,10 @@ mod tests {
     fn msgpack_object_fills_missing_attributes_with_null() {
         let ty = Type::object([("a", Type::String), ("b", Type::Bool)]);
         let v = from_msgpack(&[0x81, 0xa1, b'a', 0xa1, b'x'], &ty).unwrap();
-        assert_eq!(v, Value::object([("a", Value::from("x")), ("b", Value::Null)]));
+        assert_eq!(
+            v,
+            Value::object([("a", Value::from("x")), ("b", Value::Null)])
+        );
     }
 
     #[test]
@@ -579,7 +675,10 @@ mod tests {
         let mut bytes = vec![0x92];
         rmp::encode::write_str(&mut bytes, "\"string\"").unwrap();
         rmp::encode::write_str(&mut bytes, "hi").unwrap();
-        assert_eq!(from_msgpack(&bytes, &Type::Dynamic).unwrap(), Value::from("hi"));
+        assert_eq!(
+            from_msgpack(&bytes, &Type::Dynamic).unwrap(),
+            Value::from("hi")
+        );
     }
 
     #[test]
@@ -593,7 +692,13 @@ mod tests {
             ("set", Value::Null),
             ("m", Value::Map(Default::default())),
             ("t", Value::Null),
-            ("o", Value::List(vec![Value::object([("x", Value::from("a")), ("y", Value::Null)])])),
+            (
+                "o",
+                Value::List(vec![Value::object([
+                    ("x", Value::from("a")),
+                    ("y", Value::Null),
+                ])]),
+            ),
         ]);
         let bytes = to_json(&v, &ty).unwrap();
         assert_eq!(from_json(&bytes, &ty, UnknownAttrs::Reject).unwrap(), v);
@@ -606,7 +711,10 @@ mod tests {
         let raw = br#"{"a":"x","n":"12","legacy":true}"#;
         assert!(from_json(raw, &ty, UnknownAttrs::Reject).is_err());
         let v = from_json(raw, &ty, UnknownAttrs::Ignore).unwrap();
-        assert_eq!(v, Value::object([("a", Value::from("x")), ("n", Value::int(12))]));
+        assert_eq!(
+            v,
+            Value::object([("a", Value::from("x")), ("n", Value::int(12))])
+        );
     }
 
     #[test]

@@ -158,9 +158,14 @@ mod tests {
 
     #[test]
     fn paths_render_like_terraform_references() {
-        let p = AttributePath::attr("clusters").push_index(0).push_attr("name");
+        let p = AttributePath::attr("clusters")
+            .push_index(0)
+            .push_attr("name");
         assert_eq!(p.to_string(), "clusters[0].name");
-        assert_eq!(AttributePath::attr("headers").push_key("X").to_string(), "headers[\"X\"]");
+        assert_eq!(
+            AttributePath::attr("headers").push_key("X").to_string(),
+            "headers[\"X\"]"
+        );
     }
 
     #[test]

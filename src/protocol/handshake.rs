@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use tokio::net::{TcpListener, UnixListener};
 
 pub const MAGIC_COOKIE_KEY: &str = "TF_PLUGIN_MAGIC_COOKIE";
-pub const MAGIC_COOKIE_VALUE: &str = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
+pub const MAGIC_COOKIE_VALUE: &str =
+    "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
 /// go-plugin's core protocol version, the first field of the handshake line.
 pub const CORE_PROTOCOL_VERSION: u32 = 1;
 /// Our own switch to force loopback TCP where unix sockets are unwanted.
@@ -35,7 +36,10 @@ pub fn negotiate_version(offered: Option<&str>) -> Result<u32, HandshakeError> {
     let Some(offered) = offered.filter(|s| !s.trim().is_empty()) else {
         return Ok(6);
     };
-    let versions: Vec<u32> = offered.split(',').filter_map(|v| v.trim().parse().ok()).collect();
+    let versions: Vec<u32> = offered
+        .split(',')
+        .filter_map(|v| v.trim().parse().ok())
+        .collect();
     [6, 5]
         .into_iter()
         .find(|v| versions.contains(v))
@@ -84,8 +88,15 @@ impl ListenAddr {
 
 /// A bound listener; a unix socket's private directory is removed when this is dropped.
 pub enum Listener {
-    Unix { listener: UnixListener, addr: ListenAddr, _dir: tempfile::TempDir },
-    Tcp { listener: TcpListener, addr: ListenAddr },
+    Unix {
+        listener: UnixListener,
+        addr: ListenAddr,
+        _dir: tempfile::TempDir,
+    },
+    Tcp {
+        listener: TcpListener,
+        addr: ListenAddr,
+    },
 }
 
 impl Listener {
@@ -109,7 +120,9 @@ impl ListenConfig {
     pub fn from_env() -> Result<Self, HandshakeError> {
         let port = |name: &'static str, default: u16| -> Result<u16, HandshakeError> {
             match std::env::var(name) {
-                Ok(v) if !v.is_empty() => v.parse().map_err(|_| HandshakeError::BadEnv { name, value: v }),
+                Ok(v) if !v.is_empty() => v
+                    .parse()
+                    .map_err(|_| HandshakeError::BadEnv { name, value: v }),
                 _ => Ok(default),
             }
         };
@@ -130,7 +143,9 @@ impl ListenConfig {
         if !self.force_tcp {
             match bind_unix(self.unix_socket_dir.as_deref()) {
                 Ok(l) => return Ok(l),
-                Err(e) => tracing::warn!(error = %e, "unix socket unavailable, falling back to TCP"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "unix socket unavailable, falling back to TCP")
+                }
             }
         }
         self.bind_tcp().await
@@ -138,7 +153,10 @@ impl ListenConfig {
 
     async fn bind_tcp(&self) -> io::Result<Listener> {
         if self.min_port > self.max_port {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, "PLUGIN_MIN_PORT > PLUGIN_MAX_PORT"));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "PLUGIN_MIN_PORT > PLUGIN_MAX_PORT",
+            ));
         }
         for port in self.min_port..=self.max_port {
             let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
@@ -149,7 +167,10 @@ impl ListenConfig {
         }
         Err(io::Error::new(
             io::ErrorKind::AddrInUse,
-            format!("no free port between {} and {}", self.min_port, self.max_port),
+            format!(
+                "no free port between {} and {}",
+                self.min_port, self.max_port
+            ),
         ))
     }
 }
@@ -163,7 +184,11 @@ fn bind_unix(dir: Option<&Path>) -> io::Result<Listener> {
         .tempdir_in(base)?;
     let path = private.path().join("plugin.sock");
     let listener = UnixListener::bind(&path)?;
-    Ok(Listener::Unix { listener, addr: ListenAddr::Unix(path), _dir: private })
+    Ok(Listener::Unix {
+        listener,
+        addr: ListenAddr::Unix(path),
+        _dir: private,
+    })
 }
 
 #[cfg(test)]
@@ -177,43 +202,70 @@ mod tests {
         assert_eq!(negotiate_version(Some("5")), Ok(5));
         assert_eq!(negotiate_version(Some(" 4, 5 ")), Ok(5));
         assert_eq!(negotiate_version(None), Ok(6));
-        assert!(matches!(negotiate_version(Some("3,4")), Err(HandshakeError::NoCommonVersion(_))));
+        assert!(matches!(
+            negotiate_version(Some("3,4")),
+            Err(HandshakeError::NoCommonVersion(_))
+        ));
     }
 
     #[test]
     fn cookie_must_match_exactly() {
         assert!(check_cookie(Some(MAGIC_COOKIE_VALUE)).is_ok());
         assert_eq!(check_cookie(None), Err(HandshakeError::NotAPluginLaunch));
-        assert_eq!(check_cookie(Some("nope")), Err(HandshakeError::NotAPluginLaunch));
+        assert_eq!(
+            check_cookie(Some("nope")),
+            Err(HandshakeError::NotAPluginLaunch)
+        );
     }
 
     #[test]
     fn handshake_line_has_go_plugin_fields() {
         let unix = ListenAddr::Unix(PathBuf::from("/tmp/plugin1/plugin.sock"));
-        assert_eq!(handshake_line(6, &unix, Some("Q0VSVA")), "1|6|unix|/tmp/plugin1/plugin.sock|grpc|Q0VSVA");
+        assert_eq!(
+            handshake_line(6, &unix, Some("Q0VSVA")),
+            "1|6|unix|/tmp/plugin1/plugin.sock|grpc|Q0VSVA"
+        );
         let tcp = ListenAddr::Tcp("127.0.0.1:10001".parse().unwrap());
-        assert_eq!(handshake_line(5, &tcp, None), "1|5|tcp|127.0.0.1:10001|grpc|");
+        assert_eq!(
+            handshake_line(5, &tcp, None),
+            "1|5|tcp|127.0.0.1:10001|grpc|"
+        );
     }
 
     #[tokio::test]
     async fn unix_socket_lives_in_a_private_directory_that_is_removed_on_drop() {
         use std::os::unix::fs::PermissionsExt;
         let base = tempfile::tempdir().unwrap();
-        let cfg = ListenConfig { unix_socket_dir: Some(base.path().into()), ..ListenConfig::default() };
+        let cfg = ListenConfig {
+            unix_socket_dir: Some(base.path().into()),
+            ..ListenConfig::default()
+        };
         let l = cfg.bind().await.unwrap();
-        let ListenAddr::Unix(path) = l.addr().clone() else { panic!("expected unix") };
+        let ListenAddr::Unix(path) = l.addr().clone() else {
+            panic!("expected unix")
+        };
         let dir = path.parent().unwrap().to_path_buf();
         assert!(dir.starts_with(base.path()));
-        assert_eq!(std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777, 0o700);
+        assert_eq!(
+            std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777,
+            0o700
+        );
         drop(l);
         assert!(!dir.exists());
     }
 
     #[tokio::test]
     async fn tcp_binds_loopback_within_the_port_range() {
-        let cfg = ListenConfig { force_tcp: true, min_port: 20000, max_port: 20100, ..ListenConfig::default() };
+        let cfg = ListenConfig {
+            force_tcp: true,
+            min_port: 20000,
+            max_port: 20100,
+            ..ListenConfig::default()
+        };
         let l = cfg.bind().await.unwrap();
-        let ListenAddr::Tcp(a) = l.addr().clone() else { panic!("expected tcp") };
+        let ListenAddr::Tcp(a) = l.addr().clone() else {
+            panic!("expected tcp")
+        };
         assert!(a.ip().is_loopback());
         assert!((20000..=20100).contains(&a.port()));
     }

@@ -23,10 +23,10 @@ impl Redactor {
         if secret.len() < 4 {
             return;
         }
-        if let Ok(mut v) = self.0.write() {
-            if !v.iter().any(|s| s == secret) {
-                v.push(secret.to_string());
-            }
+        if let Ok(mut v) = self.0.write()
+            && !v.iter().any(|s| s == secret)
+        {
+            v.push(secret.to_string());
         }
     }
     pub fn redact(&self, s: &mut String) {
@@ -65,7 +65,11 @@ pub fn level_from_env() -> Option<Level> {
 pub fn init(level: Option<Level>) -> Redactor {
     let redactor = Redactor::default();
     if let Some(level) = level {
-        let layer = HclogLayer { max: level, redactor: redactor.clone(), module: "provider.terraform-provider-gitlab" };
+        let layer = HclogLayer {
+            max: level,
+            redactor: redactor.clone(),
+            module: "provider.terraform-provider-gitlab",
+        };
         let _ = tracing::subscriber::set_global_default(tracing_subscriber::registry().with(layer));
     }
     redactor
@@ -80,14 +84,23 @@ pub struct HclogLayer {
 
 impl HclogLayer {
     /// Formats one event (exposed for tests).
-    pub fn format(&self, level: &Level, target: &str, fields: &serde_json::Map<String, serde_json::Value>) -> String {
+    pub fn format(
+        &self,
+        level: &Level,
+        target: &str,
+        fields: &serde_json::Map<String, serde_json::Value>,
+    ) -> String {
         let mut obj = serde_json::Map::new();
         obj.insert("@level".into(), level.as_str().to_ascii_lowercase().into());
         obj.insert("@timestamp".into(), timestamp().into());
         obj.insert("@module".into(), self.module.into());
         obj.insert("@caller".into(), target.into());
         for (k, v) in fields {
-            let key = if k == "message" { "@message".to_string() } else { k.clone() };
+            let key = if k == "message" {
+                "@message".to_string()
+            } else {
+                k.clone()
+            };
             obj.insert(key, v.clone());
         }
         obj.entry("@message").or_insert_with(|| "".into());
@@ -138,7 +151,8 @@ struct JsonVisitor(serde_json::Map<String, serde_json::Value>);
 
 impl Visit for JsonVisitor {
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        self.0.insert(field.name().into(), format!("{value:?}").into());
+        self.0
+            .insert(field.name().into(), format!("{value:?}").into());
     }
     fn record_str(&mut self, field: &Field, value: &str) {
         self.0.insert(field.name().into(), value.into());
@@ -165,7 +179,11 @@ mod tests {
     fn lines_are_hclog_json_with_secrets_redacted() {
         let r = Redactor::default();
         r.add("glpat-abcdef");
-        let layer = HclogLayer { max: Level::TRACE, redactor: r, module: "provider" };
+        let layer = HclogLayer {
+            max: Level::TRACE,
+            redactor: r,
+            module: "provider",
+        };
         let mut fields = serde_json::Map::new();
         fields.insert("message".into(), "token glpat-abcdef rejected".into());
         fields.insert("status".into(), 401.into());

@@ -1,14 +1,14 @@
 //! Wire layer: go-plugin handshake and AutoMTLS, tonic services for tfplugin6/5, the
 //! DynamicValue codec, the schema model and diagnostics. Knows nothing about GitLab.
-pub mod pb;
 pub mod codec;
 pub mod diag;
+pub mod handshake;
+pub mod logging;
+pub mod pb;
 pub mod provider;
 pub mod schema;
+pub mod server;
+pub mod tls;
 pub mod v5;
 pub mod v6;
 pub mod value;
-pub mod handshake;
-pub mod server;
-pub mod tls;
-pub mod logging;

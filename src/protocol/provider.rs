@@ -83,7 +83,11 @@ pub trait ProviderServer: Send + Sync + 'static {
     async fn read_resource(&self, req: ReadRequest<'_>) -> ReadResponse;
     async fn plan_resource_change(&self, req: PlanRequest<'_>) -> PlanResponse;
     async fn apply_resource_change(&self, req: ApplyRequest<'_>) -> ApplyResponse;
-    async fn import_resource_state(&self, type_name: &str, id: &str) -> (Vec<ImportedResource>, Diagnostics);
+    async fn import_resource_state(
+        &self,
+        type_name: &str,
+        id: &str,
+    ) -> (Vec<ImportedResource>, Diagnostics);
     async fn read_data_source(&self, type_name: &str, config: Value) -> (Value, Diagnostics);
     /// StopProvider: cancel in-flight work, promptly.
     fn stop(&self);

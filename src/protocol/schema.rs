@@ -93,9 +93,15 @@ impl Attribute {
     /// A list of objects whose attributes are `nested`.
     pub fn list_of_objects(name: &str, nested: Vec<Attribute>) -> Self {
         let ty = Type::list(Type::Object(
-            nested.iter().map(|a| (a.name.clone(), a.ty.clone())).collect(),
+            nested
+                .iter()
+                .map(|a| (a.name.clone(), a.ty.clone()))
+                .collect(),
         ));
-        Attribute { nested, ..Self::new(name, ty) }
+        Attribute {
+            nested,
+            ..Self::new(name, ty)
+        }
     }
 
     pub fn required(mut self) -> Self {
@@ -169,7 +175,12 @@ impl Schema {
     }
     /// The object type of a value conforming to this schema.
     pub fn value_type(&self) -> Type {
-        Type::Object(self.attributes.iter().map(|a| (a.name.clone(), a.ty.clone())).collect())
+        Type::Object(
+            self.attributes
+                .iter()
+                .map(|a| (a.name.clone(), a.ty.clone()))
+                .collect(),
+        )
     }
     pub fn attribute(&self, name: &str) -> Option<&Attribute> {
         self.attributes.iter().find(|a| a.name == name)

@@ -50,7 +50,10 @@ pub struct ServeOptions {
 
 /// Serves `provider` the way go-plugin serves a Go provider. Returns when Terraform shuts
 /// the plugin down (or, in debug mode, on Ctrl-C).
-pub async fn serve<P: ProviderServer>(provider: Arc<P>, opts: ServeOptions) -> Result<(), ServeError> {
+pub async fn serve<P: ProviderServer>(
+    provider: Arc<P>,
+    opts: ServeOptions,
+) -> Result<(), ServeError> {
     let env = |k: &str| std::env::var(k).ok();
     let (version, tls) = if opts.debug {
         (6, None)
@@ -68,7 +71,11 @@ pub async fn serve<P: ProviderServer>(provider: Arc<P>, opts: ServeOptions) -> R
 
     let shutdown = CancellationToken::new();
     let stop_signals = watch_signals(opts.debug, shutdown.clone())?;
-    let incoming = accept_loop(listener, tls.as_ref().map(|t| t.config.clone()), shutdown.clone());
+    let incoming = accept_loop(
+        listener,
+        tls.as_ref().map(|t| t.config.clone()),
+        shutdown.clone(),
+    );
 
     let (health_reporter, health) = tonic_health::server::health_reporter();
     health_reporter
@@ -78,7 +85,9 @@ pub async fn serve<P: ProviderServer>(provider: Arc<P>, opts: ServeOptions) -> R
     let mut builder = tonic::transport::Server::builder();
     let router = builder
         .add_service(health)
-        .add_service(goplugin::grpc_controller_server::GrpcControllerServer::new(Controller(shutdown.clone())))
+        .add_service(goplugin::grpc_controller_server::GrpcControllerServer::new(
+            Controller(shutdown.clone()),
+        ))
         .add_service(goplugin::grpc_stdio_server::GrpcStdioServer::new(Stdio))
         .add_service(goplugin::grpc_broker_server::GrpcBrokerServer::new(Broker));
     let router = if version == 6 {
@@ -111,7 +120,12 @@ pub async fn serve<P: ProviderServer>(provider: Arc<P>, opts: ServeOptions) -> R
 }
 
 /// Prints the handshake line (or, in debug mode, the reattach instructions) on stdout.
-fn announce(version: u32, addr: &ListenAddr, tls: Option<&AutoMtls>, opts: &ServeOptions) -> io::Result<()> {
+fn announce(
+    version: u32,
+    addr: &ListenAddr,
+    tls: Option<&AutoMtls>,
+    opts: &ServeOptions,
+) -> io::Result<()> {
     use std::io::Write;
     let mut out = io::stdout().lock();
     if opts.debug {
@@ -131,7 +145,11 @@ fn announce(version: u32, addr: &ListenAddr, tls: Option<&AutoMtls>, opts: &Serv
         )?;
     } else {
         let cert = tls.map(AutoMtls::handshake_cert);
-        writeln!(out, "{}", handshake::handshake_line(version, addr, cert.as_deref()))?;
+        writeln!(
+            out,
+            "{}",
+            handshake::handshake_line(version, addr, cert.as_deref())
+        )?;
     }
     out.flush()
 }
@@ -139,7 +157,10 @@ fn announce(version: u32, addr: &ListenAddr, tls: Option<&AutoMtls>, opts: &Serv
 /// go-plugin plugins ignore SIGINT: Ctrl-C reaches the whole process group, and Terraform
 /// itself decides how to stop (StopProvider, then Shutdown). In debug mode Ctrl-C stops the
 /// server. SIGTERM always stops it.
-fn watch_signals(debug: bool, shutdown: CancellationToken) -> io::Result<tokio::task::JoinHandle<()>> {
+fn watch_signals(
+    debug: bool,
+    shutdown: CancellationToken,
+) -> io::Result<tokio::task::JoinHandle<()>> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut int = signal(SignalKind::interrupt())?;
     let mut term = signal(SignalKind::terminate())?;
@@ -172,12 +193,20 @@ impl Connected for Conn {
     fn connect_info(&self) -> Self::ConnectInfo {}
 }
 impl AsyncRead for Conn {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         self.0.as_mut().poll_read(cx, buf)
     }
 }
 impl AsyncWrite for Conn {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         self.0.as_mut().poll_write(cx, buf)
     }
     fn poll_write_vectored(
@@ -235,7 +264,9 @@ fn accept_loop(
                             Ok(tls) => {
                                 let _ = tx.send(Ok(Conn(Box::pin(tls)))).await;
                             }
-                            Err(e) => tracing::warn!(error = %e, "refused a client without Terraform's certificate"),
+                            Err(e) => {
+                                tracing::warn!(error = %e, "refused a client without Terraform's certificate")
+                            }
                         }
                     });
                 }
@@ -266,7 +297,10 @@ struct Controller(CancellationToken);
 
 #[tonic::async_trait]
 impl goplugin::grpc_controller_server::GrpcController for Controller {
-    async fn shutdown(&self, _: Request<goplugin::Empty>) -> Result<Response<goplugin::Empty>, Status> {
+    async fn shutdown(
+        &self,
+        _: Request<goplugin::Empty>,
+    ) -> Result<Response<goplugin::Empty>, Status> {
         tracing::debug!("shutdown requested by Terraform");
         self.0.cancel();
         Ok(Response::new(goplugin::Empty {}))
@@ -282,7 +316,10 @@ struct Stdio;
 #[tonic::async_trait]
 impl goplugin::grpc_stdio_server::GrpcStdio for Stdio {
     type StreamStdioStream = Pending<goplugin::StdioData>;
-    async fn stream_stdio(&self, _: Request<()>) -> Result<Response<Self::StreamStdioStream>, Status> {
+    async fn stream_stdio(
+        &self,
+        _: Request<()>,
+    ) -> Result<Response<Self::StreamStdioStream>, Status> {
         Ok(Response::new(Box::pin(futures::stream::pending())))
     }
 }

@@ -50,7 +50,10 @@ impl AutoMtls {
             .with_single_cert(vec![CertificateDer::from(cert_der.clone())], key_der)?;
         // gRPC-Go clients (Terraform >= 1.10) refuse servers that do not negotiate h2.
         config.alpn_protocols = vec![b"h2".to_vec()];
-        Ok(AutoMtls { server_cert_der: cert_der, config: Arc::new(config) })
+        Ok(AutoMtls {
+            server_cert_der: cert_der,
+            config: Arc::new(config),
+        })
     }
 
     /// The certificate as go-plugin's handshake line carries it: base64, no padding.
@@ -63,8 +66,8 @@ impl AutoMtls {
 /// client auth), on P-256, which every Go TLS stack verifies and which is fast to make.
 fn generate_server_cert() -> Result<(Vec<u8>, PrivateKeyDer<'static>), rcgen::Error> {
     use rcgen::{
-        BasicConstraints, CertificateParams, DistinguishedName as Dn, DnType, ExtendedKeyUsagePurpose, IsCa,
-        KeyPair, KeyUsagePurpose, PKCS_ECDSA_P256_SHA256,
+        BasicConstraints, CertificateParams, DistinguishedName as Dn, DnType,
+        ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose, PKCS_ECDSA_P256_SHA256,
     };
     let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?;
     let mut params = CertificateParams::new(vec!["localhost".to_string()])?;
@@ -79,12 +82,16 @@ fn generate_server_cert() -> Result<(Vec<u8>, PrivateKeyDer<'static>), rcgen::Er
         KeyUsagePurpose::KeyAgreement,
         KeyUsagePurpose::KeyCertSign,
     ];
-    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth, ExtendedKeyUsagePurpose::ServerAuth];
+    params.extended_key_usages = vec![
+        ExtendedKeyUsagePurpose::ClientAuth,
+        ExtendedKeyUsagePurpose::ServerAuth,
+    ];
     let now = time::OffsetDateTime::now_utc();
     params.not_before = now - time::Duration::seconds(30);
     params.not_after = now + time::Duration::days(365);
     let cert = params.self_signed(&key)?;
-    let key_der = PrivateKeyDer::try_from(key.serialize_der()).map_err(|_| rcgen::Error::CouldNotParseKeyPair)?;
+    let key_der = PrivateKeyDer::try_from(key.serialize_der())
+        .map_err(|_| rcgen::Error::CouldNotParseKeyPair)?;
     Ok((cert.der().to_vec(), key_der))
 }
 
@@ -112,7 +119,9 @@ impl ClientCertVerifier for PinnedClientCert {
         if end_entity.as_ref() == self.expected.as_ref() {
             Ok(ClientCertVerified::assertion())
         } else {
-            Err(rustls::Error::InvalidCertificate(CertificateError::ApplicationVerificationFailure))
+            Err(rustls::Error::InvalidCertificate(
+                CertificateError::ApplicationVerificationFailure,
+            ))
         }
     }
     fn verify_tls12_signature(
@@ -159,7 +168,9 @@ mod tests {
         let m = AutoMtls::new(&client.cert.pem()).unwrap();
         let s = m.handshake_cert();
         assert!(!s.ends_with('='));
-        let der = base64::engine::general_purpose::STANDARD_NO_PAD.decode(&s).unwrap();
+        let der = base64::engine::general_purpose::STANDARD_NO_PAD
+            .decode(&s)
+            .unwrap();
         let (_, cert) = x509_parser::parse_x509_certificate(&der).unwrap();
         assert!(cert.is_ca());
         let san = cert.subject_alternative_name().unwrap().unwrap();
@@ -168,6 +179,9 @@ mod tests {
 
     #[test]
     fn garbage_client_cert_is_reported() {
-        assert!(matches!(AutoMtls::new("not a pem"), Err(TlsError::ClientCert(_))));
+        assert!(matches!(
+            AutoMtls::new("not a pem"),
+            Err(TlsError::ClientCert(_))
+        ));
     }
 }

@@ -25,6 +25,7 @@ trait Unsupported: Default {
 macro_rules! unsupported_responses {
     ($($t:ty),* $(,)?) => {$(
         impl Unsupported for $t {
+            #[allow(clippy::needless_update)]
             fn with(diagnostics: Vec<pb::Diagnostic>) -> Self {
                 Self { diagnostics, ..Default::default() }
             }
@@ -50,7 +51,10 @@ fn not_offered<T: Unsupported>(feature: &str) -> R<T> {
 
 #[tonic::async_trait]
 impl<P: ProviderServer> pb::provider_server::Provider for ProviderV5<P> {
-    async fn get_metadata(&self, _: Request<pb::get_metadata::Request>) -> R<pb::get_metadata::Response> {
+    async fn get_metadata(
+        &self,
+        _: Request<pb::get_metadata::Request>,
+    ) -> R<pb::get_metadata::Response> {
         ok(get_metadata(&*self.0))
     }
     async fn get_schema(
@@ -72,7 +76,10 @@ impl<P: ProviderServer> pb::provider_server::Provider for ProviderV5<P> {
         let r = r.into_inner();
         let diagnostics = validate_provider_config(&*self.0, r.config.as_ref()).await;
         // Terraform 0.12-0.15 configure the provider with the prepared config: echo it.
-        ok(pb::prepare_provider_config::Response { prepared_config: r.config, diagnostics })
+        ok(pb::prepare_provider_config::Response {
+            prepared_config: r.config,
+            diagnostics,
+        })
     }
     async fn validate_resource_type_config(
         &self,
@@ -89,7 +96,8 @@ impl<P: ProviderServer> pb::provider_server::Provider for ProviderV5<P> {
     ) -> R<pb::validate_data_source_config::Response> {
         let r = r.into_inner();
         ok(pb::validate_data_source_config::Response {
-            diagnostics: validate_data_source_config(&*self.0, &r.type_name, r.config.as_ref()).await,
+            diagnostics: validate_data_source_config(&*self.0, &r.type_name, r.config.as_ref())
+                .await,
         })
     }
     async fn upgrade_resource_state(
@@ -110,7 +118,10 @@ impl<P: ProviderServer> pb::provider_server::Provider for ProviderV5<P> {
             diagnostics: configure(&*self.0, r.terraform_version, r.config.as_ref()).await,
         })
     }
-    async fn read_resource(&self, r: Request<pb::read_resource::Request>) -> R<pb::read_resource::Response> {
+    async fn read_resource(
+        &self,
+        r: Request<pb::read_resource::Request>,
+    ) -> R<pb::read_resource::Response> {
         ok(read_resource(&*self.0, r.into_inner()).await)
     }
     async fn plan_resource_change(
@@ -137,7 +148,10 @@ impl<P: ProviderServer> pb::provider_server::Provider for ProviderV5<P> {
     ) -> R<pb::move_resource_state::Response> {
         not_offered("moving state from another resource type")
     }
-    async fn read_data_source(&self, r: Request<pb::read_data_source::Request>) -> R<pb::read_data_source::Response> {
+    async fn read_data_source(
+        &self,
+        r: Request<pb::read_data_source::Request>,
+    ) -> R<pb::read_data_source::Response> {
         ok(read_data_source(&*self.0, r.into_inner()).await)
     }
     async fn generate_resource_config(
@@ -171,8 +185,14 @@ impl<P: ProviderServer> pb::provider_server::Provider for ProviderV5<P> {
         not_offered("ephemeral resource")
     }
     type ListResourceStream = BoxStream<pb::list_resource::Event>;
-    async fn list_resource(&self, _: Request<pb::list_resource::Request>) -> R<Self::ListResourceStream> {
-        ok(one_event(pb::list_resource::Event { diagnostic: unsupported("list resource"), ..Default::default() }))
+    async fn list_resource(
+        &self,
+        _: Request<pb::list_resource::Request>,
+    ) -> R<Self::ListResourceStream> {
+        ok(one_event(pb::list_resource::Event {
+            diagnostic: unsupported("list resource"),
+            ..Default::default()
+        }))
     }
     async fn validate_list_resource_config(
         &self,
@@ -180,14 +200,23 @@ impl<P: ProviderServer> pb::provider_server::Provider for ProviderV5<P> {
     ) -> R<pb::validate_list_resource_config::Response> {
         not_offered("list resource")
     }
-    async fn get_functions(&self, _: Request<pb::get_functions::Request>) -> R<pb::get_functions::Response> {
+    async fn get_functions(
+        &self,
+        _: Request<pb::get_functions::Request>,
+    ) -> R<pb::get_functions::Response> {
         ok(Default::default())
     }
-    async fn call_function(&self, r: Request<pb::call_function::Request>) -> R<pb::call_function::Response> {
+    async fn call_function(
+        &self,
+        r: Request<pb::call_function::Request>,
+    ) -> R<pb::call_function::Response> {
         ok(pb::call_function::Response {
             result: None,
             error: Some(pb::FunctionError {
-                text: format!("This provider offers no function {:?}.", r.into_inner().name),
+                text: format!(
+                    "This provider offers no function {:?}.",
+                    r.into_inner().name
+                ),
                 function_argument: None,
             }),
         })
@@ -198,18 +227,28 @@ impl<P: ProviderServer> pb::provider_server::Provider for ProviderV5<P> {
     ) -> R<pb::validate_action_config::Response> {
         not_offered("action")
     }
-    async fn plan_action(&self, _: Request<pb::plan_action::Request>) -> R<pb::plan_action::Response> {
+    async fn plan_action(
+        &self,
+        _: Request<pb::plan_action::Request>,
+    ) -> R<pb::plan_action::Response> {
         not_offered("action")
     }
     type InvokeActionStream = BoxStream<pb::invoke_action::Event>;
-    async fn invoke_action(&self, _: Request<pb::invoke_action::Request>) -> R<Self::InvokeActionStream> {
+    async fn invoke_action(
+        &self,
+        _: Request<pb::invoke_action::Request>,
+    ) -> R<Self::InvokeActionStream> {
         use pb::invoke_action::event::{Completed, Type};
         ok(one_event(pb::invoke_action::Event {
-            r#type: Some(Type::Completed(Completed { diagnostics: unsupported("action") })),
+            r#type: Some(Type::Completed(Completed {
+                diagnostics: unsupported("action"),
+            })),
         }))
     }
     async fn stop(&self, _: Request<pb::stop::Request>) -> R<pb::stop::Response> {
         self.0.stop();
-        ok(pb::stop::Response { error: String::new() })
+        ok(pb::stop::Response {
+            error: String::new(),
+        })
     }
 }

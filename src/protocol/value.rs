@@ -54,8 +54,10 @@ impl Type {
             Type::Map(t) => json!(["map", t.to_json()]),
             Type::Tuple(ts) => json!(["tuple", ts.iter().map(Type::to_json).collect::<Vec<_>>()]),
             Type::Object(attrs) => {
-                let m: serde_json::Map<String, J> =
-                    attrs.iter().map(|(k, t)| (k.clone(), t.to_json())).collect();
+                let m: serde_json::Map<String, J> = attrs
+                    .iter()
+                    .map(|(k, t)| (k.clone(), t.to_json()))
+                    .collect();
                 json!(["object", m])
             }
         }
@@ -136,7 +138,9 @@ impl Number {
     pub fn as_i64(self) -> Option<i64> {
         match self {
             Number::Int(i) => Some(i),
-            Number::Float(f) if f.fract() == 0.0 && f >= i64::MIN as f64 && f <= i64::MAX as f64 => {
+            Number::Float(f)
+                if f.fract() == 0.0 && f >= i64::MIN as f64 && f <= i64::MAX as f64 =>
+            {
                 Some(f as i64)
             }
             Number::Float(_) => None,
@@ -210,7 +214,9 @@ impl Value {
     pub fn is_wholly_known(&self) -> bool {
         match self {
             Value::Unknown => false,
-            Value::List(v) | Value::Set(v) | Value::Tuple(v) => v.iter().all(Value::is_wholly_known),
+            Value::List(v) | Value::Set(v) | Value::Tuple(v) => {
+                v.iter().all(Value::is_wholly_known)
+            }
             Value::Map(m) | Value::Object(m) => m.values().all(Value::is_wholly_known),
             _ => true,
         }

@@ -6,12 +6,15 @@ use crate::gitlab::types::Cluster;
 
 pub mod desc {
     pub const ID: &str = "The Terraform id: `<group>:<cluster_id>`.";
-    pub const GROUP: &str = "The group the cluster belongs to: its numeric id or its full path (`parent/child`).";
+    pub const GROUP: &str =
+        "The group the cluster belongs to: its numeric id or its full path (`parent/child`).";
     pub const NAME: &str = "The name of the cluster.";
     pub const DOMAIN: &str = "The base domain of the cluster (for Auto DevOps).";
     pub const ENABLED: &str = "Whether the cluster is enabled.";
-    pub const MANAGED: &str = "Whether GitLab manages namespaces and service accounts for this cluster.";
-    pub const API_URL: &str = "The URL of the Kubernetes API server, e.g. `https://k8s.example.com:6443`.";
+    pub const MANAGED: &str =
+        "Whether GitLab manages namespaces and service accounts for this cluster.";
+    pub const API_URL: &str =
+        "The URL of the Kubernetes API server, e.g. `https://k8s.example.com:6443`.";
     pub const TOKEN: &str = "The service-account token GitLab uses to authenticate against Kubernetes. \
         GitLab never returns it, so it is kept from the configuration and cannot be imported.";
     pub const CA_CERT: &str = "The PEM CA certificate of the Kubernetes API server, if it is not publicly trusted. \
@@ -20,14 +23,17 @@ pub mod desc {
         GitLab cannot change it on an existing cluster.";
     pub const NAMESPACE: &str = "A fixed Kubernetes namespace for deployments. GitLab accepts it only for clusters \
         that are not managed (`managed = false`).";
-    pub const ENV_SCOPE: &str = "The environments this cluster serves (`*` for all). Unique within a group.";
+    pub const ENV_SCOPE: &str =
+        "The environments this cluster serves (`*` for all). Unique within a group.";
     pub const NAMESPACE_PER_ENV: &str = "Whether GitLab deploys each environment into its own namespace \
         (GitLab 13.2+; otherwise one namespace per project).";
-    pub const MGMT_PROJECT: &str = "The id of the project used to manage the cluster's applications.";
+    pub const MGMT_PROJECT: &str =
+        "The id of the project used to manage the cluster's applications.";
     pub const CLUSTER_ID: &str = "The numeric id of the cluster in GitLab.";
     pub const CLUSTER_TYPE: &str = "The cluster type GitLab reports (`group_type`).";
     pub const CREATED_AT: &str = "When the cluster was created (ISO 8601).";
-    pub const PROVIDER_TYPE: &str = "How the cluster was added: `user` for clusters added through the API.";
+    pub const PROVIDER_TYPE: &str =
+        "How the cluster was added: `user` for clusters added through the API.";
     pub const PLATFORM_TYPE: &str = "The cluster platform (`kubernetes`).";
 }
 
@@ -41,7 +47,10 @@ pub fn state_id(group: &str, cluster_id: i64) -> String {
 pub fn parse_state_id(id: &str) -> Result<(String, i64), String> {
     let hint = "Expected <group>:<cluster_id>, where <group> is the group's numeric id or full path, \
                 for example \"42:7\" or \"parent/child:7\".";
-    let (group, cluster) = id.trim().rsplit_once(':').ok_or_else(|| format!("{id:?} has no ':'. {hint}"))?;
+    let (group, cluster) = id
+        .trim()
+        .rsplit_once(':')
+        .ok_or_else(|| format!("{id:?} has no ':'. {hint}"))?;
     if group.is_empty() {
         return Err(format!("{id:?} has no group. {hint}"));
     }
@@ -119,8 +128,15 @@ mod tests {
     #[test]
     fn import_ids_split_on_the_last_colon() {
         assert_eq!(parse_state_id("42:7"), Ok(("42".into(), 7)));
-        assert_eq!(parse_state_id("parent/child:12"), Ok(("parent/child".into(), 12)));
-        assert!(parse_state_id("42").unwrap_err().contains("<group>:<cluster_id>"));
+        assert_eq!(
+            parse_state_id("parent/child:12"),
+            Ok(("parent/child".into(), 12))
+        );
+        assert!(
+            parse_state_id("42")
+                .unwrap_err()
+                .contains("<group>:<cluster_id>")
+        );
         assert!(parse_state_id(":7").is_err());
         assert!(parse_state_id("g:x").is_err());
         assert!(parse_state_id("g:0").is_err());

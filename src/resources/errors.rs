@@ -19,13 +19,19 @@ pub fn attribute_for(field: &str) -> Option<&'static str> {
         "environment_scope" => "environment_scope",
         "namespace_per_environment" => "namespace_per_environment",
         "management_project_id" | "management_project" => "management_project_id",
-        "platform_kubernetes.api_url" | "platform_kubernetes_api_url" | "[api_url]" => "kubernetes_api_url",
-        "platform_kubernetes.token" | "platform_kubernetes_token" | "[token]" => "kubernetes_token",
-        "platform_kubernetes.ca_cert" | "platform_kubernetes_ca_cert" | "[ca_cert]" => "kubernetes_ca_cert",
-        "platform_kubernetes.namespace" | "platform_kubernetes_namespace" | "[namespace]" => "kubernetes_namespace",
-        "platform_kubernetes.authorization_type" | "platform_kubernetes_authorization_type" | "[authorization_type]" => {
-            "kubernetes_authorization_type"
+        "platform_kubernetes.api_url" | "platform_kubernetes_api_url" | "[api_url]" => {
+            "kubernetes_api_url"
         }
+        "platform_kubernetes.token" | "platform_kubernetes_token" | "[token]" => "kubernetes_token",
+        "platform_kubernetes.ca_cert" | "platform_kubernetes_ca_cert" | "[ca_cert]" => {
+            "kubernetes_ca_cert"
+        }
+        "platform_kubernetes.namespace" | "platform_kubernetes_namespace" | "[namespace]" => {
+            "kubernetes_namespace"
+        }
+        "platform_kubernetes.authorization_type"
+        | "platform_kubernetes_authorization_type"
+        | "[authorization_type]" => "kubernetes_authorization_type",
         _ => return None,
     })
 }
@@ -118,6 +124,11 @@ fn not_found(summary: &str, message: &str, group: &str) -> Diagnostics {
         )
         .at_attr("group")
         .into();
+    } else if message == "404 Not found" {
+        format!(
+            "GitLab has no such cluster in group {group:?} ({message}). Check the cluster id, and that the \
+             cluster belongs to this group (group clusters are not inherited by subgroups)."
+        )
     } else if message == CLUSTERS_DISABLED_MESSAGE {
         "GitLab answers 404 for every certificate-based cluster endpoint: certificate-based Kubernetes clusters \
          are switched off on this instance (the default since GitLab 15.0). An administrator can enable them \
@@ -137,28 +148,43 @@ mod tests {
     #[test]
     fn validation_errors_land_on_the_attribute_gitlab_names() {
         let mut fields = BTreeMap::new();
-        fields.insert("platform_kubernetes.api_url".to_string(), vec!["is blank".to_string()]);
+        fields.insert(
+            "platform_kubernetes.api_url".to_string(),
+            vec!["is blank".to_string()],
+        );
         fields.insert("name".to_string(), vec!["is too long".to_string()]);
         let d = diagnostics(&Error::Validation { fields }, "create the cluster", "g");
-        let attrs: Vec<String> = d.iter().map(|d| d.attribute.as_ref().unwrap().to_string()).collect();
+        let attrs: Vec<String> = d
+            .iter()
+            .map(|d| d.attribute.as_ref().unwrap().to_string())
+            .collect();
         assert_eq!(attrs, vec!["name", "kubernetes_api_url"]);
     }
 
     #[test]
     fn disabled_certificate_clusters_are_explained() {
-        let e = Error::NotFound { message: CLUSTERS_DISABLED_MESSAGE.into() };
+        let e = Error::NotFound {
+            message: CLUSTERS_DISABLED_MESSAGE.into(),
+        };
         let d = diagnostics(&e, "read the cluster", "g");
         assert!(d.0[0].detail.contains("switched off"));
-        let e = Error::NotFound { message: "404 Group Not Found".into() };
+        let e = Error::NotFound {
+            message: "404 Group Not Found".into(),
+        };
         let d = diagnostics(&e, "read the cluster", "g");
         assert_eq!(d.0[0].attribute.as_ref().unwrap().to_string(), "group");
     }
 
     #[test]
     fn grape_parameter_errors_point_at_the_attribute() {
-        let e = Error::BadRequest { message: "platform_kubernetes_attributes[api_url] is missing".into() };
+        let e = Error::BadRequest {
+            message: "platform_kubernetes_attributes[api_url] is missing".into(),
+        };
         let d = diagnostics(&e, "create the cluster", "g");
-        assert_eq!(d.0[0].attribute.as_ref().unwrap().to_string(), "kubernetes_api_url");
+        assert_eq!(
+            d.0[0].attribute.as_ref().unwrap().to_string(),
+            "kubernetes_api_url"
+        );
     }
 
     #[test]
@@ -166,8 +192,18 @@ mod tests {
         use crate::framework::Resource;
         let schema = super::super::group_cluster::GroupCluster.schema();
         for f in [
-            "name", "domain", "enabled", "managed", "environment_scope", "namespace_per_environment",
-            "management_project_id", "[api_url]", "[token]", "[ca_cert]", "[namespace]", "[authorization_type]",
+            "name",
+            "domain",
+            "enabled",
+            "managed",
+            "environment_scope",
+            "namespace_per_environment",
+            "management_project_id",
+            "[api_url]",
+            "[token]",
+            "[ca_cert]",
+            "[namespace]",
+            "[authorization_type]",
         ] {
             let a = attribute_for(f).unwrap();
             assert!(schema.attribute(a).is_some(), "{a}");

@@ -8,7 +8,9 @@ use super::cluster::{Remote, desc, parse_state_id, same_after_strip, state_id};
 use super::errors::diagnostics;
 use super::provider::ProviderData;
 use crate::framework::model::{Sensitive, Val};
-use crate::framework::validate::{HttpUrl, MaxLength, NotBlank, OneOf, PemCertificate, PositiveIntegerString};
+use crate::framework::validate::{
+    HttpUrl, MaxLength, NotBlank, OneOf, PemCertificate, PositiveIntegerString,
+};
 use crate::framework::{Ctx, Outcome, Resource};
 use crate::gitlab::types::{CreateCluster, CreatePlatform, UpdateCluster, UpdatePlatform};
 use crate::gitlab::{Created, Error};
@@ -89,30 +91,55 @@ impl GroupClusterState {
     }
 
     fn group(&self) -> Result<String, Diagnostics> {
-        self.group.known().cloned().ok_or_else(|| Diagnostic::error("Missing group", "The state has no group.").at_attr("group").into())
+        self.group.known().cloned().ok_or_else(|| {
+            Diagnostic::error("Missing group", "The state has no group.")
+                .at_attr("group")
+                .into()
+        })
     }
     fn cluster_id(&self) -> Result<i64, Diagnostics> {
         self.cluster_id.known().copied().ok_or_else(|| {
-            Diagnostic::error("Missing cluster id", "The state has no cluster_id; import the cluster again.").into()
+            Diagnostic::error(
+                "Missing cluster id",
+                "The state has no cluster_id; import the cluster again.",
+            )
+            .into()
         })
     }
 }
 
 /// Keeps our spelling when GitLab's value is the same after stripping whitespace.
 fn keep_equivalent(ours: &mut Val<String>, remote: Option<&str>) {
-    if ours.known().is_some_and(|o| same_after_strip(Some(o), remote)) {
+    if ours
+        .known()
+        .is_some_and(|o| same_after_strip(Some(o), remote))
+    {
         return;
     }
     *ours = remote.map(str::to_string).into();
 }
 
-/// The PUT body: exactly the fields whose planned value differs from the prior state.
+/// The PUT body: exactly the fields whose planned value differs from the prior state —
+/// plus `namespace_per_environment = false` whenever that is the planned value: GitLab's
+/// PUT declares it with `default: true`, so any update that omits it turns it back on.
 fn update_body(prior: &GroupClusterState, planned: &GroupClusterState) -> UpdateCluster {
+    let mut body = changed_fields(prior, planned);
+    if !body.is_empty() && planned.namespace_per_environment == Val::Known(false) {
+        body.namespace_per_environment = Some(false);
+    }
+    body
+}
+
+fn changed_fields(prior: &GroupClusterState, planned: &GroupClusterState) -> UpdateCluster {
     fn changed<T: PartialEq + Clone>(a: &Val<T>, b: &Val<T>) -> Option<T> {
         (a != b).then(|| b.known().cloned()).flatten()
     }
     fn changed_nullable(a: &Val<String>, b: &Val<String>, strip: bool) -> Option<Option<String>> {
-        let same = if strip { same_after_strip(a.known().map(String::as_str), b.known().map(String::as_str)) } else { a == b };
+        let same = if strip {
+            same_after_strip(a.known().map(String::as_str), b.known().map(String::as_str))
+        } else {
+            a == b
+        };
         (!same).then(|| b.known().cloned())
     }
     UpdateCluster {
@@ -123,14 +150,24 @@ fn update_body(prior: &GroupClusterState, planned: &GroupClusterState) -> Update
         enabled: changed(&prior.enabled, &planned.enabled),
         managed: changed(&prior.managed, &planned.managed),
         environment_scope: changed(&prior.environment_scope, &planned.environment_scope),
-        namespace_per_environment: changed(&prior.namespace_per_environment, &planned.namespace_per_environment),
+        namespace_per_environment: changed(
+            &prior.namespace_per_environment,
+            &planned.namespace_per_environment,
+        ),
         platform_kubernetes_attributes: UpdatePlatform {
-            api_url: (!same_after_strip(prior.kubernetes_api_url.known().map(String::as_str), planned.kubernetes_api_url.known().map(String::as_str)))
-                .then(|| known(&planned.kubernetes_api_url))
-                .flatten(),
+            api_url: (!same_after_strip(
+                prior.kubernetes_api_url.known().map(String::as_str),
+                planned.kubernetes_api_url.known().map(String::as_str),
+            ))
+            .then(|| known(&planned.kubernetes_api_url))
+            .flatten(),
             token: changed(&prior.kubernetes_token, &planned.kubernetes_token),
             ca_cert: changed_nullable(&prior.kubernetes_ca_cert, &planned.kubernetes_ca_cert, true),
-            namespace: changed_nullable(&prior.kubernetes_namespace, &planned.kubernetes_namespace, false),
+            namespace: changed_nullable(
+                &prior.kubernetes_namespace,
+                &planned.kubernetes_namespace,
+                false,
+            ),
         },
     }
 }
@@ -149,32 +186,81 @@ impl Resource<ProviderData> for GroupCluster {
              Certificate-based clusters are deprecated since GitLab 14.5 and switched off by default on new \
              instances since 15.0.",
             vec![
-                Attribute::string("id").computed().stable().describe(desc::ID),
-                Attribute::string("group").required().force_new().validate(NotBlank).describe(desc::GROUP),
-                Attribute::string("name").required().validate(NotBlank).validate(MaxLength(255)).describe(desc::NAME),
-                Attribute::string("domain").optional().describe(desc::DOMAIN),
-                Attribute::bool("enabled").default(true).describe(desc::ENABLED),
-                Attribute::bool("managed").default(true).describe(desc::MANAGED),
-                Attribute::string("kubernetes_api_url").required().validate(HttpUrl).describe(desc::API_URL),
-                Attribute::string("kubernetes_token").required().sensitive().validate(NotBlank).describe(desc::TOKEN),
-                Attribute::string("kubernetes_ca_cert").optional().validate(PemCertificate).describe(desc::CA_CERT),
+                Attribute::string("id")
+                    .computed()
+                    .stable()
+                    .describe(desc::ID),
+                Attribute::string("group")
+                    .required()
+                    .force_new()
+                    .validate(NotBlank)
+                    .describe(desc::GROUP),
+                Attribute::string("name")
+                    .required()
+                    .validate(NotBlank)
+                    .validate(MaxLength(255))
+                    .describe(desc::NAME),
+                Attribute::string("domain")
+                    .optional()
+                    .describe(desc::DOMAIN),
+                Attribute::bool("enabled")
+                    .default(true)
+                    .describe(desc::ENABLED),
+                Attribute::bool("managed")
+                    .default(true)
+                    .describe(desc::MANAGED),
+                Attribute::string("kubernetes_api_url")
+                    .required()
+                    .validate(HttpUrl)
+                    .describe(desc::API_URL),
+                Attribute::string("kubernetes_token")
+                    .required()
+                    .sensitive()
+                    .validate(NotBlank)
+                    .describe(desc::TOKEN),
+                Attribute::string("kubernetes_ca_cert")
+                    .optional()
+                    .validate(PemCertificate)
+                    .describe(desc::CA_CERT),
                 Attribute::string("kubernetes_authorization_type")
                     .default("rbac")
                     .force_new()
                     .validate(OneOf(AUTHORIZATION_TYPES))
                     .describe(desc::AUTH_TYPE),
-                Attribute::string("kubernetes_namespace").optional().describe(desc::NAMESPACE),
-                Attribute::string("environment_scope").default("*").validate(NotBlank).describe(desc::ENV_SCOPE),
-                Attribute::bool("namespace_per_environment").default(true).describe(desc::NAMESPACE_PER_ENV),
+                Attribute::string("kubernetes_namespace")
+                    .optional()
+                    .describe(desc::NAMESPACE),
+                Attribute::string("environment_scope")
+                    .default("*")
+                    .validate(NotBlank)
+                    .describe(desc::ENV_SCOPE),
+                Attribute::bool("namespace_per_environment")
+                    .default(true)
+                    .describe(desc::NAMESPACE_PER_ENV),
                 Attribute::string("management_project_id")
                     .optional()
                     .validate(PositiveIntegerString)
                     .describe(desc::MGMT_PROJECT),
-                Attribute::number("cluster_id").computed().stable().describe(desc::CLUSTER_ID),
-                Attribute::string("cluster_type").computed().stable().describe(desc::CLUSTER_TYPE),
-                Attribute::string("created_at").computed().stable().describe(desc::CREATED_AT),
-                Attribute::string("provider_type").computed().stable().describe(desc::PROVIDER_TYPE),
-                Attribute::string("platform_type").computed().stable().describe(desc::PLATFORM_TYPE),
+                Attribute::number("cluster_id")
+                    .computed()
+                    .stable()
+                    .describe(desc::CLUSTER_ID),
+                Attribute::string("cluster_type")
+                    .computed()
+                    .stable()
+                    .describe(desc::CLUSTER_TYPE),
+                Attribute::string("created_at")
+                    .computed()
+                    .stable()
+                    .describe(desc::CREATED_AT),
+                Attribute::string("provider_type")
+                    .computed()
+                    .stable()
+                    .describe(desc::PROVIDER_TYPE),
+                Attribute::string("platform_type")
+                    .computed()
+                    .stable()
+                    .describe(desc::PLATFORM_TYPE),
             ],
         )
     }
@@ -199,7 +285,11 @@ impl Resource<ProviderData> for GroupCluster {
         d
     }
 
-    async fn create(&self, ctx: &Ctx<'_, ProviderData>, planned: GroupClusterState) -> Outcome<GroupClusterState> {
+    async fn create(
+        &self,
+        ctx: &Ctx<'_, ProviderData>,
+        planned: GroupClusterState,
+    ) -> Outcome<GroupClusterState> {
         let group = match planned.group() {
             Ok(g) => g,
             Err(d) => return Outcome::err(d),
@@ -241,7 +331,11 @@ impl Resource<ProviderData> for GroupCluster {
         }
     }
 
-    async fn read(&self, ctx: &Ctx<'_, ProviderData>, state: GroupClusterState) -> Outcome<GroupClusterState> {
+    async fn read(
+        &self,
+        ctx: &Ctx<'_, ProviderData>,
+        state: GroupClusterState,
+    ) -> Outcome<GroupClusterState> {
         let (group, id) = match (state.group(), state.cluster_id()) {
             (Ok(g), Ok(i)) => (g, i),
             (Err(d), _) | (_, Err(d)) => return Outcome::err(d),
@@ -252,10 +346,16 @@ impl Resource<ProviderData> for GroupCluster {
                 s.merge_remote(&Remote::from(&c));
                 Outcome::ok(s)
             }
-            Err(Error::NotFound { message }) if gone(&message) => {
-                tracing::info!(cluster_id = id, %message, "cluster no longer exists; removing it from state");
-                Outcome::none()
-            }
+            Err(e @ Error::NotFound { .. }) => match cluster_gone(ctx, &group, e).await {
+                Ok(()) => {
+                    tracing::info!(
+                        cluster_id = id,
+                        "cluster no longer exists; removing it from state"
+                    );
+                    Outcome::none()
+                }
+                Err(e) => Outcome::err(diagnostics(&e, "read the cluster", &group)),
+            },
             Err(e) => Outcome::err(diagnostics(&e, "read the cluster", &group)),
         }
     }
@@ -286,14 +386,21 @@ impl Resource<ProviderData> for GroupCluster {
         }
     }
 
-    async fn delete(&self, ctx: &Ctx<'_, ProviderData>, prior: GroupClusterState) -> Outcome<GroupClusterState> {
+    async fn delete(
+        &self,
+        ctx: &Ctx<'_, ProviderData>,
+        prior: GroupClusterState,
+    ) -> Outcome<GroupClusterState> {
         let (group, id) = match (prior.group(), prior.cluster_id()) {
             (Ok(g), Ok(i)) => (g, i),
             (Err(d), _) | (_, Err(d)) => return Outcome::err(d),
         };
         match ctx.data.client.delete_cluster(&group, id).await {
             Ok(()) => Outcome::none(),
-            Err(Error::NotFound { message }) if gone(&message) => Outcome::none(),
+            Err(e @ Error::NotFound { .. }) => match cluster_gone(ctx, &group, e).await {
+                Ok(()) => Outcome::none(),
+                Err(e) => Outcome::err(diagnostics(&e, "delete the cluster", &group)),
+            },
             Err(e) => Outcome::err(diagnostics(&e, "delete the cluster", &group)),
         }
     }
@@ -305,32 +412,67 @@ impl Resource<ProviderData> for GroupCluster {
         };
         match ctx.data.client.get_cluster(&group, cluster_id).await {
             Ok(c) => {
-                let mut s = GroupClusterState { group: Val::Known(group), ..Default::default() };
+                let mut s = GroupClusterState {
+                    group: Val::Known(group),
+                    ..Default::default()
+                };
                 s.merge_remote(&Remote::from(&c));
+                // GitLab stores the CA certificate stripped; PEM files, file() and heredocs end
+                // with a newline. Recording it that way makes the usual configuration match.
+                if let Val::Known(ca) = &mut s.kubernetes_ca_cert {
+                    ca.push('\n');
+                }
                 Outcome::ok(s)
             }
-            Err(e) => Outcome::err(diagnostics(&e, &format!("import cluster {cluster_id} of group {group:?}"), &group)),
+            Err(e) => Outcome::err(diagnostics(
+                &e,
+                &format!("import cluster {cluster_id} of group {group:?}"),
+                &group,
+            )),
         }
     }
 }
 
-/// Whether a 404 means the cluster (or its whole group) is gone, as opposed to the
-/// endpoint being switched off.
-fn gone(message: &str) -> bool {
-    message.contains("Cluster Not Found") || message.contains("Group Not Found")
+/// Decides what a 404 on one cluster means. GitLab answers 404 alike when the cluster is
+/// gone, when the group is not visible to the token, and when certificate-based clusters
+/// are switched off; only the first may drop the cluster from state. So the group's list
+/// is asked: if it answers, the cluster is gone (`Ok`); otherwise its error is the answer.
+async fn cluster_gone(
+    ctx: &Ctx<'_, ProviderData>,
+    group: &str,
+    not_found: Error,
+) -> Result<(), Error> {
+    if let Error::NotFound { message } = &not_found
+        && message.contains("Group Not Found")
+    {
+        return Err(not_found);
+    }
+    ctx.data
+        .client
+        .list_clusters_page(group, 1, 1)
+        .await
+        .map(|_| ())
 }
 
 /// Create errors, with the clashing cluster named when the environment scope is taken.
-async fn create_error(ctx: &Ctx<'_, ProviderData>, e: &Error, group: &str, req: &CreateCluster) -> Diagnostics {
+async fn create_error(
+    ctx: &Ctx<'_, ProviderData>,
+    e: &Error,
+    group: &str,
+    req: &CreateCluster,
+) -> Diagnostics {
     let mut d = diagnostics(e, "create the cluster", group);
     let duplicate = matches!(e, Error::Validation { fields } if fields.get("environment_scope").is_some_and(|m| m.iter().any(|s| s.contains("duplicated"))));
     if !duplicate {
         return d;
     }
     let scope = req.environment_scope.clone().unwrap_or_else(|| "*".into());
-    if let Ok(clusters) = ctx.data.client.list_clusters(group).await {
-        if let Some(c) = clusters.iter().find(|c| c.environment_scope.as_deref().unwrap_or("*") == scope) {
-            d = Diagnostic::error(
+    if let Ok(clusters) = ctx.data.client.list_clusters(group).await
+        && let Some(c) = clusters
+            .iter()
+            .find(|c| c.environment_scope.as_deref().unwrap_or("*") == scope)
+    {
+        d = Diagnostic::error(
                 "Environment scope already taken",
                 format!(
                     "Cluster {:?} (id {}) of group {group:?} already serves environment scope {scope:?}, and GitLab \
@@ -343,7 +485,6 @@ async fn create_error(ctx: &Ctx<'_, ProviderData>, e: &Error, group: &str, req: 
             )
             .at_attr("environment_scope")
             .into();
-        }
     }
     d
 }
@@ -371,7 +512,10 @@ mod tests {
         let mut planned = state();
         planned.name = Val::Known("renamed".into());
         let body = update_body(&prior, &planned);
-        assert_eq!(serde_json::to_value(&body).unwrap(), serde_json::json!({"name": "renamed"}));
+        assert_eq!(
+            serde_json::to_value(&body).unwrap(),
+            serde_json::json!({"name": "renamed"})
+        );
 
         let mut planned = state();
         planned.kubernetes_token = Val::Known(Sensitive::new("new"));
@@ -381,6 +525,19 @@ mod tests {
             serde_json::to_value(&body).unwrap(),
             serde_json::json!({"domain": "example.com", "platform_kubernetes_attributes": {"token": "new"}})
         );
+    }
+
+    #[test]
+    fn every_put_keeps_namespace_per_environment_off_because_gitlab_defaults_it_on() {
+        let mut prior = state();
+        prior.namespace_per_environment = Val::Known(false);
+        let mut planned = prior.clone();
+        planned.enabled = Val::Known(false);
+        assert_eq!(
+            serde_json::to_value(update_body(&prior, &planned)).unwrap(),
+            serde_json::json!({"enabled": false, "namespace_per_environment": false})
+        );
+        assert!(update_body(&prior, &prior).is_empty());
     }
 
     #[test]
@@ -414,7 +571,10 @@ mod tests {
         let mut c = state();
         c.kubernetes_namespace = Val::Known("ns".into());
         let d = GroupCluster.validate(&c);
-        assert_eq!(d.0[0].attribute.as_ref().unwrap().to_string(), "kubernetes_namespace");
+        assert_eq!(
+            d.0[0].attribute.as_ref().unwrap().to_string(),
+            "kubernetes_namespace"
+        );
         c.managed = Val::Known(false);
         assert!(GroupCluster.validate(&c).is_empty());
         c.managed = Val::Unknown;

@@ -37,19 +37,45 @@ crate::tf_model! {
 /// The read-only attributes every cluster data source exposes (everything but the token).
 pub fn computed_cluster_attributes() -> Vec<Attribute> {
     vec![
-        Attribute::string("domain").computed().describe(desc::DOMAIN),
-        Attribute::bool("enabled").computed().describe(desc::ENABLED),
-        Attribute::bool("managed").computed().describe(desc::MANAGED),
-        Attribute::string("kubernetes_api_url").computed().describe(desc::API_URL),
-        Attribute::string("kubernetes_ca_cert").computed().describe(desc::CA_CERT),
-        Attribute::string("kubernetes_authorization_type").computed().describe(desc::AUTH_TYPE),
-        Attribute::string("kubernetes_namespace").computed().describe(desc::NAMESPACE),
-        Attribute::bool("namespace_per_environment").computed().describe(desc::NAMESPACE_PER_ENV),
-        Attribute::string("management_project_id").computed().describe(desc::MGMT_PROJECT),
-        Attribute::string("cluster_type").computed().describe(desc::CLUSTER_TYPE),
-        Attribute::string("created_at").computed().describe(desc::CREATED_AT),
-        Attribute::string("provider_type").computed().describe(desc::PROVIDER_TYPE),
-        Attribute::string("platform_type").computed().describe(desc::PLATFORM_TYPE),
+        Attribute::string("domain")
+            .computed()
+            .describe(desc::DOMAIN),
+        Attribute::bool("enabled")
+            .computed()
+            .describe(desc::ENABLED),
+        Attribute::bool("managed")
+            .computed()
+            .describe(desc::MANAGED),
+        Attribute::string("kubernetes_api_url")
+            .computed()
+            .describe(desc::API_URL),
+        Attribute::string("kubernetes_ca_cert")
+            .computed()
+            .describe(desc::CA_CERT),
+        Attribute::string("kubernetes_authorization_type")
+            .computed()
+            .describe(desc::AUTH_TYPE),
+        Attribute::string("kubernetes_namespace")
+            .computed()
+            .describe(desc::NAMESPACE),
+        Attribute::bool("namespace_per_environment")
+            .computed()
+            .describe(desc::NAMESPACE_PER_ENV),
+        Attribute::string("management_project_id")
+            .computed()
+            .describe(desc::MGMT_PROJECT),
+        Attribute::string("cluster_type")
+            .computed()
+            .describe(desc::CLUSTER_TYPE),
+        Attribute::string("created_at")
+            .computed()
+            .describe(desc::CREATED_AT),
+        Attribute::string("provider_type")
+            .computed()
+            .describe(desc::PROVIDER_TYPE),
+        Attribute::string("platform_type")
+            .computed()
+            .describe(desc::PLATFORM_TYPE),
     ]
 }
 
@@ -107,7 +133,10 @@ impl DataSource<ProviderData> for GroupClusterDataSource {
                 .describe("Find the cluster by environment scope (when `cluster_id` is not given); unique in a group."),
         ];
         attrs.extend(computed_cluster_attributes());
-        Schema::new("Reads one certificate-based Kubernetes cluster of a GitLab group.", attrs)
+        Schema::new(
+            "Reads one certificate-based Kubernetes cluster of a GitLab group.",
+            attrs,
+        )
     }
 
     fn validate(&self, c: &GroupClusterData) -> Diagnostics {
@@ -135,18 +164,33 @@ impl DataSource<ProviderData> for GroupClusterDataSource {
         d
     }
 
-    async fn read(&self, ctx: &Ctx<'_, ProviderData>, config: GroupClusterData) -> Result<GroupClusterData, Diagnostics> {
+    async fn read(
+        &self,
+        ctx: &Ctx<'_, ProviderData>,
+        config: GroupClusterData,
+    ) -> Result<GroupClusterData, Diagnostics> {
         let group = config.group.known().cloned().unwrap_or_default();
         let client = &ctx.data.client;
         if let Some(id) = config.cluster_id.known() {
-            let c = client.get_cluster(&group, *id).await.map_err(|e| diagnostics(&e, "read the cluster", &group))?;
+            let c = client
+                .get_cluster(&group, *id)
+                .await
+                .map_err(|e| diagnostics(&e, "read the cluster", &group))?;
             return Ok(GroupClusterData::from_remote(&group, &Remote::from(&c)));
         }
-        let all = client.list_clusters(&group).await.map_err(|e| diagnostics(&e, "list the clusters", &group))?;
+        let all = client
+            .list_clusters(&group)
+            .await
+            .map_err(|e| diagnostics(&e, "list the clusters", &group))?;
         let matching: Vec<_> = all
             .iter()
             .filter(|c| config.name.known().is_none_or(|n| &c.name == n))
-            .filter(|c| config.environment_scope.known().is_none_or(|s| c.environment_scope.as_deref() == Some(s.as_str())))
+            .filter(|c| {
+                config
+                    .environment_scope
+                    .known()
+                    .is_none_or(|s| c.environment_scope.as_deref() == Some(s.as_str()))
+            })
             .collect();
         match matching.as_slice() {
             [one] => Ok(GroupClusterData::from_remote(&group, &Remote::from(*one))),

@@ -75,15 +75,21 @@ impl DataSource<ProviderData> for GroupClustersDataSource {
 
     fn schema(&self) -> Schema {
         let mut item = vec![
-            Attribute::number("cluster_id").computed().describe(desc::CLUSTER_ID),
+            Attribute::number("cluster_id")
+                .computed()
+                .describe(desc::CLUSTER_ID),
             Attribute::string("name").computed().describe(desc::NAME),
-            Attribute::string("environment_scope").computed().describe(desc::ENV_SCOPE),
+            Attribute::string("environment_scope")
+                .computed()
+                .describe(desc::ENV_SCOPE),
         ];
         item.extend(computed_cluster_attributes());
         Schema::new(
             "Lists every certificate-based Kubernetes cluster of a GitLab group.",
             vec![
-                Attribute::string("id").computed().describe("The group, as given."),
+                Attribute::string("id")
+                    .computed()
+                    .describe("The group, as given."),
                 Attribute::string("group").required().describe(desc::GROUP),
                 Attribute::list_of_objects("clusters", item)
                     .computed()
@@ -92,13 +98,26 @@ impl DataSource<ProviderData> for GroupClustersDataSource {
         )
     }
 
-    async fn read(&self, ctx: &Ctx<'_, ProviderData>, config: GroupClustersData) -> Result<GroupClustersData, Diagnostics> {
+    async fn read(
+        &self,
+        ctx: &Ctx<'_, ProviderData>,
+        config: GroupClustersData,
+    ) -> Result<GroupClustersData, Diagnostics> {
         let group = config.group.known().cloned().unwrap_or_default();
-        let all = ctx.data.client.list_clusters(&group).await.map_err(|e| diagnostics(&e, "list the clusters", &group))?;
+        let all = ctx
+            .data
+            .client
+            .list_clusters(&group)
+            .await
+            .map_err(|e| diagnostics(&e, "list the clusters", &group))?;
         Ok(GroupClustersData {
             id: Val::Known(group.clone()),
             group: Val::Known(group),
-            clusters: Val::Known(all.iter().map(|c| ClusterItem::from(&Remote::from(c))).collect()),
+            clusters: Val::Known(
+                all.iter()
+                    .map(|c| ClusterItem::from(&Remote::from(c)))
+                    .collect(),
+            ),
         })
     }
 }

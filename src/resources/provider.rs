@@ -48,12 +48,17 @@ pub struct GitlabProvider {
 }
 
 fn env_first(vars: &[&str]) -> Option<String> {
-    vars.iter().find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+    vars.iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
 }
 
 fn read_file(attr: &str, path: &str) -> Result<Vec<u8>, Diagnostic> {
     std::fs::read(path).map_err(|e| {
-        Diagnostic::error(format!("Cannot read {attr}"), format!("Could not read {path:?}: {e}.")).at_attr(attr)
+        Diagnostic::error(
+            format!("Cannot read {attr}"),
+            format!("Could not read {path:?}: {e}."),
+        )
+        .at_attr(attr)
     })
 }
 
@@ -106,35 +111,52 @@ impl ProviderDef for GitlabProvider {
 
     fn validate(&self, c: &ProviderConfig) -> Diagnostics {
         let mut d = Diagnostics::new();
-        if let Val::Known(r) = c.retries {
-            if !(0..=100).contains(&r) {
-                d.push(Diagnostic::error("Invalid retries", "retries must be between 0 and 100.").at_attr("retries"));
-            }
-        }
-        if let Val::Known(t) = c.request_timeout {
-            if !(1..=3600).contains(&t) {
-                d.push(
-                    Diagnostic::error("Invalid request_timeout", "request_timeout must be 1 to 3600 seconds.")
-                        .at_attr("request_timeout"),
-                );
-            }
-        }
-        if c.client_cert.is_null() != c.client_key.is_null() {
-            let attr = if c.client_cert.is_null() { "client_cert" } else { "client_key" };
+        if let Val::Known(r) = c.retries
+            && !(0..=100).contains(&r)
+        {
             d.push(
-                Diagnostic::error("Incomplete client certificate", "Set both client_cert and client_key, or neither.")
-                    .at_attr(attr),
+                Diagnostic::error("Invalid retries", "retries must be between 0 and 100.")
+                    .at_attr("retries"),
             );
         }
-        if let Val::Known(u) = &c.base_url {
-            if let Err(e) = crate::gitlab::client::api_base(u) {
-                d.push(Diagnostic::error("Invalid base_url", format!("{e}.")).at_attr("base_url"));
-            }
+        if let Val::Known(t) = c.request_timeout
+            && !(1..=3600).contains(&t)
+        {
+            d.push(
+                Diagnostic::error(
+                    "Invalid request_timeout",
+                    "request_timeout must be 1 to 3600 seconds.",
+                )
+                .at_attr("request_timeout"),
+            );
+        }
+        if c.client_cert.is_null() != c.client_key.is_null() {
+            let attr = if c.client_cert.is_null() {
+                "client_cert"
+            } else {
+                "client_key"
+            };
+            d.push(
+                Diagnostic::error(
+                    "Incomplete client certificate",
+                    "Set both client_cert and client_key, or neither.",
+                )
+                .at_attr(attr),
+            );
+        }
+        if let Val::Known(u) = &c.base_url
+            && let Err(e) = crate::gitlab::client::api_base(u)
+        {
+            d.push(Diagnostic::error("Invalid base_url", format!("{e}.")).at_attr("base_url"));
         }
         d
     }
 
-    async fn configure(&self, c: ProviderConfig, cancel: CancellationToken) -> Result<ProviderData, Diagnostics> {
+    async fn configure(
+        &self,
+        c: ProviderConfig,
+        cancel: CancellationToken,
+    ) -> Result<ProviderData, Diagnostics> {
         let unknown: Vec<&str> = [
             ("base_url", c.base_url.is_unknown()),
             ("token", c.token.is_unknown()),
@@ -158,8 +180,18 @@ impl ProviderDef for GitlabProvider {
             .at_attr(first)
             .into());
         }
-        let base_url = c.base_url.known().cloned().or_else(|| env_first(&["GITLAB_BASE_URL"])).unwrap_or_else(|| DEFAULT_BASE_URL.into());
-        let token = match c.token.known().map(|t| t.expose().to_string()).or_else(|| env_first(&["GITLAB_TOKEN"])) {
+        let base_url = c
+            .base_url
+            .known()
+            .cloned()
+            .or_else(|| env_first(&["GITLAB_BASE_URL"]))
+            .unwrap_or_else(|| DEFAULT_BASE_URL.into());
+        let token = match c
+            .token
+            .known()
+            .map(|t| t.expose().to_string())
+            .or_else(|| env_first(&["GITLAB_TOKEN"]))
+        {
             Some(t) if !t.trim().is_empty() => Secret::new(t.trim()),
             _ => {
                 return Err(Diagnostic::error(
@@ -180,7 +212,10 @@ impl ProviderDef for GitlabProvider {
         let client_cert_pem = match (c.client_cert.known(), c.client_key.known()) {
             (Some(cert), Some(key)) => {
                 let key = String::from_utf8(read_file("client_key", key)?).map_err(|_| {
-                    Diagnostics::from(Diagnostic::error("Invalid client_key", "The key file is not PEM text.").at_attr("client_key"))
+                    Diagnostics::from(
+                        Diagnostic::error("Invalid client_key", "The key file is not PEM text.")
+                            .at_attr("client_key"),
+                    )
                 })?;
                 self.redactor.add(key.trim());
                 Some((read_file("client_cert", cert)?, Secret::new(key)))
@@ -194,8 +229,19 @@ impl ProviderDef for GitlabProvider {
             insecure: c.insecure.known().copied().unwrap_or(false),
             client_cert_pem,
             headers: c.headers.known().cloned().unwrap_or_default(),
-            retries: c.retries.known().copied().unwrap_or(DEFAULT_RETRIES).clamp(0, 100) as u32,
-            timeout: Duration::from_secs(c.request_timeout.known().copied().unwrap_or(DEFAULT_TIMEOUT_SECONDS).clamp(1, 3600) as u64),
+            retries: c
+                .retries
+                .known()
+                .copied()
+                .unwrap_or(DEFAULT_RETRIES)
+                .clamp(0, 100) as u32,
+            timeout: Duration::from_secs(
+                c.request_timeout
+                    .known()
+                    .copied()
+                    .unwrap_or(DEFAULT_TIMEOUT_SECONDS)
+                    .clamp(1, 3600) as u64,
+            ),
             ..ClientConfig::default()
         };
         let client = Client::new(&cfg, cancel).map_err(|e| {
@@ -207,7 +253,9 @@ impl ProviderDef for GitlabProvider {
                 ConfigError::Token => "token",
                 ConfigError::Build(_) => "base_url",
             };
-            Diagnostics::from(Diagnostic::error("Invalid provider configuration", format!("{e}.")).at_attr(attr))
+            Diagnostics::from(
+                Diagnostic::error("Invalid provider configuration", format!("{e}.")).at_attr(attr),
+            )
         })?;
         if c.early_auth_check.known().copied().unwrap_or(true) {
             early_auth_check(&client, &base_url).await?;

@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value as J;
@@ -25,7 +25,11 @@ pub fn terraform(version: &str) -> PathBuf {
         .args(["terraform", version])
         .output()
         .expect("run .ci/fetch-tools");
-    assert!(out.status.success(), "fetch-tools failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "fetch-tools failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
 }
 
@@ -70,13 +74,19 @@ impl Sim {
             .expect("start gitlab-sim");
         let stdout = child.stdout.take().expect("sim stdout");
         let mut line = String::new();
-        std::io::BufReader::new(stdout).read_line(&mut line).expect("read sim banner");
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read sim banner");
         let url = line
             .trim()
             .strip_prefix("listening on ")
             .unwrap_or_else(|| panic!("unexpected simulator banner {line:?}"))
             .to_string();
-        Sim { child, url, _state: state }
+        Sim {
+            child,
+            url,
+            _state: state,
+        }
     }
 
     pub fn api_url(&self) -> String {
@@ -86,7 +96,10 @@ impl Sim {
     fn call(&self, method: reqwest::Method, path: &str, body: Option<J>) -> J {
         let url = format!("{}{}", self.url, path);
         block_on(async move {
-            let client = reqwest::Client::builder().no_proxy().build().expect("client");
+            let client = reqwest::Client::builder()
+                .no_proxy()
+                .build()
+                .expect("client");
             let mut req = client.request(method, &url);
             if let Some(b) = body {
                 req = req.json(&b);
@@ -125,19 +138,36 @@ impl Sim {
     }
 
     pub fn patch_cluster(&self, id: i64, fields: J) {
-        self.call(reqwest::Method::PATCH, &format!("/-/sim/clusters/{id}"), Some(fields));
+        self.call(
+            reqwest::Method::PATCH,
+            &format!("/-/sim/clusters/{id}"),
+            Some(fields),
+        );
     }
 
     pub fn delete_cluster(&self, id: i64) {
-        self.call(reqwest::Method::DELETE, &format!("/-/sim/clusters/{id}"), None);
+        self.call(
+            reqwest::Method::DELETE,
+            &format!("/-/sim/clusters/{id}"),
+            None,
+        );
     }
 
     /// Sends a real API request as a client would (for setting up fixtures).
-    pub fn api(&self, method: reqwest::Method, path: &str, token: &str, body: Option<J>) -> (u16, J) {
+    pub fn api(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<J>,
+    ) -> (u16, J) {
         let url = format!("{}/api/v4{}", self.url, path);
         let token = token.to_string();
         block_on(async move {
-            let client = reqwest::Client::builder().no_proxy().build().expect("client");
+            let client = reqwest::Client::builder()
+                .no_proxy()
+                .build()
+                .expect("client");
             let mut req = client.request(method, &url).header("PRIVATE-TOKEN", token);
             if let Some(b) = body {
                 req = req.json(&b);
@@ -158,7 +188,11 @@ impl Drop for Sim {
 }
 
 pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime").block_on(f)
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(f)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -170,6 +204,8 @@ pub struct Tf {
     pub bin: PathBuf,
     pub env: Vec<(String, String)>,
     pub timeout: Duration,
+    /// CloudRail's builds (0.13-0.15) prefix every stdout line with "o:".
+    pub cloudrail: bool,
 }
 
 /// What a Terraform run printed.
@@ -201,7 +237,11 @@ impl Run {
             "panic:",
             "Plugin did not respond",
         ] {
-            assert!(!self.all().contains(bad), "terraform reported {bad:?}:\n{}", self.all());
+            assert!(
+                !self.all().contains(bad),
+                "terraform reported {bad:?}:\n{}",
+                self.all()
+            );
         }
     }
 }
@@ -212,10 +252,16 @@ impl Tf {
     pub fn new(version: &str) -> Tf {
         let dir = tempfile::tempdir().expect("tempdir");
         let mirror = dir.path().join("mirror");
-        let pdir = mirror.join(PROVIDER_SOURCE).join(provider_version()).join("linux_amd64");
+        let pdir = mirror
+            .join(PROVIDER_SOURCE)
+            .join(provider_version())
+            .join("linux_amd64");
         std::fs::create_dir_all(&pdir).expect("mirror dir");
-        std::fs::copy(provider_binary(), pdir.join(format!("terraform-provider-gitlab_v{}", provider_version())))
-            .expect("copy provider");
+        std::fs::copy(
+            provider_binary(),
+            pdir.join(format!("terraform-provider-gitlab_v{}", provider_version())),
+        )
+        .expect("copy provider");
         let cli = dir.path().join("cli.tfrc");
         std::fs::write(
             &cli,
@@ -235,6 +281,7 @@ impl Tf {
             ],
             dir,
             timeout: Duration::from_secs(300),
+            cloudrail: version.starts_with("0."),
         }
     }
 
@@ -253,7 +300,10 @@ impl Tf {
 
     /// Writes main.tf: the provider block for `sim` plus `body`.
     pub fn config(&self, sim: &Sim, body: &str) {
-        self.write("main.tf", &format!("{}\n{body}", provider_block(sim, MAINTAINER_TOKEN)));
+        self.write(
+            "main.tf",
+            &format!("{}\n{body}", provider_block(sim, MAINTAINER_TOKEN)),
+        );
     }
 
     /// Runs terraform with args; never waits longer than the timeout.
@@ -280,13 +330,24 @@ impl Tf {
             }
             if start.elapsed() > self.timeout {
                 let _ = child.kill();
-                panic!("terraform {args:?} did not finish within {:?}", self.timeout);
+                panic!(
+                    "terraform {args:?} did not finish within {:?}",
+                    self.timeout
+                );
             }
             std::thread::sleep(Duration::from_millis(20));
         };
+        let mut stdout = std::fs::read_to_string(&out_path).unwrap_or_default();
+        if self.cloudrail {
+            stdout = stdout
+                .lines()
+                .map(|l| l.strip_prefix("o:").unwrap_or(l))
+                .collect::<Vec<_>>()
+                .join("\n");
+        }
         Run {
             code: status.code().unwrap_or(-1),
-            stdout: std::fs::read_to_string(&out_path).unwrap_or_default(),
+            stdout,
             stderr: std::fs::read_to_string(&err_path).unwrap_or_default(),
         }
     }
@@ -317,7 +378,10 @@ impl Tf {
     /// Attribute values of a resource in the state (`gitlab_group_cluster.x`).
     pub fn resource(&self, address: &str) -> J {
         let s = self.state();
-        let resources = s["values"]["root_module"]["resources"].as_array().cloned().unwrap_or_default();
+        let resources = s["values"]["root_module"]["resources"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         resources
             .into_iter()
             .find(|r| r["address"] == address)
@@ -336,7 +400,10 @@ pub fn provider_block(sim: &Sim, token: &str) -> String {
 
 /// A fresh self-signed CA certificate in PEM, as users paste into `kubernetes_ca_cert`.
 pub fn ca_cert_pem() -> String {
-    rcgen::generate_simple_self_signed(vec!["kubernetes.default.svc".into()]).expect("cert").cert.pem()
+    rcgen::generate_simple_self_signed(vec!["kubernetes.default.svc".into()])
+        .expect("cert")
+        .cert
+        .pem()
 }
 
 /// A cluster resource block.
