@@ -18,7 +18,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 "proto/grpc_stdio.proto",
                 "proto/grpc_broker.proto",
             ],
-            &["proto", include.to_str().ok_or("non-UTF-8 protoc include path")?],
+            &[
+                "proto",
+                include.to_str().ok_or("non-UTF-8 protoc include path")?,
+            ],
         )?;
     Ok(())
 }
