@@ -264,50 +264,60 @@ impl Client {
         decode_cluster(&r.body)
     }
 
-    /// `POST /groups/:id/clusters/user`. When the response is lost (timeout, reset, 5xx
-    /// from a proxy), the group's clusters are searched for the one this request would
-    /// have made (same environment scope, name and API URL): found, it is adopted; not
-    /// found, the POST is sent again.
+    /// `POST /groups/:id/clusters/user`. When the answer is lost (timeout, reset, 5xx from
+    /// a proxy, a 2xx whose body cannot be read), the group's clusters are searched for the
+    /// one this request would have made (same environment scope, name and API URL): found,
+    /// it is adopted; not found, the POST is sent again. A retry that GitLab rejects as a
+    /// duplicated environment scope means the earlier request landed late: adopted too.
     pub async fn create_cluster(&self, group: &str, req: &CreateCluster) -> Result<Created, Error> {
         let url = self.url(&["groups", group, "clusters", "user"], &[]);
-        let body = serde_json::to_vec(req).map_err(|e| Error::Decode {
-            detail: e.to_string(),
-        })?;
+        let body = serde_json::to_vec(req).map_err(|e| Error::Decode { detail: e.to_string() })?;
+        let mut uncertain = false;
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match self
-                .call(Method::POST, url.clone(), Some(body.clone()), false)
-                .await
-            {
-                Ok(r) => {
-                    return Ok(Created {
-                        cluster: decode_cluster(&r.body)?,
-                        adopted: false,
-                    });
-                }
-                Err(Error::OutcomeUnknown { detail }) => {
+            let failure = match self.call(Method::POST, url.clone(), Some(body.clone()), false).await {
+                Ok(r) => match decode_cluster(&r.body) {
+                    Ok(cluster) => return Ok(Created { cluster, adopted: false }),
+                    Err(e) => Error::OutcomeUnknown {
+                        detail: format!("GitLab accepted the request but its answer is unreadable: {e}"),
+                    },
+                },
+                Err(e) => e,
+            };
+            match failure {
+                Error::OutcomeUnknown { detail } => {
+                    uncertain = true;
                     tracing::warn!(%detail, attempt, "cluster creation outcome unknown; looking the cluster up");
-                    if let Some(c) = self.find_created(group, req).await? {
-                        tracing::warn!(
-                            cluster_id = c.id,
-                            "found the cluster the lost request created; adopting it"
-                        );
-                        // The list entity lacks `group`: read it whole.
-                        let cluster = self.get_cluster(group, c.id).await.unwrap_or(c);
-                        return Ok(Created {
-                            cluster,
-                            adopted: true,
-                        });
+                    if let Some(cluster) = self.recover_created(group, req).await? {
+                        return Ok(Created { cluster, adopted: true });
                     }
                     if attempt > self.retries {
                         return Err(Error::OutcomeUnknown { detail });
                     }
                     self.pause(self.backoff(attempt)).await?;
                 }
-                Err(e) => return Err(e),
+                e if uncertain && is_duplicate_scope(&e) => {
+                    return match self.recover_created(group, req).await? {
+                        Some(cluster) => Ok(Created { cluster, adopted: true }),
+                        None => Err(e),
+                    };
+                }
+                e => return Err(e),
             }
         }
+    }
+
+    /// Looks up the cluster a request with an unknown outcome may have created. This
+    /// runs even while Terraform is stopping: giving up here could orphan a cluster.
+    async fn recover_created(&self, group: &str, req: &CreateCluster) -> Result<Option<Cluster>, Error> {
+        let lookup = Client { cancel: CancellationToken::new(), retries: self.retries.min(3), ..self.clone() };
+        let Some(found) = lookup.find_created(group, req).await? else {
+            return Ok(None);
+        };
+        tracing::warn!(cluster_id = found.id, "found the cluster the lost request created; adopting it");
+        // The list entity lacks `group`: read it whole when possible.
+        Ok(Some(lookup.get_cluster(group, found.id).await.unwrap_or(found)))
     }
 
     async fn find_created(
@@ -525,6 +535,12 @@ fn error_chain(e: &dyn std::error::Error) -> String {
         src = inner.source();
     }
     s
+}
+
+/// GitLab's answer when a group already has a cluster for the environment scope.
+fn is_duplicate_scope(e: &Error) -> bool {
+    matches!(e, Error::Validation { fields }
+        if fields.get("environment_scope").is_some_and(|m| m.iter().any(|s| s.contains("duplicated"))))
 }
 
 fn decode<T: DeserializeOwned>(body: &[u8], what: &str) -> Result<T, Error> {
