@@ -30,16 +30,24 @@ impl App {
         self.faults.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// A snapshot of `db` for the state file (when `--state` is set).
-    pub fn snapshot(&self, db: &Db) -> Option<Snapshot> {
-        self.persist.as_ref().map(|p| p.snapshot(db))
+    /// Records a mutation of `db` (call with the lock held) for the state file, if any.
+    pub fn snapshot(&self, _db: &Db) -> Option<Snapshot> {
+        self.persist.as_ref().map(Persister::mark)
     }
 
-    /// Writes a snapshot; failures are reported on stderr and do not fail the request.
+    /// Writes the state file so it includes `snap`; failures are reported on stderr and do
+    /// not fail the request.
     pub async fn persist(&self, snap: Option<Snapshot>) {
-        if let (Some(p), Some(s)) = (&self.persist, snap)
-            && let Err(e) = p.write(s).await
-        {
+        let (Some(p), Some(s)) = (&self.persist, snap) else {
+            return;
+        };
+        let serialize = || {
+            let db = self.db();
+            let version = p.current_version();
+            let bytes = serde_json::to_vec_pretty(&db.to_seed()).unwrap_or_default();
+            (version, bytes)
+        };
+        if let Err(e) = p.write(s, serialize).await {
             eprintln!("gitlab-sim: cannot write state file: {e}");
         }
     }

@@ -55,25 +55,26 @@ fn load_db(args: &cli::Args) -> Result<Db, String> {
         .map_err(|e| format!("{origin}: {e}"))
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// Registers SIGINT/SIGTERM handlers now (before the listening line is printed, so a signal
+/// sent right after it is never fatal) and returns a future resolving on either.
+fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>, String> {
     #[cfg(unix)]
     {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = ctrl_c => {}
-                    _ = term.recv() => {}
-                }
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
+        let mut int = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
+        Ok(async move {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
             }
-            Err(_) => {
-                let _ = ctrl_c.await;
-            }
-        }
+        })
     }
     #[cfg(not(unix))]
     {
-        let _ = ctrl_c.await;
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
     }
 }
 
@@ -89,6 +90,7 @@ async fn run(args: cli::Args) -> Result<(), String> {
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     let scheme = if tls.is_some() { "https" } else { "http" };
+    let stop = shutdown_signal()?;
     let app = Arc::new(App {
         db: Mutex::new(db),
         stats: Stats::default(),
@@ -110,7 +112,7 @@ async fn run(args: cli::Args) -> Result<(), String> {
     }
     let (tx, rx) = watch::channel(false);
     let server = tokio::spawn(server::run(app, listener, tls, rx));
-    shutdown_signal().await;
+    stop.await;
     let _ = tx.send(true);
     let _ = server.await;
     Ok(())

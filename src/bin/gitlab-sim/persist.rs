@@ -1,15 +1,14 @@
-//! `--state FILE`: the whole database written atomically (temp file + fsync + rename) after
-//! every mutation, before the response is sent; writes of older snapshots are skipped.
+//! `--state FILE`: the whole database written atomically (temp file + rename) after every
+//! mutation, before the response is sent. Concurrent mutations coalesce: a write serializes
+//! the current state, which covers every mutation made before it.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::db::Db;
-
+/// A mutation that must be on disk before its response is sent.
 pub struct Snapshot {
     pub version: u64,
-    pub bytes: Vec<u8>,
 }
 
 pub struct Persister {
@@ -18,7 +17,7 @@ pub struct Persister {
     written: tokio::sync::Mutex<u64>,
 }
 
-/// Writes `bytes` to `path` atomically.
+/// Writes `bytes` to `path` atomically (a reader sees the old or the new file, never a mix).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let name = path
         .file_name()
@@ -28,7 +27,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
-        f.sync_all()?;
+        f.flush()?;
     }
     std::fs::rename(&tmp, path)
 }
@@ -42,24 +41,34 @@ impl Persister {
         }
     }
 
-    /// Takes a snapshot; call while holding the database lock so versions follow mutations.
-    pub fn snapshot(&self, db: &Db) -> Snapshot {
-        let version = self.version.fetch_add(1, Ordering::SeqCst) + 1;
-        let bytes = serde_json::to_vec_pretty(&db.to_seed()).unwrap_or_default();
-        Snapshot { version, bytes }
+    /// Records a mutation; call while holding the database lock.
+    pub fn mark(&self) -> Snapshot {
+        Snapshot {
+            version: self.version.fetch_add(1, Ordering::SeqCst) + 1,
+        }
     }
 
-    pub async fn write(&self, snap: Snapshot) -> std::io::Result<()> {
+    /// Ensures the state file holds at least mutation `snap`. `serialize` is called with the
+    /// database locked and returns (latest mutation version, file content).
+    pub async fn write(
+        &self,
+        snap: Snapshot,
+        serialize: impl FnOnce() -> (u64, Vec<u8>),
+    ) -> std::io::Result<()> {
         let mut written = self.written.lock().await;
         if snap.version <= *written {
             return Ok(());
         }
+        let (version, bytes) = serialize();
         let path = self.path.clone();
-        let bytes = snap.bytes;
         tokio::task::spawn_blocking(move || write_atomic(&path, &bytes))
             .await
             .map_err(std::io::Error::other)??;
-        *written = snap.version;
+        *written = version;
         Ok(())
+    }
+
+    pub fn current_version(&self) -> u64 {
+        self.version.load(Ordering::SeqCst)
     }
 }
