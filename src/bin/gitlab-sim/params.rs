@@ -286,7 +286,8 @@ fn ruby_integer(s: &str) -> Option<i64> {
         return None;
     }
     let clean: String = digits.chars().filter(|c| *c != '_').collect();
-    let n: i64 = clean.parse().ok()?;
+    // Ruby has bignums: a valid but huge integer is still an integer (it just matches nothing).
+    let n: i64 = clean.parse().unwrap_or(i64::MAX);
     Some(if neg { -n } else { n })
 }
 

@@ -98,8 +98,7 @@ fn valid_date(y: i64, m: u32, d: u32) -> bool {
 /// Parses `YYYY-MM-DDTHH:MM:SS[.fff][Z|±HH:MM]` (also with a space instead of `T`) to epoch ms.
 pub fn parse_iso(s: &str) -> Option<i64> {
     let s = s.trim();
-    if s.len() < 19 || !s.is_char_boundary(10) || !s.is_char_boundary(11) || !s.is_char_boundary(19)
-    {
+    if s.len() < 19 || !s.is_ascii() {
         return None;
     }
     let (date, rest) = s.split_at(10);
@@ -206,5 +205,7 @@ mod tests {
         );
         assert_eq!(parse_http_date("garbage"), None);
         assert_eq!(parse_iso("2021-02-30T00:00:00Z"), None);
+        assert_eq!(parse_iso("2021-01-05T11:00:00+1\u{e9}1"), None);
+        assert_eq!(parse_http_date("Tue, 05 Jan 2021 11:00:00 GMT\u{e9}"), None);
     }
 }
