@@ -90,6 +90,7 @@ pub struct Client {
     timeout: Duration,
     backoff_base: Duration,
     cancel: CancellationToken,
+    pacer: std::sync::Arc<super::pacer::Pacer>,
 }
 
 /// A cluster created by [`Client::create_cluster`]; `adopted` when the POST's response
@@ -184,6 +185,7 @@ impl Client {
             timeout: cfg.timeout,
             backoff_base: cfg.backoff_base,
             cancel,
+            pacer: Default::default(),
         })
     }
 
@@ -271,16 +273,28 @@ impl Client {
     /// duplicated environment scope means the earlier request landed late: adopted too.
     pub async fn create_cluster(&self, group: &str, req: &CreateCluster) -> Result<Created, Error> {
         let url = self.url(&["groups", group, "clusters", "user"], &[]);
-        let body = serde_json::to_vec(req).map_err(|e| Error::Decode { detail: e.to_string() })?;
+        let body = serde_json::to_vec(req).map_err(|e| Error::Decode {
+            detail: e.to_string(),
+        })?;
         let mut uncertain = false;
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let failure = match self.call(Method::POST, url.clone(), Some(body.clone()), false).await {
+            let failure = match self
+                .call(Method::POST, url.clone(), Some(body.clone()), false)
+                .await
+            {
                 Ok(r) => match decode_cluster(&r.body) {
-                    Ok(cluster) => return Ok(Created { cluster, adopted: false }),
+                    Ok(cluster) => {
+                        return Ok(Created {
+                            cluster,
+                            adopted: false,
+                        });
+                    }
                     Err(e) => Error::OutcomeUnknown {
-                        detail: format!("GitLab accepted the request but its answer is unreadable: {e}"),
+                        detail: format!(
+                            "GitLab accepted the request but its answer is unreadable: {e}"
+                        ),
                     },
                 },
                 Err(e) => e,
@@ -290,7 +304,10 @@ impl Client {
                     uncertain = true;
                     tracing::warn!(%detail, attempt, "cluster creation outcome unknown; looking the cluster up");
                     if let Some(cluster) = self.recover_created(group, req).await? {
-                        return Ok(Created { cluster, adopted: true });
+                        return Ok(Created {
+                            cluster,
+                            adopted: true,
+                        });
                     }
                     if attempt > self.retries {
                         return Err(Error::OutcomeUnknown { detail });
@@ -299,7 +316,10 @@ impl Client {
                 }
                 e if uncertain && is_duplicate_scope(&e) => {
                     return match self.recover_created(group, req).await? {
-                        Some(cluster) => Ok(Created { cluster, adopted: true }),
+                        Some(cluster) => Ok(Created {
+                            cluster,
+                            adopted: true,
+                        }),
                         None => Err(e),
                     };
                 }
@@ -310,14 +330,27 @@ impl Client {
 
     /// Looks up the cluster a request with an unknown outcome may have created. This
     /// runs even while Terraform is stopping: giving up here could orphan a cluster.
-    async fn recover_created(&self, group: &str, req: &CreateCluster) -> Result<Option<Cluster>, Error> {
-        let lookup = Client { cancel: CancellationToken::new(), retries: self.retries.min(3), ..self.clone() };
+    async fn recover_created(
+        &self,
+        group: &str,
+        req: &CreateCluster,
+    ) -> Result<Option<Cluster>, Error> {
+        let lookup = Client {
+            cancel: CancellationToken::new(),
+            retries: self.retries.min(3),
+            ..self.clone()
+        };
         let Some(found) = lookup.find_created(group, req).await? else {
             return Ok(None);
         };
-        tracing::warn!(cluster_id = found.id, "found the cluster the lost request created; adopting it");
+        tracing::warn!(
+            cluster_id = found.id,
+            "found the cluster the lost request created; adopting it"
+        );
         // The list entity lacks `group`: read it whole when possible.
-        Ok(Some(lookup.get_cluster(group, found.id).await.unwrap_or(found)))
+        Ok(Some(
+            lookup.get_cluster(group, found.id).await.unwrap_or(found),
+        ))
     }
 
     async fn find_created(
@@ -374,8 +407,10 @@ impl Client {
         let mut attempt: u32 = 0;
         loop {
             attempt += 1;
-            if self.cancel.is_cancelled() {
-                return Err(Error::Cancelled);
+            // Nothing is sent yet: waiting for our turn may always be cancelled.
+            tokio::select! {
+                () = self.pacer.wait() => {}
+                () = self.cancel.cancelled() => return Err(Error::Cancelled),
             }
             let started = Instant::now();
             let result = if safe {
@@ -397,6 +432,9 @@ impl Client {
                     let status = r.status.as_u16();
                     tracing::debug!(%method, path = url.path(), status, attempt, elapsed_ms, "GitLab request failed");
                     let retry_after = retry_after(&r.headers);
+                    if status == 429 {
+                        self.pacer.learn(&r.headers);
+                    }
                     let transient = matches!(status, 502..=504);
                     if status == 429 && !last {
                         self.pause(retry_after.map_or_else(

@@ -2,6 +2,7 @@
 //! errors. Knows nothing about Terraform.
 pub mod client;
 pub mod error;
+pub mod pacer;
 pub mod types;
 
 pub use client::{Client, ClientConfig, ConfigError, Created};

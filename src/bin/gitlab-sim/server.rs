@@ -93,7 +93,9 @@ where
 {
     let svc = service_fn(move |req: Request<Incoming>| {
         let app = app.clone();
-        async move { handle(app, req).await }
+        // Like GitLab's application server, a request is finished even when the client has
+        // gone (timed out): hyper drops this future then, but not the spawned task.
+        async move { tokio::spawn(handle(app, req)).await.unwrap_or(Err(Abort)) }
     });
     let conn = http1::Builder::new()
         .keep_alive(true)
