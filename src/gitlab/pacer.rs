@@ -50,11 +50,11 @@ impl Pacer {
             return;
         };
         let interval = Duration::from_secs_f64(60.0 / (per_minute * SHARE));
-        if let Ok(mut s) = self.state.lock() {
-            if s.interval != Some(interval) {
-                tracing::info!(per_minute, "GitLab rate limit learned; pacing requests");
-                s.interval = Some(interval);
-            }
+        if let Ok(mut s) = self.state.lock()
+            && s.interval != Some(interval)
+        {
+            tracing::info!(per_minute, "GitLab rate limit learned; pacing requests");
+            s.interval = Some(interval);
         }
     }
 

@@ -2,6 +2,7 @@
 //! descriptions (one text, used by schemas and docs), the import/state id format, and the
 //! mapping from GitLab's cluster entity to Terraform attribute values.
 
+use crate::framework::model::Val;
 use crate::gitlab::types::Cluster;
 
 pub mod desc {
@@ -108,6 +109,51 @@ impl From<&Cluster> for Remote {
             created_at: c.created_at.clone(),
             provider_type: c.provider_type.clone(),
             platform_type: c.platform_type.clone(),
+        }
+    }
+}
+
+crate::tf_model! {
+    /// Everything a data source exposes about one cluster (all but the token).
+    pub struct ClusterItem {
+        cluster_id: Val<i64>,
+        name: Val<String>,
+        environment_scope: Val<String>,
+        domain: Val<String>,
+        enabled: Val<bool>,
+        managed: Val<bool>,
+        kubernetes_api_url: Val<String>,
+        kubernetes_ca_cert: Val<String>,
+        kubernetes_authorization_type: Val<String>,
+        kubernetes_namespace: Val<String>,
+        namespace_per_environment: Val<bool>,
+        management_project_id: Val<String>,
+        cluster_type: Val<String>,
+        created_at: Val<String>,
+        provider_type: Val<String>,
+        platform_type: Val<String>,
+    }
+}
+
+impl From<&Remote> for ClusterItem {
+    fn from(r: &Remote) -> Self {
+        ClusterItem {
+            cluster_id: Val::Known(r.cluster_id),
+            name: Val::Known(r.name.clone()),
+            environment_scope: r.environment_scope.clone().into(),
+            domain: r.domain.clone().into(),
+            enabled: r.enabled.into(),
+            managed: r.managed.into(),
+            kubernetes_api_url: r.api_url.clone().into(),
+            kubernetes_ca_cert: r.ca_cert.clone().into(),
+            kubernetes_authorization_type: r.authorization_type.clone().into(),
+            kubernetes_namespace: r.namespace.clone().into(),
+            namespace_per_environment: r.namespace_per_environment.into(),
+            management_project_id: r.management_project_id.clone().into(),
+            cluster_type: r.cluster_type.clone().into(),
+            created_at: r.created_at.clone().into(),
+            provider_type: r.provider_type.clone().into(),
+            platform_type: r.platform_type.clone().into(),
         }
     }
 }

@@ -3,13 +3,14 @@
 
 use async_trait::async_trait;
 
-use super::cluster::{Remote, desc, state_id};
+use super::cluster::{ClusterItem, Remote, desc, state_id};
 use super::errors::diagnostics;
 use super::provider::ProviderData;
-use crate::framework::model::Val;
+use crate::framework::model::{TfValue, Val};
 use crate::framework::{Ctx, DataSource};
-use crate::protocol::diag::{Diagnostic, Diagnostics};
+use crate::protocol::diag::{AttributePath, Diagnostic, Diagnostics};
 use crate::protocol::schema::{Attribute, Schema};
+use crate::protocol::value::Value;
 
 crate::tf_model! {
     pub struct GroupClusterData {
@@ -80,28 +81,15 @@ pub fn computed_cluster_attributes() -> Vec<Attribute> {
 }
 
 impl GroupClusterData {
-    /// Fills every attribute from GitLab's entity.
-    pub fn from_remote(group: &str, r: &Remote) -> Self {
-        GroupClusterData {
-            id: Val::Known(state_id(group, r.cluster_id)),
-            group: Val::Known(group.to_string()),
-            cluster_id: Val::Known(r.cluster_id),
-            name: Val::Known(r.name.clone()),
-            environment_scope: r.environment_scope.clone().into(),
-            domain: r.domain.clone().into(),
-            enabled: r.enabled.into(),
-            managed: r.managed.into(),
-            kubernetes_api_url: r.api_url.clone().into(),
-            kubernetes_ca_cert: r.ca_cert.clone().into(),
-            kubernetes_authorization_type: r.authorization_type.clone().into(),
-            kubernetes_namespace: r.namespace.clone().into(),
-            namespace_per_environment: r.namespace_per_environment.into(),
-            management_project_id: r.management_project_id.clone().into(),
-            cluster_type: r.cluster_type.clone().into(),
-            created_at: r.created_at.clone().into(),
-            provider_type: r.provider_type.clone().into(),
-            platform_type: r.platform_type.clone().into(),
+    /// Fills every attribute from GitLab's entity: the attributes of a list item, plus
+    /// the id and group.
+    pub fn from_remote(group: &str, r: &Remote) -> Result<Self, Diagnostics> {
+        let mut v = ClusterItem::from(r).to_value();
+        if let Value::Object(m) = &mut v {
+            m.insert("id".into(), Value::from(state_id(group, r.cluster_id)));
+            m.insert("group".into(), Value::from(group));
         }
+        Self::from_value(&v, &AttributePath::root()).map_err(Diagnostics::from)
     }
 }
 
@@ -176,7 +164,7 @@ impl DataSource<ProviderData> for GroupClusterDataSource {
                 .get_cluster(&group, *id)
                 .await
                 .map_err(|e| diagnostics(&e, "read the cluster", &group))?;
-            return Ok(GroupClusterData::from_remote(&group, &Remote::from(&c)));
+            return GroupClusterData::from_remote(&group, &Remote::from(&c));
         }
         let all = client
             .list_clusters(&group)
@@ -193,7 +181,7 @@ impl DataSource<ProviderData> for GroupClusterDataSource {
             })
             .collect();
         match matching.as_slice() {
-            [one] => Ok(GroupClusterData::from_remote(&group, &Remote::from(*one))),
+            [one] => GroupClusterData::from_remote(&group, &Remote::from(*one)),
             [] => Err(Diagnostic::error(
                 "No matching cluster",
                 format!("Group {group:?} has no cluster with the given name/environment_scope ({} clusters checked).", all.len()),
