@@ -1,0 +1,362 @@
+//! Transport security to GitLab: the real Terraform CLI (1.0.3) drives the provider
+//! against the simulator served over HTTPS with a CA and certificates made here (rcgen),
+//! optionally requiring client certificates.
+
+mod security_support;
+mod support;
+
+use std::time::Duration;
+
+use security_support::*;
+use support::*;
+use terraform_provider_gitlab::gitlab::{Client, ClientConfig, Error};
+use terraform_provider_gitlab::secret::Secret;
+use tokio_util::sync::CancellationToken;
+
+fn cluster() -> String {
+    cluster_block("c", "")
+}
+
+/// Clusters of group `qa` (id 42), where the tests create theirs; the seed has one
+/// cluster elsewhere.
+fn qa_clusters(sim: &HttpsSim) -> Vec<serde_json::Value> {
+    sim.clusters()
+        .into_iter()
+        .filter(|c| c["group_id"] == 42)
+        .collect()
+}
+
+/// A Terraform work dir whose provider block has `attrs`, plus one cluster; initialised.
+fn setup(attrs: &str, body: &str) -> Tf {
+    let tf = Tf::new("1.0.3");
+    tf.write("main.tf", &format!("{}\n{body}", provider_hcl(attrs)));
+    tf.init();
+    tf
+}
+
+fn attrs(sim: &HttpsSim, extra: &str) -> String {
+    format!(
+        "  base_url = \"{}\"\n  token    = \"{MAINTAINER_TOKEN}\"\n{extra}",
+        sim.base_url()
+    )
+}
+
+#[track_caller]
+fn assert_failed_with(run: &Run, needles: &[&str]) {
+    assert_eq!(run.code, 1, "expected a failure:\n{}", run.all());
+    run.assert_consistent();
+    for n in needles {
+        assert!(says(&run.stderr, n), "{n:?} missing from:\n{}", run.stderr);
+    }
+}
+
+/// `haystack` contains `needle`, whatever line breaks Terraform's word wrapping put in.
+fn says(haystack: &str, needle: &str) -> bool {
+    let flat = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    flat(haystack).contains(&flat(needle))
+}
+
+#[test]
+fn untrusted_server_certificate_is_refused_with_a_cacert_file_hint_and_nothing_is_created() {
+    let pki = Pki::new();
+    let sim = HttpsSim::start(&pki, false);
+    let tf = setup(&attrs(&sim, ""), &cluster());
+    let r = tf.apply();
+    assert_failed_with(
+        &r,
+        &[
+            "Cannot reach GitLab",
+            "not trusted",
+            "`cacert_file`",
+            // Terraform quotes the attribute the diagnostic is attached to.
+            &format!("base_url = \"{}\"", sim.base_url()),
+        ],
+    );
+    assert!(
+        sim.log().is_empty(),
+        "a request got through: {:?}",
+        sim.log()
+    );
+    assert!(qa_clusters(&sim).is_empty());
+}
+
+#[test]
+fn cacert_file_with_the_servers_ca_makes_apply_plan_and_destroy_work() {
+    let pki = Pki::new();
+    let sim = HttpsSim::start(&pki, false);
+    let tf = setup(
+        &attrs(
+            &sim,
+            &format!("  cacert_file = {}\n", hcl_path(&pki.path("ca.pem"))),
+        ),
+        &cluster(),
+    );
+    let r = tf.apply().ok();
+    assert!(r.stdout.contains("1 added"), "{}", r.stdout);
+    assert_eq!(qa_clusters(&sim).len(), 1);
+    assert_eq!(tf.plan().code, 0, "no changes after apply");
+    tf.destroy().ok();
+    assert!(qa_clusters(&sim).is_empty());
+}
+
+#[test]
+fn server_certificate_is_checked_for_the_ip_address_too() {
+    // The certificate's SAN covers 127.0.0.1 as an IP address: that works with the CA...
+    let pki = Pki::new();
+    let sim = HttpsSim::start(&pki, false);
+    let by_ip = attrs(
+        &sim,
+        &format!("  cacert_file = {}\n", hcl_path(&pki.path("ca.pem"))),
+    )
+    .replace("localhost", "127.0.0.1");
+    let tf = setup(&by_ip, &cluster());
+    tf.apply().ok();
+    assert_eq!(qa_clusters(&sim).len(), 1);
+    // ... while a CA that did not sign the server's certificate is no trust at all.
+    let tf = setup(
+        &attrs(
+            &sim,
+            &format!("  cacert_file = {}\n", hcl_path(&pki.path("client-ca.pem"))),
+        ),
+        &cluster_block("other", "  environment_scope = \"other\"\n"),
+    );
+    assert_failed_with(&tf.apply(), &["not trusted", "`cacert_file`"]);
+    assert_eq!(qa_clusters(&sim).len(), 1);
+}
+
+#[test]
+fn insecure_true_accepts_the_self_signed_server_without_a_ca() {
+    let pki = Pki::new();
+    let sim = HttpsSim::start(&pki, false);
+    let tf = setup(&attrs(&sim, "  insecure = true\n"), &cluster());
+    tf.apply().ok();
+    assert_eq!(qa_clusters(&sim).len(), 1);
+    assert_eq!(tf.plan().code, 0);
+}
+
+#[test]
+fn server_requiring_a_client_certificate_refuses_a_provider_without_one_and_says_so() {
+    let pki = Pki::new();
+    let sim = HttpsSim::start(&pki, true);
+    let tf = setup(
+        &attrs(
+            &sim,
+            &format!("  cacert_file = {}\n", hcl_path(&pki.path("ca.pem"))),
+        ),
+        &cluster(),
+    );
+    let r = tf.apply();
+    // The server is trusted; what is missing is our certificate: the message must say
+    // that, and name the attributes that supply it — not blame the server's certificate.
+    assert_failed_with(&r, &["Cannot reach GitLab", "client_cert", "client_key"]);
+    assert!(
+        !says(&r.stderr, "certificate is not trusted"),
+        "the server's certificate is blamed for a missing client certificate:\n{}",
+        r.stderr
+    );
+    assert!(qa_clusters(&sim).is_empty());
+}
+
+#[test]
+fn client_certificate_signed_by_the_servers_client_ca_is_accepted() {
+    let pki = Pki::new();
+    let sim = HttpsSim::start(&pki, true);
+    let tf = setup(
+        &attrs(
+            &sim,
+            &format!(
+                "  cacert_file = {}\n  client_cert = {}\n  client_key  = {}\n",
+                hcl_path(&pki.path("ca.pem")),
+                hcl_path(&pki.path("client.pem")),
+                hcl_path(&pki.path("client-key.pem")),
+            ),
+        ),
+        &cluster(),
+    );
+    tf.apply().ok();
+    assert_eq!(qa_clusters(&sim).len(), 1);
+    assert_eq!(tf.plan().code, 0);
+    tf.destroy().ok();
+    assert!(qa_clusters(&sim).is_empty());
+}
+
+#[test]
+fn client_certificate_from_an_untrusted_ca_is_refused() {
+    let pki = Pki::new();
+    let sim = HttpsSim::start(&pki, true);
+    let tf = setup(
+        &attrs(
+            &sim,
+            &format!(
+                "  cacert_file = {}\n  client_cert = {}\n  client_key  = {}\n",
+                hcl_path(&pki.path("ca.pem")),
+                hcl_path(&pki.path("rogue.pem")),
+                hcl_path(&pki.path("rogue-key.pem")),
+            ),
+        ),
+        &cluster(),
+    );
+    let r = tf.apply();
+    // GitLab refused *our* certificate: say so, and point at the attribute supplying it.
+    assert_failed_with(&r, &["Cannot reach GitLab", "client_cert"]);
+    assert!(
+        !says(&r.stderr, "certificate is not trusted"),
+        "the server's certificate is blamed for a refused client certificate:\n{}",
+        r.stderr
+    );
+    assert!(qa_clusters(&sim).is_empty());
+}
+
+#[test]
+fn client_key_without_client_cert_is_a_validation_error_naming_client_cert() {
+    let pki = Pki::new();
+    let sim = HttpsSim::start(&pki, true);
+    let tf = setup(
+        &attrs(
+            &sim,
+            &format!(
+                "  cacert_file = {}\n  client_key  = {}\n",
+                hcl_path(&pki.path("ca.pem")),
+                hcl_path(&pki.path("client-key.pem")),
+            ),
+        ),
+        &cluster(),
+    );
+    let r = tf.run(&["validate", "-no-color"]);
+    assert_failed_with(&r, &["Incomplete client certificate", "client_cert"]);
+    let r = tf.plan();
+    assert_failed_with(&r, &["Incomplete client certificate", "client_cert"]);
+    assert!(sim.log().is_empty(), "validation must precede any request");
+}
+
+#[test]
+fn client_cert_without_client_key_is_a_validation_error_naming_client_key() {
+    let pki = Pki::new();
+    let sim = HttpsSim::start(&pki, true);
+    let tf = setup(
+        &attrs(
+            &sim,
+            &format!(
+                "  cacert_file = {}\n  client_cert = {}\n",
+                hcl_path(&pki.path("ca.pem")),
+                hcl_path(&pki.path("client.pem")),
+            ),
+        ),
+        &cluster(),
+    );
+    let r = tf.run(&["validate", "-no-color"]);
+    assert_failed_with(
+        &r,
+        &[
+            "Incomplete client certificate",
+            "Set both client_cert and client_key",
+        ],
+    );
+    assert!(sim.log().is_empty());
+}
+
+#[test]
+fn missing_or_unreadable_cacert_file_names_cacert_file() {
+    let pki = Pki::new();
+    let sim = HttpsSim::start(&pki, false);
+    let missing = pki.path("no-such-ca.pem");
+    let directory = pki.dir.path().display().to_string();
+    for path in [missing.as_str(), directory.as_str()] {
+        let tf = setup(
+            &attrs(&sim, &format!("  cacert_file = {}\n", hcl_path(path))),
+            &cluster(),
+        );
+        let r = tf.apply();
+        assert_failed_with(
+            &r,
+            &[
+                "Cannot read cacert_file",
+                path,
+                &format!("cacert_file = {}", hcl_path(path)),
+            ],
+        );
+    }
+    assert!(sim.log().is_empty());
+    assert!(qa_clusters(&sim).is_empty());
+}
+
+#[test]
+fn cacert_file_that_holds_no_certificate_names_cacert_file() {
+    let pki = Pki::new();
+    let sim = HttpsSim::start(&pki, false);
+    let garbage = pki.path("garbage.pem");
+    std::fs::write(&garbage, "this is not a certificate\n").unwrap();
+    // A key is PEM, but not a certificate.
+    for path in [garbage.as_str(), &pki.path("client-key.pem")] {
+        let tf = setup(
+            &attrs(&sim, &format!("  cacert_file = {}\n", hcl_path(path))),
+            &cluster(),
+        );
+        let r = tf.apply();
+        assert_failed_with(
+            &r,
+            &[
+                "CA certificate",
+                &format!("cacert_file = {}", hcl_path(path)),
+            ],
+        );
+    }
+    assert!(sim.log().is_empty());
+}
+
+#[test]
+fn client_key_file_that_is_not_a_key_names_client_key() {
+    let pki = Pki::new();
+    let sim = HttpsSim::start(&pki, true);
+    let garbage = pki.path("garbage-key.pem");
+    std::fs::write(&garbage, "not a key at all\n").unwrap();
+    let tf = setup(
+        &attrs(
+            &sim,
+            &format!(
+                "  cacert_file = {}\n  client_cert = {}\n  client_key  = {}\n",
+                hcl_path(&pki.path("ca.pem")),
+                hcl_path(&pki.path("client.pem")),
+                hcl_path(&garbage),
+            ),
+        ),
+        &cluster(),
+    );
+    let r = tf.apply();
+    assert_failed_with(&r, &[&format!("client_key  = {}", hcl_path(&garbage))]);
+    assert!(sim.log().is_empty());
+}
+
+/// TLS verification failures are permanent: retrying them only delays the error (with the
+/// default 10 retries and backoff, by about a minute when `early_auth_check` is off).
+/// In-process through the GitLab client, counting the TCP connections the server accepts.
+#[test]
+fn certificate_failures_are_not_retried_like_transient_connection_errors() {
+    let pki = Pki::new();
+    let mut retried = Vec::new();
+    for (require_client_cert, what) in [
+        (false, "untrusted server certificate"),
+        (true, "missing client certificate"),
+    ] {
+        let sim = HttpsSim::start(&pki, require_client_cert);
+        let cfg = ClientConfig {
+            base_url: sim.base_url(),
+            token: Secret::new(MAINTAINER_TOKEN),
+            ca_cert_pem: require_client_cert.then(|| pki.ca_pem.clone().into_bytes()),
+            retries: 4,
+            backoff_base: Duration::from_millis(1),
+            ..ClientConfig::default()
+        };
+        let client = Client::new(&cfg, CancellationToken::new()).unwrap();
+        let before = sim.connections();
+        let err = block_on(client.current_user()).unwrap_err();
+        let attempts = sim.connections() - before - 1;
+        assert!(matches!(err, Error::Transport { .. }), "{what}: {err}");
+        if attempts != 1 {
+            retried.push(format!(
+                "{what}: {attempts} connections for one request ({err})"
+            ));
+        }
+    }
+    assert!(retried.is_empty(), "{}", retried.join("\n"));
+}
