@@ -2,6 +2,7 @@
 //!
 //! Layers, one direction: `protocol` (wire) → `framework` (typed resources, plan rules) →
 //! `resources` (the GitLab mapping) → `gitlab` (API client).
+pub mod docs;
 pub mod framework;
 pub mod gitlab;
 pub mod protocol;

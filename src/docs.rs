@@ -1,0 +1,714 @@
+//! Terraform Registry documentation, generated from the schemas the provider serves.
+//!
+//! Every page under `docs/` is rendered from a template in `src/docs/templates/` (the
+//! hand-written prose: guides, migration, import notes) filled with what the provider
+//! itself declares: descriptions, required/optional/computed, sensitivity, force-new,
+//! defaults, validators, deprecations, nested attributes, and the files of `examples/`.
+//! `cargo run --bin gen-docs` writes the pages; `--check` reports drift.
+//!
+//! Templates use a small subset of tfplugindocs' syntax:
+//!
+//! | directive | replaced by |
+//! | --- | --- |
+//! | `{{ .Name }}` | the type name (`gitlab_group_cluster`), or `gitlab` for the provider |
+//! | `{{ .Description }}` | the schema's description |
+//! | `{{ .SchemaMarkdown }}` | the argument and attribute reference |
+//! | `{{ .Source }}` | the provider's source address (`gitlab-rs/gitlab`) |
+//! | `{{ tffile "examples/…" }}` | that file in a `terraform` code block |
+//! | `{{ codefile "shell" "examples/…" }}` | that file in a code block of that language |
+//!
+//! An unknown directive is an error, so a typo cannot silently reach the Registry.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use crate::framework::Framework;
+use crate::protocol::logging::Redactor;
+use crate::protocol::provider::ProviderServer;
+use crate::protocol::schema::{Attribute, ProviderSchemas, Schema};
+use crate::protocol::value::{Type, Value};
+use crate::resources::{GitlabProvider, PROVIDER_ADDRESS};
+
+/// Where the templates live, relative to the repository root.
+pub const TEMPLATE_DIR: &str = "src/docs/templates";
+/// Where the pages go, relative to the repository root.
+pub const DOCS_DIR: &str = "docs";
+/// The page directories the generator owns: any other `.md` file in them is stale.
+const KINDS: [Kind; 2] = [Kind::Resource, Kind::DataSource];
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}: {message}", path.display())]
+    Template { path: PathBuf, message: String },
+}
+
+fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+    move |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// One generated file, its path relative to the repository root.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Page {
+    pub path: PathBuf,
+    pub content: String,
+}
+
+/// How a committed file differs from the generated one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Drift {
+    /// Generated but not on disk.
+    Missing(PathBuf),
+    /// On disk with other content; the first differing line (1-based) and both texts of it.
+    Differs {
+        path: PathBuf,
+        line: usize,
+        expected: String,
+        found: String,
+    },
+    /// On disk in a generated directory, but nothing generates it any more.
+    Stale(PathBuf),
+}
+
+impl std::fmt::Display for Drift {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Drift::Missing(p) => write!(f, "{}: missing", p.display()),
+            Drift::Differs {
+                path,
+                line,
+                expected,
+                found,
+            } => write!(
+                f,
+                "{}: differs from the generated text at line {line}\n  generated: {expected:?}\n  committed: {found:?}",
+                path.display()
+            ),
+            Drift::Stale(p) => write!(
+                f,
+                "{}: stale (no resource or data source generates it)",
+                p.display()
+            ),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Provider,
+    Resource,
+    DataSource,
+}
+
+impl Kind {
+    /// The directory under `docs/` (and under the templates) of this kind's pages.
+    fn dir(self) -> &'static str {
+        match self {
+            Kind::Provider => "",
+            Kind::Resource => "resources",
+            Kind::DataSource => "data-sources",
+        }
+    }
+    fn title(self) -> &'static str {
+        match self {
+            Kind::Provider => "Provider",
+            Kind::Resource => "Resource",
+            Kind::DataSource => "Data Source",
+        }
+    }
+}
+
+/// The provider's local name (`gitlab`), the last part of its source address.
+pub fn provider_name() -> &'static str {
+    PROVIDER_ADDRESS
+        .rsplit('/')
+        .next()
+        .unwrap_or(PROVIDER_ADDRESS)
+}
+
+/// The short source address users write in `required_providers` (`gitlab-rs/gitlab`).
+pub fn short_source() -> &'static str {
+    PROVIDER_ADDRESS
+        .split_once('/')
+        .map_or(PROVIDER_ADDRESS, |(_, rest)| rest)
+}
+
+/// The schemas exactly as the provider serves them to Terraform.
+pub fn provider_schemas() -> ProviderSchemas {
+    Framework::new(GitlabProvider {
+        redactor: Redactor::default(),
+    })
+    .schemas()
+    .clone()
+}
+
+/// Renders every page from the provider's schemas and the templates and examples under `root`.
+pub fn generate(root: &Path) -> Result<Vec<Page>, Error> {
+    render(&provider_schemas(), root)
+}
+
+/// Renders every page of `schemas`: `docs/index.md`, then one page per resource and data
+/// source. Each needs its template; a template without a schema is an error too.
+pub fn render(schemas: &ProviderSchemas, root: &Path) -> Result<Vec<Page>, Error> {
+    let mut pages = vec![render_page(
+        root,
+        Kind::Provider,
+        provider_name(),
+        &schemas.provider,
+    )?];
+    let index = &pages[0];
+    for var in schemas.provider.attributes.iter().flat_map(|a| &a.env) {
+        if !index.content.contains(var) {
+            return Err(Error::Template {
+                path: template_path(Kind::Provider, provider_name()),
+                message: format!("the provider reads {var} but the page never mentions it"),
+            });
+        }
+    }
+    for kind in KINDS {
+        let types = match kind {
+            Kind::Resource => &schemas.resources,
+            _ => &schemas.data_sources,
+        };
+        let mut expected = BTreeSet::new();
+        for (name, schema) in types {
+            expected.insert(format!("{}.md", short_name(name)));
+            pages.push(render_page(root, kind, name, schema)?);
+        }
+        let dir = root.join(TEMPLATE_DIR).join(kind.dir());
+        for file in markdown_files(&dir)? {
+            if !expected.contains(&file) {
+                return Err(Error::Template {
+                    path: Path::new(TEMPLATE_DIR).join(kind.dir()).join(&file),
+                    message: format!(
+                        "no {} of this provider has this name",
+                        kind.title().to_lowercase()
+                    ),
+                });
+            }
+        }
+    }
+    Ok(pages)
+}
+
+/// `gitlab_group_cluster` → `group_cluster`, the Registry's page name.
+fn short_name(type_name: &str) -> &str {
+    type_name
+        .strip_prefix(provider_name())
+        .and_then(|s| s.strip_prefix('_'))
+        .unwrap_or(type_name)
+}
+
+fn template_path(kind: Kind, name: &str) -> PathBuf {
+    match kind {
+        Kind::Provider => Path::new(TEMPLATE_DIR).join("index.md"),
+        _ => Path::new(TEMPLATE_DIR)
+            .join(kind.dir())
+            .join(format!("{}.md", short_name(name))),
+    }
+}
+
+fn page_path(kind: Kind, name: &str) -> PathBuf {
+    match kind {
+        Kind::Provider => Path::new(DOCS_DIR).join("index.md"),
+        _ => Path::new(DOCS_DIR)
+            .join(kind.dir())
+            .join(format!("{}.md", short_name(name))),
+    }
+}
+
+/// The names of the `.md` files directly in `dir` (none when it does not exist).
+fn markdown_files(dir: &Path) -> Result<BTreeSet<String>, Error> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeSet::new()),
+        Err(e) => return Err(io_error(dir)(e)),
+    };
+    let mut names = BTreeSet::new();
+    for entry in entries {
+        let name = entry.map_err(io_error(dir))?.file_name();
+        let name = name.to_string_lossy();
+        if name.ends_with(".md") {
+            names.insert(name.into_owned());
+        }
+    }
+    Ok(names)
+}
+
+fn render_page(root: &Path, kind: Kind, name: &str, schema: &Schema) -> Result<Page, Error> {
+    let template = template_path(kind, name);
+    let text = std::fs::read_to_string(root.join(&template)).map_err(io_error(&template))?;
+    let body = expand(&text, root, &template, name, schema)?;
+    let title = match kind {
+        Kind::Provider => format!("{name} Provider"),
+        _ => format!(
+            "{name} {} - terraform-provider-{}",
+            kind.title(),
+            provider_name()
+        ),
+    };
+    let mut out = String::new();
+    out.push_str("---\n");
+    let _ = writeln!(out, "page_title: {}", yaml_string(&title));
+    out.push_str("subcategory: \"\"\n");
+    out.push_str("description: |-\n");
+    for line in one_line(&schema.description).lines() {
+        let _ = writeln!(out, "  {line}");
+    }
+    out.push_str("---\n\n");
+    let _ = writeln!(
+        out,
+        "<!-- Generated by `cargo run --bin gen-docs` from the provider's schema and {}. Edit those, not this file. -->\n",
+        template.display()
+    );
+    out.push_str(body.trim());
+    out.push('\n');
+    Ok(Page {
+        path: page_path(kind, name),
+        content: out,
+    })
+}
+
+fn yaml_string(s: &str) -> String {
+    serde_json::Value::from(s).to_string()
+}
+
+/// Descriptions are written as one paragraph; keep them so in the front matter.
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Replaces the `{{ … }}` directives of a template.
+fn expand(
+    text: &str,
+    root: &Path,
+    template: &Path,
+    name: &str,
+    schema: &Schema,
+) -> Result<String, Error> {
+    let err = |message: String| Error::Template {
+        path: template.to_path_buf(),
+        message,
+    };
+    let mut out = String::with_capacity(text.len() * 2);
+    let mut rest = text;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let end = after.find("}}").ok_or_else(|| {
+            err(format!(
+                "unclosed {{{{ at byte {}",
+                text.len() - rest.len() + start
+            ))
+        })?;
+        let directive = after[..end].trim();
+        let words = split_directive(directive).map_err(&err)?;
+        let replacement = match words
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .as_slice()
+        {
+            [".Name"] => name.to_string(),
+            [".Description"] => one_line(&schema.description),
+            [".Source"] => short_source().to_string(),
+            [".SchemaMarkdown"] => schema_markdown(schema),
+            ["tffile", file] => {
+                code_block("terraform", root, file).map_err(|e| err(e.to_string()))?
+            }
+            ["codefile", lang, file] => {
+                code_block(lang, root, file).map_err(|e| err(e.to_string()))?
+            }
+            _ => return Err(err(format!("unknown directive {{{{ {directive} }}}}"))),
+        };
+        out.push_str(&replacement);
+        rest = &after[end + 2..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// Splits `codefile "shell" "examples/x.sh"` into words, unquoting quoted ones.
+fn split_directive(d: &str) -> Result<Vec<String>, String> {
+    let mut words = Vec::new();
+    let mut chars = d.chars().peekable();
+    while let Some(&c) = chars.peek() {
+        if c.is_whitespace() {
+            chars.next();
+        } else if c == '"' {
+            chars.next();
+            let mut w = String::new();
+            loop {
+                match chars.next() {
+                    Some('"') => break,
+                    Some(c) => w.push(c),
+                    None => return Err(format!("unclosed quote in {{{{ {d} }}}}")),
+                }
+            }
+            words.push(w);
+        } else {
+            let mut w = String::new();
+            while let Some(&c) = chars.peek() {
+                if c.is_whitespace() {
+                    break;
+                }
+                w.push(c);
+                chars.next();
+            }
+            words.push(w);
+        }
+    }
+    Ok(words)
+}
+
+/// A file of the repository (an example) as a fenced code block.
+fn code_block(lang: &str, root: &Path, file: &str) -> Result<String, Error> {
+    let rel = Path::new(file);
+    if rel.is_absolute()
+        || rel
+            .components()
+            .any(|c| matches!(c, std::path::Component::ParentDir))
+    {
+        return Err(Error::Template {
+            path: rel.to_path_buf(),
+            message: "included files must be relative paths inside the repository".into(),
+        });
+    }
+    let text = std::fs::read_to_string(root.join(rel)).map_err(io_error(rel))?;
+    Ok(format!("```{lang}\n{}\n```", text.trim_end()))
+}
+
+// ---------------------------------------------------------------------------------------
+// Attribute reference
+
+/// The argument and attribute reference of a schema: `### Required`, `### Optional`,
+/// `### Read-Only`, then a `### Nested Schema for …` section per nested attribute.
+pub fn schema_markdown(schema: &Schema) -> String {
+    let mut out = String::new();
+    let mut nested: Vec<(String, &Attribute)> = Vec::new();
+    if let Some(d) = &schema.deprecation {
+        let _ = writeln!(out, "~> **Deprecated:** {}\n", one_line(d));
+    }
+    for (title, group) in groups(&schema.attributes) {
+        let _ = writeln!(out, "### {title}\n");
+        for a in group {
+            out.push_str(&attribute_line(a, "", &mut nested));
+        }
+        out.push('\n');
+    }
+    // Breadth-first, so deeper levels follow their parents.
+    let mut i = 0;
+    while i < nested.len() {
+        let (path, attr) = (nested[i].0.clone(), nested[i].1);
+        let _ = writeln!(out, "<a id=\"{}\"></a>", anchor(&path));
+        let _ = writeln!(out, "### Nested Schema for `{path}`\n");
+        for (title, group) in groups(&attr.nested) {
+            let _ = writeln!(out, "{title}:\n");
+            for a in group {
+                out.push_str(&attribute_line(a, &path, &mut nested));
+            }
+            out.push('\n');
+        }
+        i += 1;
+    }
+    out.trim_end().to_string()
+}
+
+fn anchor(path: &str) -> String {
+    format!("nestedatt--{}", path.replace('.', "--"))
+}
+
+/// Attributes by presence, in schema order: Required, Optional (including optional and
+/// computed), Read-Only (computed only). Empty groups are left out.
+fn groups(attrs: &[Attribute]) -> Vec<(&'static str, Vec<&Attribute>)> {
+    let required: Vec<_> = attrs.iter().filter(|a| a.required).collect();
+    let optional: Vec<_> = attrs.iter().filter(|a| !a.required && a.optional).collect();
+    let read_only: Vec<_> = attrs
+        .iter()
+        .filter(|a| !a.required && !a.optional)
+        .collect();
+    [
+        ("Required", required),
+        ("Optional", optional),
+        ("Read-Only", read_only),
+    ]
+    .into_iter()
+    .filter(|(_, g)| !g.is_empty())
+    .collect()
+}
+
+/// `- `name` (String, Sensitive, Forces replacement) Description. Defaults to `"x"`. …`
+fn attribute_line<'a>(
+    a: &'a Attribute,
+    parent: &str,
+    nested: &mut Vec<(String, &'a Attribute)>,
+) -> String {
+    let mut flags = vec![type_name(&a.ty)];
+    if a.sensitive {
+        flags.push("Sensitive".into());
+    }
+    if a.deprecation.is_some() {
+        flags.push("Deprecated".into());
+    }
+    if a.force_new {
+        flags.push("Forces replacement".into());
+    }
+    let mut text: Vec<String> = Vec::new();
+    if let Some(d) = &a.deprecation {
+        text.push(format!("**Deprecated:** {}", one_line(d)));
+    }
+    if !a.description.is_empty() {
+        text.push(one_line(&a.description));
+    }
+    if let Some(v) = &a.default {
+        text.push(format!("Defaults to `{}`.", hcl_literal(v)));
+    }
+    if !a.validators.is_empty() {
+        let rules: Vec<String> = a.validators.iter().map(|v| v.description()).collect();
+        text.push(format!("Validation: {}", rules.join(" ")));
+    }
+    for var in &a.env {
+        if !a.description.contains(var) {
+            text.push(format!("Can be set with the `{var}` environment variable."));
+        }
+    }
+    if !a.nested.is_empty() {
+        let path = if parent.is_empty() {
+            a.name.clone()
+        } else {
+            format!("{parent}.{}", a.name)
+        };
+        text.push(format!(
+            "(see [below for nested schema](#{}))",
+            anchor(&path)
+        ));
+        nested.push((path, a));
+    }
+    format!("- `{}` ({}) {}\n", a.name, flags.join(", "), text.join(" "))
+}
+
+/// `List of Object`, `Map of String`, `Boolean`, … as the Registry's docs spell types.
+fn type_name(t: &Type) -> String {
+    match t {
+        Type::Bool => "Boolean".into(),
+        Type::Number => "Number".into(),
+        Type::String => "String".into(),
+        Type::Dynamic => "Dynamic".into(),
+        Type::List(e) => format!("List of {}", type_name(e)),
+        Type::Set(e) => format!("Set of {}", type_name(e)),
+        Type::Map(e) => format!("Map of {}", type_name(e)),
+        Type::Object(_) => "Object".into(),
+        Type::Tuple(_) => "Tuple".into(),
+    }
+}
+
+/// A default value as it would be written in HCL.
+fn hcl_literal(v: &Value) -> String {
+    match v {
+        Value::Null | Value::Unknown => "null".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => serde_json::Value::from(s.as_str()).to_string(),
+        Value::List(items) | Value::Set(items) | Value::Tuple(items) => {
+            format!(
+                "[{}]",
+                items.iter().map(hcl_literal).collect::<Vec<_>>().join(", ")
+            )
+        }
+        Value::Map(m) | Value::Object(m) => format!(
+            "{{ {} }}",
+            m.iter()
+                .map(|(k, v)| format!("{k} = {}", hcl_literal(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Writing and checking
+
+/// Compares generated pages with the files under `root`, and finds stale pages in the
+/// generated directories.
+pub fn check(root: &Path, pages: &[Page]) -> Result<Vec<Drift>, Error> {
+    let mut drift = Vec::new();
+    for page in pages {
+        let path = root.join(&page.path);
+        match std::fs::read_to_string(&path) {
+            Ok(found) if found == page.content => {}
+            Ok(found) => drift.push(first_difference(&page.path, &page.content, &found)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                drift.push(Drift::Missing(page.path.clone()))
+            }
+            Err(e) => return Err(io_error(&page.path)(e)),
+        }
+    }
+    drift.extend(stale(root, pages)?.into_iter().map(Drift::Stale));
+    Ok(drift)
+}
+
+fn first_difference(path: &Path, expected: &str, found: &str) -> Drift {
+    let mut e = expected.split('\n');
+    let mut f = found.split('\n');
+    let mut line = 1;
+    loop {
+        match (e.next(), f.next()) {
+            (Some(a), Some(b)) if a == b => line += 1,
+            (a, b) => {
+                return Drift::Differs {
+                    path: path.to_path_buf(),
+                    line,
+                    expected: a.unwrap_or("<end of file>").to_string(),
+                    found: b.unwrap_or("<end of file>").to_string(),
+                };
+            }
+        }
+    }
+}
+
+/// Pages in `docs/resources/` and `docs/data-sources/` that nothing generates.
+fn stale(root: &Path, pages: &[Page]) -> Result<Vec<PathBuf>, Error> {
+    let generated: BTreeSet<&Path> = pages.iter().map(|p| p.path.as_path()).collect();
+    let mut out = Vec::new();
+    for kind in KINDS {
+        let rel = Path::new(DOCS_DIR).join(kind.dir());
+        for file in markdown_files(&root.join(&rel))? {
+            let p = rel.join(file);
+            if !generated.contains(p.as_path()) {
+                out.push(p);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Writes the pages that differ and removes stale ones; returns the paths changed.
+pub fn write(root: &Path, pages: &[Page]) -> Result<Vec<PathBuf>, Error> {
+    let mut changed = Vec::new();
+    for page in pages {
+        let path = root.join(&page.path);
+        if std::fs::read_to_string(&path).ok().as_deref() == Some(page.content.as_str()) {
+            continue;
+        }
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(io_error(dir))?;
+        }
+        std::fs::write(&path, &page.content).map_err(io_error(&page.path))?;
+        changed.push(page.path.clone());
+    }
+    for p in stale(root, pages)? {
+        std::fs::remove_file(root.join(&p)).map_err(io_error(&p))?;
+        changed.push(p);
+    }
+    Ok(changed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::framework::validate::{NotBlank, OneOf};
+
+    #[test]
+    fn directives_are_split_with_quotes() {
+        assert_eq!(
+            split_directive(r#"codefile "shell" "examples/a b.sh""#),
+            Ok(vec![
+                "codefile".into(),
+                "shell".into(),
+                "examples/a b.sh".into()
+            ])
+        );
+        assert!(split_directive(r#"tffile "x"#).is_err());
+    }
+
+    #[test]
+    fn attribute_lines_carry_presence_flags_defaults_and_validators() {
+        let schema = Schema::new(
+            "S.",
+            vec![
+                Attribute::string("kind")
+                    .default("rbac")
+                    .force_new()
+                    .validate(OneOf(&["rbac", "abac"]))
+                    .describe("The kind."),
+                Attribute::string("token")
+                    .required()
+                    .sensitive()
+                    .validate(NotBlank)
+                    .env(&["X_TOKEN"])
+                    .describe("A token."),
+                Attribute::string("old")
+                    .optional()
+                    .deprecated("Use `kind`."),
+                Attribute::list_of_objects(
+                    "items",
+                    vec![Attribute::number("n").computed().describe("N.")],
+                )
+                .computed()
+                .describe("Items."),
+            ],
+        );
+        let md = schema_markdown(&schema);
+        assert!(md.contains(
+            "### Required\n\n- `token` (String, Sensitive) A token. Validation: Must not be empty or blank. \
+             Can be set with the `X_TOKEN` environment variable.\n"
+        ), "{md}");
+        assert!(md.contains(
+            "- `kind` (String, Forces replacement) The kind. Defaults to `\"rbac\"`. Validation: One of `rbac`, `abac`.\n"
+        ), "{md}");
+        assert!(
+            md.contains("- `old` (String, Deprecated) **Deprecated:** Use `kind`.\n"),
+            "{md}"
+        );
+        assert!(md.contains(
+            "### Read-Only\n\n- `items` (List of Object) Items. (see [below for nested schema](#nestedatt--items))\n"
+        ), "{md}");
+        assert!(md.ends_with(
+            "<a id=\"nestedatt--items\"></a>\n### Nested Schema for `items`\n\nRead-Only:\n\n- `n` (Number) N."
+        ), "{md}");
+    }
+
+    #[test]
+    fn unknown_directives_and_escaping_includes_are_errors() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let s = Schema::new("D.", vec![]);
+        let t = Path::new("t.md");
+        let e = expand("{{ .Nmae }}", dir.path(), t, "x", &s).unwrap_err();
+        assert!(
+            e.to_string().contains("unknown directive {{ .Nmae }}"),
+            "{e}"
+        );
+        let e = expand("{{ tffile \"../etc/passwd\" }}", dir.path(), t, "x", &s).unwrap_err();
+        assert!(e.to_string().contains("inside the repository"), "{e}");
+        assert!(expand("{{ .Name", dir.path(), t, "x", &s).is_err());
+        assert_eq!(
+            expand("# {{ .Name }}: {{.Description}}", dir.path(), t, "x", &s).ok(),
+            Some("# x: D.".into())
+        );
+    }
+
+    #[test]
+    fn drift_names_the_first_differing_line() {
+        let d = first_difference(Path::new("p.md"), "a\nb\nc\n", "a\nB\nc\n");
+        assert_eq!(
+            d,
+            Drift::Differs {
+                path: "p.md".into(),
+                line: 2,
+                expected: "b".into(),
+                found: "B".into()
+            }
+        );
+        let d = first_difference(Path::new("p.md"), "a\nb\n", "a\n");
+        assert!(matches!(d, Drift::Differs { line: 2, .. }), "{d:?}");
+    }
+}

@@ -1,0 +1,48 @@
+//! The examples the docs include are `terraform fmt`-clean, checked with the real
+//! Terraform CLI (fetched by .ci/fetch-tools).
+
+mod support;
+
+use std::process::Command;
+
+use support::{repo_root, terraform};
+
+fn fmt_check(dir: &std::path::Path) -> (i32, String) {
+    let out = Command::new(terraform("1.0.3"))
+        .args(["fmt", "-check", "-recursive", "-diff", "-no-color"])
+        .arg(dir)
+        .env("CHECKPOINT_DISABLE", "1")
+        .output()
+        .expect("run terraform fmt");
+    (
+        out.status.code().unwrap_or(-1),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+#[test]
+fn examples_are_terraform_fmt_clean() {
+    let (code, out) = fmt_check(&repo_root().join("examples"));
+    assert_eq!(
+        code, 0,
+        "terraform fmt -check found unformatted examples; run `terraform fmt -recursive examples`:\n{out}"
+    );
+}
+
+#[test]
+fn fmt_check_does_fail_on_an_unformatted_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(dir.path().join("nested")).expect("mkdir");
+    std::fs::write(
+        dir.path().join("nested/bad.tf"),
+        "variable \"x\" {\ntype=string\n}\n",
+    )
+    .expect("write");
+    let (code, out) = fmt_check(dir.path());
+    assert_ne!(code, 0, "{out}");
+    assert!(out.contains("nested/bad.tf"), "{out}");
+}
