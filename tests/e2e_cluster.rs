@@ -604,3 +604,48 @@ fn token_never_appears_in_plan_output_or_trace_logs() {
         "provider logs should be in the TRACE output"
     );
 }
+
+#[test]
+fn spelling_the_group_by_path_instead_of_id_is_not_a_replacement() {
+    let sim = Sim::start();
+    let ca = ca_cert_pem();
+    let id = existing_cluster(&sim, "qa/platform", "imported", ca.trim());
+    let tf = Tf::new("1.0.3");
+    let block = cluster_block("c", &format!("  kubernetes_ca_cert = <<-EOT\n{ca}  EOT\n"))
+        .replace("\"qa\"", "\"qa/platform\"")
+        .replace(
+            "name               = \"c\"",
+            "name               = \"imported\"",
+        );
+    tf.config(&sim, &block);
+    tf.init();
+    tf.run(&[
+        "import",
+        "-no-color",
+        "-input=false",
+        "gitlab_group_cluster.c",
+        &format!("43:{id}"),
+    ])
+    .ok();
+    let plan = tf.plan();
+    assert_eq!(plan.code, 2, "{}", plan.all());
+    assert!(plan.stdout.contains("updated in-place"), "{}", plan.stdout);
+    assert!(!plan.stdout.contains("must be replaced"), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains("\"43\" -> \"qa/platform\""),
+        "{}",
+        plan.stdout
+    );
+    tf.apply().ok();
+    // Only the token was written; the group spelling needs no API call.
+    assert_eq!(
+        puts(&sim),
+        vec![json!({"platform_kubernetes_attributes": {"token": "[REDACTED]"}})]
+    );
+    assert_eq!(
+        tf.resource("gitlab_group_cluster.c")["id"],
+        format!("qa/platform:{id}")
+    );
+    assert_eq!(tf.plan().code, 0);
+    assert_eq!(sim.clusters().iter().filter(|c| c["id"] == id).count(), 1);
+}

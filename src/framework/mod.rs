@@ -65,6 +65,15 @@ impl<S> Outcome<S> {
     }
 }
 
+/// What a resource adds to the plan the framework computed.
+#[derive(Default)]
+pub struct PlanNotes {
+    pub diags: Diagnostics,
+    /// Force-new attributes whose new value names the same thing as the prior one (say,
+    /// a group's id and its path): changing them does not replace the object.
+    pub equivalent: Vec<&'static str>,
+}
+
 /// A managed resource over typed state.
 #[async_trait]
 pub trait Resource<D: Send + Sync + 'static>: Send + Sync + 'static {
@@ -84,8 +93,8 @@ pub trait Resource<D: Send + Sync + 'static>: Send + Sync + 'static {
         _prior: Option<&Self::State>,
         _planned: &mut Self::State,
         _config: &Self::State,
-    ) -> Diagnostics {
-        Diagnostics::new()
+    ) -> PlanNotes {
+        PlanNotes::default()
     }
     async fn create(&self, ctx: &Ctx<'_, D>, planned: Self::State) -> Outcome<Self::State>;
     async fn read(&self, ctx: &Ctx<'_, D>, state: Self::State) -> Outcome<Self::State>;
@@ -185,48 +194,44 @@ impl<D: Send + Sync + 'static, R: Resource<D>> AnyResource<D> for Typed<R> {
     }
 
     async fn plan(&self, ctx: &Ctx<'_, D>, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
-        let mut planned = plan::planned_state(
+        let planned = plan::planned_state(
             schema,
             &req.prior_state,
             &req.proposed_new_state,
             &req.config,
         );
-        let mut diagnostics = Diagnostics::new();
-        if !planned.is_null() {
-            let typed = (|| Ok::<_, Diagnostics>((decode(&planned)?, decode(&req.config)?)))();
-            let prior: Option<R::State> = match &req.prior_state {
-                Value::Null => None,
-                v => match decode(v) {
-                    Ok(p) => Some(p),
-                    Err(d) => {
-                        return PlanResponse {
-                            diagnostics: d,
-                            ..Default::default()
-                        };
-                    }
-                },
-            };
-            match typed {
-                Ok((mut p, config)) => {
-                    diagnostics = self
-                        .0
-                        .modify_plan(ctx, prior.as_ref(), &mut p, &config)
-                        .await;
-                    planned = p.to_value();
-                }
-                Err(d) => {
-                    return PlanResponse {
-                        diagnostics: d,
-                        ..Default::default()
-                    };
-                }
+        let adjusted = async {
+            if planned.is_null() {
+                return Ok((planned, PlanNotes::default()));
             }
-        }
-        PlanResponse {
-            requires_replace: plan::requires_replace(schema, &req.prior_state, &planned),
-            planned_state: planned,
-            planned_private: req.prior_private.clone(),
-            diagnostics,
+            let mut typed: R::State = decode(&planned)?;
+            let config: R::State = decode(&req.config)?;
+            let prior: Option<R::State> = decode_opt(&req.prior_state)?;
+            let notes = self
+                .0
+                .modify_plan(ctx, prior.as_ref(), &mut typed, &config)
+                .await;
+            Ok::<_, Diagnostics>((typed.to_value(), notes))
+        };
+        match adjusted.await {
+            Ok((planned, notes)) => PlanResponse {
+                requires_replace: plan::requires_replace(schema, &req.prior_state, &planned)
+                    .into_iter()
+                    .filter(|p| {
+                        !notes
+                            .equivalent
+                            .iter()
+                            .any(|a| *p == AttributePath::attr(*a))
+                    })
+                    .collect(),
+                planned_state: planned,
+                planned_private: req.prior_private.clone(),
+                diagnostics: notes.diags,
+            },
+            Err(diagnostics) => PlanResponse {
+                diagnostics,
+                ..Default::default()
+            },
         }
     }
 

@@ -11,7 +11,7 @@ use crate::framework::model::{Sensitive, Val};
 use crate::framework::validate::{
     HttpUrl, MaxLength, NotBlank, OneOf, PemCertificate, PositiveIntegerString,
 };
-use crate::framework::{Ctx, Outcome, Resource};
+use crate::framework::{Ctx, Outcome, PlanNotes, Resource};
 use crate::gitlab::types::{CreateCluster, CreatePlatform, UpdateCluster, UpdatePlatform};
 use crate::gitlab::{Created, Error};
 use crate::protocol::diag::{Diagnostic, Diagnostics};
@@ -283,6 +283,38 @@ impl Resource<ProviderData> for GroupCluster {
             );
         }
         d
+    }
+
+    /// `group` may be spelled as an id or as a path. When only the spelling changed (the
+    /// cluster is found under the new spelling: group clusters belong to exactly one
+    /// group), the change is cosmetic: no replacement, no API write, a new `id`.
+    async fn modify_plan(
+        &self,
+        ctx: &Ctx<'_, ProviderData>,
+        prior: Option<&GroupClusterState>,
+        planned: &mut GroupClusterState,
+        _config: &GroupClusterState,
+    ) -> PlanNotes {
+        let mut notes = PlanNotes::default();
+        let Some(prior) = prior else { return notes };
+        let (Some(old), Some(new), Some(id)) = (
+            prior.group.known(),
+            planned.group.known(),
+            prior.cluster_id.known(),
+        ) else {
+            return notes;
+        };
+        if old == new {
+            return notes;
+        }
+        match ctx.data.client.get_cluster(new, *id).await {
+            Ok(c) if c.id == *id => {
+                notes.equivalent.push("group");
+                planned.id = Val::Unknown;
+            }
+            Ok(_) | Err(_) => {} // another group (or not visible): replaced, as planned
+        }
+        notes
     }
 
     async fn create(
