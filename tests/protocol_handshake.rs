@@ -602,3 +602,35 @@ async fn without_plugin_client_cert_the_handshake_has_no_certificate_and_serves_
         .expect("plaintext connect");
     assert_schema_served(&mut v6(&conn)).await;
 }
+
+#[tokio::test]
+async fn shutdown_exits_0_while_go_plugins_stdio_and_broker_streams_are_open() {
+    // go-plugin's client opens GRPCStdio.StreamStdio and GRPCBroker.StartStream on every
+    // launch and keeps them open until it calls Shutdown.
+    let id = Identity::go_plugin();
+    let (mut plugin, _hs, conn) = start_with_mtls(Launch::new(), &id).await;
+    let mut stdio = plugin::grpc_stdio_client::GrpcStdioClient::new(conn.channel.clone());
+    let mut stdio = guard("StreamStdio", stdio.stream_stdio(()))
+        .await
+        .expect("StreamStdio")
+        .into_inner();
+    let mut broker = plugin::grpc_broker_client::GrpcBrokerClient::new(conn.channel.clone());
+    let outgoing = tokio_stream::pending::<plugin::ConnInfo>();
+    let mut broker = guard("StartStream", broker.start_stream(outgoing))
+        .await
+        .expect("StartStream")
+        .into_inner();
+    assert_schema_served(&mut v6(&conn)).await;
+
+    shutdown(conn.channel.clone()).await;
+    assert_exited_cleanly(&mut plugin);
+    // Both streams end (rather than hang) once the plugin is gone, having carried nothing.
+    assert!(!matches!(
+        guard("stdio end", stdio.message()).await,
+        Ok(Some(_))
+    ));
+    assert!(!matches!(
+        guard("broker end", broker.message()).await,
+        Ok(Some(_))
+    ));
+}

@@ -677,3 +677,34 @@ async fn plan_of_a_destroy_is_null() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn prepare_provider_config_returns_the_configuration_terraform_0_12_to_0_15_configure_with() {
+    use terraform_provider_gitlab::protocol::pb::tfplugin5;
+    let servers = grpc_support::serve_in_process().await;
+    let mut tf = servers.v5.clone();
+    let Tf::V5(mut client) = servers.v5.clone() else {
+        unreachable!()
+    };
+    let s = tf.schemas().await.expect("schema");
+    let config = s.provider.object(&[
+        ("base_url", "https://gitlab.example.com/".into()),
+        ("token", "glpat-x".into()),
+    ]);
+    let Dv::Msgpack(bytes) = s.provider.msgpack(&config) else {
+        unreachable!()
+    };
+    let req = tfplugin5::prepare_provider_config::Request {
+        config: Some(tfplugin5::DynamicValue {
+            msgpack: bytes.clone(),
+            json: Vec::new(),
+        }),
+    };
+    let r = client
+        .prepare_provider_config(req)
+        .await
+        .expect("PrepareProviderConfig")
+        .into_inner();
+    assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
+    assert_eq!(r.prepared_config.map(|d| d.msgpack), Some(bytes));
+}
