@@ -1,0 +1,456 @@
+//! Release packaging: `.ci/package` builds the release binary and writes the zip,
+//! SHA256SUMS, registry manifest and a provider mirror; the real Terraform CLI installs the
+//! provider from that mirror — as a filesystem mirror and, served over HTTPS, as a network
+//! mirror whose checksum Terraform verifies — and applies the quickstart example against
+//! the GitLab simulator.
+//!
+//! The script runs `cargo build --release --locked` in this test build's target directory,
+//! so a release binary that is already up to date is reused (cargo's own freshness check);
+//! only the first run pays for a release build.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value as J;
+use support::*;
+
+const NAME: &str = "terraform-provider-gitlab";
+
+/// The target directory this test was built in (`<target>/debug/terraform-provider-gitlab`).
+fn target_dir() -> PathBuf {
+    provider_binary()
+        .parent()
+        .and_then(Path::parent)
+        .map(Path::to_path_buf)
+        .expect("target dir")
+}
+
+/// Runs a command to completion within `timeout`, returning (exit code, stdout, stderr).
+fn run(cmd: &mut Command, timeout: Duration) -> (i32, String, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (out, err) = (dir.path().join("out"), dir.path().join("err"));
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out).expect("out"))
+        .stderr(std::fs::File::create(&err).expect("err"))
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {cmd:?}: {e}"));
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s;
+        }
+        if start.elapsed() > timeout {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{cmd:?} did not finish within {timeout:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    (
+        status.code().unwrap_or(-1),
+        std::fs::read_to_string(out).unwrap_or_default(),
+        std::fs::read_to_string(err).unwrap_or_default(),
+    )
+}
+
+/// `.ci/package <out>` with extra environment; panics with its output when it fails.
+fn package(out: &Path, env: &[(&str, &str)]) {
+    let mut cmd = Command::new(repo_root().join(".ci/package"));
+    cmd.arg(out)
+        .env("CARGO_TARGET_DIR", target_dir())
+        .envs(env.iter().copied());
+    // A cold release build (fat LTO) of the whole dependency tree takes minutes.
+    let (code, stdout, stderr) = run(&mut cmd, Duration::from_secs(3600));
+    assert_eq!(code, 0, ".ci/package failed:\n{stdout}\n{stderr}");
+}
+
+/// What python3 reads from the zip: its members (name, Unix mode, SHA-256), the zip's
+/// SHA-256, and Terraform's `h1:` hash of its contents (Go's dirhash.Hash1).
+fn inspect_zip(zip: &Path) -> J {
+    let script = r#"
+import base64, hashlib, json, sys, zipfile
+path = sys.argv[1]
+with zipfile.ZipFile(path) as z:
+    members = [{"name": i.filename, "mode": (i.external_attr >> 16) & 0o7777,
+                "sha256": hashlib.sha256(z.read(i)).hexdigest()} for i in z.infolist()]
+summary = "".join(f"{m['sha256']}  {m['name']}\n" for m in sorted(members, key=lambda m: m["name"]))
+print(json.dumps({
+    "members": members,
+    "sha256": hashlib.sha256(open(path, "rb").read()).hexdigest(),
+    "h1": "h1:" + base64.b64encode(hashlib.sha256(summary.encode()).digest()).decode(),
+}))
+"#;
+    let (code, stdout, stderr) = run(
+        Command::new("python3").args(["-c", script]).arg(zip),
+        Duration::from_secs(60),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    serde_json::from_str(&stdout).expect("zip inspection JSON")
+}
+
+fn sha256_hex(path: &Path) -> String {
+    let (code, stdout, stderr) = run(
+        Command::new("python3")
+            .args([
+                "-c",
+                "import hashlib,sys; print(hashlib.sha256(open(sys.argv[1],'rb').read()).hexdigest())",
+            ])
+            .arg(path),
+        Duration::from_secs(60),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    stdout.trim().to_string()
+}
+
+/// The `hashes` of the provider in a `.terraform.lock.hcl`.
+fn lock_hashes(lock: &str) -> Vec<String> {
+    lock.lines()
+        .map(str::trim)
+        .filter_map(|l| l.strip_prefix('"')?.strip_suffix("\",").map(str::to_string))
+        .filter(|h| h.starts_with("h1:") || h.starts_with("zh:"))
+        .collect()
+}
+
+/// A CLI configuration installing the provider only from `mirror_block`.
+fn use_mirror(tf: &mut Tf, file: &str, mirror_block: &str) {
+    let cli = tf.dir.path().join(file);
+    std::fs::write(
+        &cli,
+        format!(
+            "provider_installation {{\n{mirror_block}\n  direct {{\n    exclude = [\"{PROVIDER_SOURCE}\"]\n  }}\n}}\n"
+        ),
+    )
+    .expect("cli config");
+    tf.set_env("TF_CLI_CONFIG_FILE", &cli.display().to_string());
+}
+
+/// A static HTTPS server (python3) over `dir`, trusted through SSL_CERT_FILE; killed on drop.
+struct Https {
+    child: std::process::Child,
+    url: String,
+    cert: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Https {
+    fn serve(dir: &Path) -> Https {
+        use std::io::BufRead;
+        let tls = tempfile::tempdir().expect("tempdir");
+        let c = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into()]).expect("cert");
+        let (cert, key) = (tls.path().join("cert.pem"), tls.path().join("key.pem"));
+        std::fs::write(&cert, c.cert.pem()).expect("cert");
+        std::fs::write(&key, c.signing_key.serialize_pem()).expect("key");
+        let script = r#"
+import functools, http.server, ssl, sys
+root, cert, key = sys.argv[1:]
+handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=root)
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(cert, key)
+server.socket = ctx.wrap_socket(server.socket, server_side=True)
+print(server.server_address[1], flush=True)
+server.serve_forever()
+"#;
+        let mut child = Command::new("python3")
+            .args(["-c", script])
+            .arg(dir)
+            .arg(&cert)
+            .arg(&key)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start python3 https server");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("port");
+        let port: u16 = line
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("port line {line:?}"));
+        Https {
+            child,
+            url: format!("https://127.0.0.1:{port}/"),
+            cert,
+            _dir: tls,
+        }
+    }
+}
+
+impl Drop for Https {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn package_installs_from_its_mirror_and_applies_the_quickstart() {
+    let version = provider_version();
+    let platform = "linux_amd64";
+    let out = tempfile::tempdir().expect("tempdir");
+    let out = out.path();
+    package(out, &[]);
+
+    // The registry's files.
+    let zip_name = format!("{NAME}_{version}_{platform}.zip");
+    let manifest_name = format!("{NAME}_{version}_manifest.json");
+    let sums_name = format!("{NAME}_{version}_SHA256SUMS");
+    let manifest: J =
+        serde_json::from_str(&std::fs::read_to_string(out.join(&manifest_name)).expect("manifest"))
+            .expect("manifest JSON");
+    assert_eq!(
+        manifest,
+        serde_json::json!({"version": 1, "metadata": {"protocol_versions": ["6.0", "5.0"]}})
+    );
+    let zip = inspect_zip(&out.join(&zip_name));
+    let member = format!("{NAME}_v{version}");
+    assert_eq!(zip["members"].as_array().map(Vec::len), Some(1), "{zip}");
+    assert_eq!(zip["members"][0]["name"], member.as_str());
+    assert_eq!(zip["members"][0]["mode"], 0o755);
+    let sums = std::fs::read_to_string(out.join(&sums_name)).expect("SHA256SUMS");
+    let zip_sha = zip["sha256"].as_str().expect("sha").to_string();
+    assert_eq!(
+        sums,
+        format!(
+            "{zip_sha}  {zip_name}\n{}  {manifest_name}\n",
+            sha256_hex(&out.join(&manifest_name))
+        )
+    );
+
+    // The mirror holds the same zip in the packed layout, and network-mirror indexes.
+    let mirror = out.join("mirror");
+    let provider_dir = mirror.join(PROVIDER_SOURCE);
+    assert_eq!(sha256_hex(&provider_dir.join(&zip_name)), zip_sha);
+    let index: J = serde_json::from_str(
+        &std::fs::read_to_string(provider_dir.join("index.json")).expect("index.json"),
+    )
+    .expect("index JSON");
+    assert_eq!(index, serde_json::json!({"versions": {version: {}}}));
+
+    // Terraform installs it from the filesystem mirror; the lock records the h1: hash of
+    // exactly the zip's contents. (Terraform records zh: hashes only for packages whose
+    // SHA256SUMS the registry's signing key vouches for, never from a mirror.)
+    let sim = Sim::start();
+    let mut tf = Tf::new("1.0.3");
+    use_mirror(
+        &mut tf,
+        "fs-mirror.tfrc",
+        &format!(
+            "  filesystem_mirror {{\n    path    = \"{}\"\n    include = [\"{PROVIDER_SOURCE}\"]\n  }}",
+            mirror.display()
+        ),
+    );
+    let quickstart = repo_root().join("examples/quickstart");
+    for f in ["main.tf", "ca.crt"] {
+        std::fs::copy(quickstart.join(f), tf.work().join(f)).expect("copy quickstart");
+    }
+    tf.set_env("TF_VAR_gitlab_url", &sim.api_url());
+    tf.set_env("TF_VAR_gitlab_token", MAINTAINER_TOKEN);
+    let init = tf.init();
+    assert!(
+        init.stdout.contains(&format!(
+            "Installed gitlab-rs/gitlab v{version} (unauthenticated)"
+        )),
+        "{}",
+        init.stdout
+    );
+    let lock = std::fs::read_to_string(tf.work().join(".terraform.lock.hcl")).expect("lock file");
+    assert_eq!(
+        lock_hashes(&lock),
+        vec![zip["h1"].as_str().unwrap_or_default().to_string()],
+        "{lock}"
+    );
+    let installed = tf
+        .work()
+        .join(".terraform/providers")
+        .join(PROVIDER_SOURCE)
+        .join(version)
+        .join(platform)
+        .join(&member);
+    assert_eq!(
+        sha256_hex(&installed),
+        zip["members"][0]["sha256"].as_str().unwrap_or_default()
+    );
+
+    let apply = tf.apply().ok();
+    assert!(apply.stdout.contains("2 added"), "{}", apply.all());
+    assert_eq!(
+        sim.clusters()
+            .iter()
+            .filter(|c| c["group_id"] == 42)
+            .count(),
+        2
+    );
+    assert_eq!(tf.plan().code, 0, "a second plan must show no changes");
+    tf.destroy().ok();
+
+    // The README's simplest install: the zip under ~/.terraform.d/plugins/, which Terraform
+    // searches without any provider_installation configuration.
+    let mut home = Tf::new("1.0.3");
+    let plugins = home
+        .dir
+        .path()
+        .join("home/.terraform.d/plugins")
+        .join(PROVIDER_SOURCE);
+    std::fs::create_dir_all(&plugins).expect("plugins dir");
+    std::fs::copy(out.join(&zip_name), plugins.join(&zip_name)).expect("copy zip");
+    let empty = home.dir.path().join("empty.tfrc");
+    std::fs::write(&empty, "").expect("empty cli config");
+    home.set_env("TF_CLI_CONFIG_FILE", &empty.display().to_string());
+    home.set_env("HOME", &home.dir.path().join("home").display().to_string());
+    home.write("main.tf", &provider_block(&sim, MAINTAINER_TOKEN));
+    let init = home.init();
+    assert!(
+        init.stdout.contains(&format!(
+            "Installed gitlab-rs/gitlab v{version} (unauthenticated)"
+        )),
+        "{}",
+        init.stdout
+    );
+
+    // Served over HTTPS, the same directory is a network mirror: Terraform checks the zip
+    // against the zh: hash the package script wrote from SHA256SUMS ...
+    let https = Https::serve(&mirror);
+    let mut net = Tf::new("1.0.3");
+    net.set_env("SSL_CERT_FILE", &https.cert.display().to_string());
+    use_mirror(
+        &mut net,
+        "net-mirror.tfrc",
+        &format!(
+            "  network_mirror {{\n    url     = \"{}\"\n    include = [\"{PROVIDER_SOURCE}\"]\n  }}",
+            https.url
+        ),
+    );
+    net.write("main.tf", &provider_block(&sim, MAINTAINER_TOKEN));
+    let init = net.init();
+    assert!(
+        init.stdout.contains(&format!(
+            "Installed gitlab-rs/gitlab v{version} (verified checksum)"
+        )),
+        "{}",
+        init.stdout
+    );
+    let net_lock =
+        std::fs::read_to_string(net.work().join(".terraform.lock.hcl")).expect("lock file");
+    assert_eq!(lock_hashes(&net_lock), lock_hashes(&lock));
+
+    // ... and refuses the package when that checksum is not the zip's.
+    let version_json = provider_dir.join(format!("{version}.json"));
+    let listed = std::fs::read_to_string(&version_json).expect("version JSON");
+    assert!(listed.contains(&format!("\"zh:{zip_sha}\"")), "{listed}");
+    let wrong: String = zip_sha.chars().rev().collect();
+    std::fs::write(&version_json, listed.replace(&zip_sha, &wrong)).expect("tamper");
+    let mut tampered = Tf::new("1.0.3");
+    for (k, v) in net.env.clone() {
+        tampered.set_env(&k, &v);
+    }
+    tampered.write("main.tf", &provider_block(&sim, MAINTAINER_TOKEN));
+    let r = tampered.run(&["init", "-no-color", "-input=false"]);
+    assert_ne!(r.code, 0, "{}", r.all());
+    // Terraform wraps its error text; compare with single spaces.
+    let said = r.all().split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        said.contains(&format!(
+            "provider package doesn't match the expected checksum \"zh:{wrong}\""
+        )),
+        "{}",
+        r.all()
+    );
+}
+
+/// A throwaway GnuPG home with one signing key; its agent is stopped on drop.
+struct Gpg {
+    home: tempfile::TempDir,
+    fingerprint: String,
+}
+
+impl Gpg {
+    fn new() -> Gpg {
+        let home = tempfile::Builder::new()
+            .prefix("gpg")
+            .tempdir_in("/tmp")
+            .expect("tempdir");
+        let gpg = |args: &[&str]| {
+            let (code, stdout, stderr) = run(
+                Command::new("gpg")
+                    .env("GNUPGHOME", home.path())
+                    .args(["--batch", "--pinentry-mode", "loopback", "--passphrase", ""])
+                    .args(args),
+                Duration::from_secs(120),
+            );
+            assert_eq!(code, 0, "gpg {args:?}: {stderr}");
+            stdout
+        };
+        gpg(&[
+            "--quick-gen-key",
+            "Release Test <release@example.invalid>",
+            "ed25519",
+            "sign",
+            "never",
+        ]);
+        let listing = gpg(&["--with-colons", "--list-secret-keys"]);
+        let fingerprint = listing
+            .lines()
+            .find_map(|l| l.strip_prefix("fpr:"))
+            .map(|l| l.trim_matches(':').to_string())
+            .expect("fingerprint");
+        Gpg { home, fingerprint }
+    }
+}
+
+impl Drop for Gpg {
+    fn drop(&mut self) {
+        let _ = Command::new("gpgconf")
+            .env("GNUPGHOME", self.home.path())
+            .args(["--kill", "gpg-agent"])
+            .status();
+    }
+}
+
+#[test]
+fn package_is_reproducible_and_signs_its_checksums_when_given_a_key() {
+    let version = provider_version();
+    let sums_name = format!("{NAME}_{version}_SHA256SUMS");
+    let (a, b) = (
+        tempfile::tempdir().expect("tempdir"),
+        tempfile::tempdir().expect("tempdir"),
+    );
+    package(a.path(), &[]);
+    assert!(!a.path().join(format!("{sums_name}.sig")).exists());
+
+    // Signing needs GnuPG; without it the run still checks reproducibility.
+    let gpg = Command::new("gpg")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+        .then(Gpg::new);
+    let home = gpg.as_ref().map(|g| g.home.path().display().to_string());
+    let env: Vec<(&str, &str)> = match (&gpg, &home) {
+        (Some(g), Some(h)) => vec![("GNUPGHOME", h), ("GPG_FINGERPRINT", &g.fingerprint)],
+        _ => {
+            eprintln!("gpg not found: the SHA256SUMS signature is not checked");
+            vec![]
+        }
+    };
+    package(b.path(), &env);
+    // Same sources, same bytes: the zip and manifest checksums do not change between runs.
+    let read = |dir: &Path| std::fs::read_to_string(dir.join(&sums_name)).expect("SHA256SUMS");
+    assert_eq!(read(a.path()), read(b.path()));
+    let Some(home) = home else { return };
+    let (code, _, stderr) = run(
+        Command::new("gpg")
+            .env("GNUPGHOME", &home)
+            .arg("--verify")
+            .arg(b.path().join(format!("{sums_name}.sig")))
+            .arg(b.path().join(&sums_name)),
+        Duration::from_secs(60),
+    );
+    assert_eq!(code, 0, "signature does not verify: {stderr}");
+    assert!(stderr.contains("Good signature"), "{stderr}");
+}
