@@ -7,10 +7,11 @@ mod grpc_support;
 use std::collections::BTreeSet;
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::Path;
+use std::sync::Arc;
 
 use grpc_support::{
-    ClientAuth, Conn, Identity, Launch, Plugin, Target, Tf, connect, guard, start_with_mtls,
-    tls_client,
+    ClientAuth, Conn, ConnInfo, Handshake, Identity, Launch, Plugin, Target, Tf, connect, guard,
+    start_with_mtls, tls_client,
 };
 use terraform_provider_gitlab::protocol::pb::{plugin, tfplugin5, tfplugin6};
 use tonic::transport::Channel;
@@ -47,22 +48,27 @@ async fn assert_schema_served(tf: &mut Tf) {
 }
 
 /// Whether a fresh connection with `auth` can complete a GetProviderSchema call.
-async fn rpc_with(
-    hs: &grpc_support::Handshake,
-    server_cert: &[u8],
-    auth: ClientAuth<'_>,
-) -> Result<(), String> {
-    let conn = guard(
-        "connect",
-        connect(&hs.target(), Some(tls_client(server_cert, auth))),
-    )
-    .await
-    .map_err(|e| format!("connect: {e:?}"))?;
-    let mut tf = v6(&conn);
-    guard("GetProviderSchema", tf.schemas())
+async fn rpc_with(hs: &Handshake, server_cert: &[u8], auth: ClientAuth<'_>) -> Result<(), String> {
+    rpc_over(hs, tls_client(server_cert, auth))
         .await
         .map(|_| ())
-        .map_err(|s| format!("rpc: {s:?}"))
+}
+
+/// Whether a fresh connection with `config` can complete a GetProviderSchema (v6) or
+/// GetSchema (v5) call, as the handshake negotiated.
+async fn rpc_over(hs: &Handshake, config: Arc<rustls::ClientConfig>) -> Result<ConnInfo, String> {
+    let conn = guard("connect", connect(&hs.target(), Some(config)))
+        .await
+        .map_err(|e| format!("connect: {e:?}"))?;
+    let mut tf = if hs.protocol_version == 5 {
+        v5(&conn)
+    } else {
+        v6(&conn)
+    };
+    guard("GetProviderSchema", tf.schemas())
+        .await
+        .map_err(|s| format!("rpc: {s:?}"))?;
+    Ok(conn.info.lock().unwrap().clone())
 }
 
 async fn shutdown(channel: Channel) {
@@ -72,7 +78,7 @@ async fn shutdown(channel: Channel) {
         .expect("GRPCController.Shutdown answers");
 }
 
-fn socket_dir(hs: &grpc_support::Handshake) -> std::path::PathBuf {
+fn socket_dir(hs: &Handshake) -> std::path::PathBuf {
     Path::new(&hs.address)
         .parent()
         .expect("socket in a directory")
@@ -633,4 +639,80 @@ async fn shutdown_exits_0_while_go_plugins_stdio_and_broker_streams_are_open() {
         guard("broker end", broker.message()).await,
         Ok(Some(_))
     ));
+}
+
+#[tokio::test]
+async fn tls_1_2_client_like_terraform_0_12_is_served_and_impostors_are_refused() {
+    use grpc_support::tls_client_with_versions;
+    let tls12 = &[&rustls::version::TLS12];
+    let id = Identity::go_plugin();
+    let (_plugin, hs, _conn) =
+        start_with_mtls(Launch::new().env("PLUGIN_PROTOCOL_VERSIONS", "5"), &id).await;
+    let cert = hs.server_cert();
+    let info = rpc_over(
+        &hs,
+        tls_client_with_versions(&cert, ClientAuth::Cert(&id), tls12),
+    )
+    .await
+    .expect("a TLS 1.2 client with Terraform's P-521 certificate is served");
+    assert_eq!(info.tls_version, Some(rustls::ProtocolVersion::TLSv1_2));
+    let stranger = Identity::go_plugin();
+    for (what, auth) in [
+        ("no certificate", ClientAuth::Nothing),
+        ("another certificate", ClientAuth::Cert(&stranger)),
+        (
+            "Terraform's certificate without its key",
+            ClientAuth::Stolen {
+                cert: &id,
+                key_of: &stranger,
+            },
+        ),
+    ] {
+        let r = rpc_over(&hs, tls_client_with_versions(&cert, auth, tls12)).await;
+        assert!(r.is_err(), "TLS 1.2 client with {what} was served");
+    }
+}
+
+#[test]
+fn unreadable_plugin_client_cert_exits_1_naming_the_variable() {
+    let mut plugin = Launch::new()
+        .env("PLUGIN_CLIENT_CERT", "not a certificate")
+        .spawn();
+    assert_eq!(plugin.wait_exit().code(), Some(1));
+    assert_eq!(plugin.rest_of_stdout(), Vec::<String>::new());
+    let err = plugin.stderr_to_end();
+    assert!(err.contains("PLUGIN_CLIENT_CERT"), "{err}");
+}
+
+#[test]
+fn invalid_port_settings_exit_1_naming_the_problem() {
+    for (min, max, words) in [
+        ("abc", "25000", "PLUGIN_MIN_PORT"),
+        ("20010", "20000", "PLUGIN_MIN_PORT > PLUGIN_MAX_PORT"),
+    ] {
+        let mut plugin = Launch::new()
+            .env("TF_PROVIDER_GITLAB_LISTEN", "tcp")
+            .env("PLUGIN_MIN_PORT", min)
+            .env("PLUGIN_MAX_PORT", max)
+            .spawn();
+        assert_eq!(plugin.wait_exit().code(), Some(1), "{min}..{max}");
+        assert_eq!(plugin.rest_of_stdout(), Vec::<String>::new());
+        let err = plugin.stderr_to_end();
+        assert!(err.contains(words), "{min}..{max}: {err}");
+    }
+}
+
+#[tokio::test]
+async fn unusable_socket_directory_falls_back_to_loopback_tcp() {
+    let id = Identity::go_plugin();
+    let launch = Launch::new();
+    let missing = launch.socket_base().join("does-not-exist");
+    let (_plugin, hs, conn) =
+        start_with_mtls(launch.env("PLUGIN_UNIX_SOCKET_DIR", &missing), &id).await;
+    assert_eq!(hs.network, "tcp", "{}", hs.line);
+    let Target::Tcp(addr) = hs.target() else {
+        unreachable!()
+    };
+    assert!(addr.ip().is_loopback(), "{}", hs.line);
+    assert_schema_served(&mut v6(&conn)).await;
 }

@@ -708,3 +708,36 @@ async fn prepare_provider_config_returns_the_configuration_terraform_0_12_to_0_1
     assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
     assert_eq!(r.prepared_config.map(|d| d.msgpack), Some(bytes));
 }
+
+#[tokio::test]
+async fn a_provider_never_asked_for_its_schema_validates_configures_and_plans() {
+    // The provider announces get_provider_schema_optional, so Terraform >= 1.6 may skip
+    // GetProviderSchema on a provider instance, using a schema it cached from another.
+    let schemas = {
+        let other = grpc_support::serve_in_process().await;
+        let mut tf = other.v6.clone();
+        tf.schemas().await.expect("schema")
+    };
+    on_both_protocols(|mut tf| {
+        let s = schemas.clone();
+        async move {
+            let r = &s.resources[CLUSTER];
+            let config = cluster_config(r);
+            let d = tf
+                .validate_resource(CLUSTER, Some(r.msgpack(&config)))
+                .await
+                .expect("validate");
+            assert!(d.is_empty(), "{}: {d:?}", tf.name());
+            let url = format!("http://127.0.0.1:{}/api/v4/", grpc_support::closed_port());
+            grpc_support::configure_for(&mut tf, &s, &url).await;
+            let p = plan(&mut tf, r, &Value::Null, &config).await;
+            assert!(
+                p.diags.is_empty() && p.planned.is_some(),
+                "{}: {:?}",
+                tf.name(),
+                p.diags
+            );
+        }
+    })
+    .await;
+}

@@ -198,13 +198,23 @@ impl ServerCertVerifier for PinnedServer {
 /// A rustls (aws-lc-rs) client configuration as go-plugin's client uses: ALPN h2, the
 /// server certificate from the handshake as the only trusted one, and `auth`.
 pub fn tls_client(server_cert: &[u8], auth: ClientAuth<'_>) -> Arc<rustls::ClientConfig> {
+    tls_client_with_versions(server_cert, auth, rustls::DEFAULT_VERSIONS)
+}
+
+/// As [`tls_client`], limited to `versions` (Terraform 0.12 was built with Go 1.12, whose
+/// crypto/tls spoke TLS 1.2 unless told otherwise).
+pub fn tls_client_with_versions(
+    server_cert: &[u8],
+    auth: ClientAuth<'_>,
+    versions: &[&'static rustls::SupportedProtocolVersion],
+) -> Arc<rustls::ClientConfig> {
     let provider = Arc::new(aws_lc_rs::default_provider());
     let verifier = Arc::new(PinnedServer {
         cert: server_cert.to_vec(),
         algorithms: provider.signature_verification_algorithms,
     });
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()
+        .with_protocol_versions(versions)
         .expect("protocol versions")
         .dangerous()
         .with_custom_certificate_verifier(verifier);
@@ -250,6 +260,7 @@ pub struct ConnInfo {
     pub alpn: Option<Vec<u8>>,
     /// The certificate the server presented.
     pub server_cert: Option<Vec<u8>>,
+    pub tls_version: Option<rustls::ProtocolVersion>,
 }
 
 pub struct Conn {
@@ -280,6 +291,7 @@ async fn wrap<S: AsyncRead + AsyncWrite + Send + Unpin + 'static>(
             .peer_certificates()
             .and_then(|c| c.first())
             .map(|c| c.to_vec());
+        i.tls_version = session.protocol_version();
     }
     Ok(TokioIo::new(Box::new(tls)))
 }
