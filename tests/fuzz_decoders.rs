@@ -404,6 +404,28 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(config())]
+
+    /// A `dynamic` value travels as [type JSON, value]: any well-typed value wrapped so
+    /// decodes to itself.
+    #[test]
+    fn msgpack_dynamic_pairs_decode_to_the_value_they_carry((ty, v) in typed_value(true)) {
+        let mut bytes = vec![0x92];
+        rmp::encode::write_str(&mut bytes, &ty.to_json().to_string()).unwrap();
+        bytes.extend(to_msgpack(&v, &ty).unwrap());
+        prop_assert_eq!(from_msgpack(&bytes, &Type::Dynamic).unwrap(), v);
+    }
+
+    /// cty's JSON type notation: every type reads back as itself, and arbitrary JSON is
+    /// a type or not, without panicking.
+    #[test]
+    fn type_notation_round_trips_and_survives_arbitrary_json(ty in arb_type(), doc in arb_json()) {
+        prop_assert_eq!(Type::from_json(&ty.to_json()), Some(ty));
+        let _ = Type::from_json(&doc);
+    }
+}
+
 fn reverse_sets(v: &Value) -> Value {
     match v {
         Value::Set(items) => Value::Set(items.iter().rev().map(reverse_sets).collect()),
