@@ -133,6 +133,23 @@ fn assert_within_budget(usage: Usage, input_len: usize, what: &str) {
     );
 }
 
+/// The instrument itself: a reservation the size a forged header would cause is seen, so
+/// the budget assertions below cannot pass vacuously.
+#[test]
+fn allocation_accounting_sees_reservations_and_their_release() {
+    let (v, usage) = measure(|| Vec::<u64>::with_capacity(1 << 20));
+    assert!(usage.largest >= 8 << 20, "{usage:?}");
+    assert!(usage.peak >= 8 << 20, "{usage:?}");
+    drop(v);
+    let (_, usage) = measure(|| drop(vec![0u8; 1 << 20]));
+    assert!(
+        usage.largest >= 1 << 20 && usage.peak >= 1 << 20,
+        "{usage:?}"
+    );
+    let (_, usage) = measure(|| 1 + 1);
+    assert_eq!((usage.largest, usage.peak), (0, 0));
+}
+
 // ---------------------------------------------------------------------------------------
 // Strategies
 
