@@ -169,7 +169,7 @@ pub fn render(schemas: &ProviderSchemas, root: &Path) -> Result<Vec<Page>, Error
     for var in schemas.provider.attributes.iter().flat_map(|a| &a.env) {
         if !index.content.contains(var) {
             return Err(Error::Template {
-                path: template_path(Kind::Provider, provider_name()),
+                path: page_file(TEMPLATE_DIR, Kind::Provider, provider_name()),
                 message: format!("the provider reads {var} but the page never mentions it"),
             });
         }
@@ -208,19 +208,12 @@ fn short_name(type_name: &str) -> &str {
         .unwrap_or(type_name)
 }
 
-fn template_path(kind: Kind, name: &str) -> PathBuf {
+/// A page's path under `base` (the templates or `docs/`): `index.md` for the provider,
+/// `<kind dir>/<short name>.md` otherwise — templates mirror the pages they make.
+fn page_file(base: &str, kind: Kind, name: &str) -> PathBuf {
     match kind {
-        Kind::Provider => Path::new(TEMPLATE_DIR).join("index.md"),
-        _ => Path::new(TEMPLATE_DIR)
-            .join(kind.dir())
-            .join(format!("{}.md", short_name(name))),
-    }
-}
-
-fn page_path(kind: Kind, name: &str) -> PathBuf {
-    match kind {
-        Kind::Provider => Path::new(DOCS_DIR).join("index.md"),
-        _ => Path::new(DOCS_DIR)
+        Kind::Provider => Path::new(base).join("index.md"),
+        _ => Path::new(base)
             .join(kind.dir())
             .join(format!("{}.md", short_name(name))),
     }
@@ -245,7 +238,7 @@ fn markdown_files(dir: &Path) -> Result<BTreeSet<String>, Error> {
 }
 
 fn render_page(root: &Path, kind: Kind, name: &str, schema: &Schema) -> Result<Page, Error> {
-    let template = template_path(kind, name);
+    let template = page_file(TEMPLATE_DIR, kind, name);
     let text = std::fs::read_to_string(root.join(&template)).map_err(io_error(&template))?;
     let body = expand(&text, root, &template, name, schema)?;
     let title = match kind {
@@ -273,7 +266,7 @@ fn render_page(root: &Path, kind: Kind, name: &str, schema: &Schema) -> Result<P
     out.push_str(body.trim());
     out.push('\n');
     Ok(Page {
-        path: page_path(kind, name),
+        path: page_file(DOCS_DIR, kind, name),
         content: out,
     })
 }

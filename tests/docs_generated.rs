@@ -37,6 +37,15 @@ fn committed_docs_are_the_generated_ones() {
     );
 }
 
+/// The generated page at `path`, which must exist.
+fn page(pages: &[docs::Page], path: &str) -> String {
+    pages
+        .iter()
+        .find(|x| x.path == Path::new(path))
+        .map(|x| x.content.clone())
+        .unwrap_or_else(|| panic!("no page {path}"))
+}
+
 /// The line documenting `a` in `page`, which must exist.
 fn line_of<'p>(page: &'p str, a: &Attribute, section: &str) -> &'p str {
     let marker = format!("- `{}` (", a.name);
@@ -77,13 +86,7 @@ fn every_attribute_is_documented_with_its_behaviour() {
     let root = repo_root();
     let schemas = docs::provider_schemas();
     let pages = docs::generate(&root).expect("generate");
-    let page = |p: &str| {
-        pages
-            .iter()
-            .find(|x| x.path == Path::new(p))
-            .map(|x| x.content.clone())
-            .unwrap_or_else(|| panic!("no page {p}"))
-    };
+    let page = |p: &str| page(&pages, p);
     assert_documented(&page("docs/index.md"), &schemas.provider, "## Schema");
     assert_documented(
         &page("docs/resources/group_cluster.md"),
@@ -116,13 +119,7 @@ fn every_attribute_is_documented_with_its_behaviour() {
 fn pages_carry_the_examples_and_the_hand_written_guides() {
     let root = repo_root();
     let pages = docs::generate(&root).expect("generate");
-    let text = |p: &str| {
-        pages
-            .iter()
-            .find(|x| x.path == Path::new(p))
-            .map(|x| x.content.clone())
-            .unwrap_or_default()
-    };
+    let text = |p: &str| page(&pages, p);
     let example =
         |p: &str| std::fs::read_to_string(root.join("examples").join(p)).expect("example");
     let index = text("docs/index.md");

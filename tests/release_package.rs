@@ -115,6 +115,20 @@ fn lock_hashes(lock: &str) -> Vec<String> {
         .collect()
 }
 
+/// `terraform init`, which must install this version of the provider `how` ("unauthenticated",
+/// "verified checksum"); returns the provider's hashes in the lock file it wrote.
+fn init_installs(tf: &Tf, how: &str) -> Vec<String> {
+    let init = tf.init();
+    let said = format!("Installed gitlab-rs/gitlab v{} ({how})", provider_version());
+    assert!(
+        init.stdout.contains(&said),
+        "{said:?} not in:\n{}",
+        init.stdout
+    );
+    let lock = std::fs::read_to_string(tf.work().join(".terraform.lock.hcl")).expect("lock file");
+    lock_hashes(&lock)
+}
+
 /// A CLI configuration installing the provider only from `mirror_block`.
 fn use_mirror(tf: &mut Tf, file: &str, mirror_block: &str) {
     let cli = tf.dir.path().join(file);
@@ -251,19 +265,10 @@ fn package_installs_from_its_mirror_and_applies_the_quickstart() {
     }
     tf.set_env("TF_VAR_gitlab_url", &sim.api_url());
     tf.set_env("TF_VAR_gitlab_token", MAINTAINER_TOKEN);
-    let init = tf.init();
-    assert!(
-        init.stdout.contains(&format!(
-            "Installed gitlab-rs/gitlab v{version} (unauthenticated)"
-        )),
-        "{}",
-        init.stdout
-    );
-    let lock = std::fs::read_to_string(tf.work().join(".terraform.lock.hcl")).expect("lock file");
+    let hashes = init_installs(&tf, "unauthenticated");
     assert_eq!(
-        lock_hashes(&lock),
-        vec![zip["h1"].as_str().unwrap_or_default().to_string()],
-        "{lock}"
+        hashes,
+        vec![zip["h1"].as_str().unwrap_or_default().to_string()]
     );
     let installed = tf
         .work()
@@ -304,14 +309,7 @@ fn package_installs_from_its_mirror_and_applies_the_quickstart() {
     home.set_env("TF_CLI_CONFIG_FILE", &empty.display().to_string());
     home.set_env("HOME", &home.dir.path().join("home").display().to_string());
     home.write("main.tf", &provider_block(&sim, MAINTAINER_TOKEN));
-    let init = home.init();
-    assert!(
-        init.stdout.contains(&format!(
-            "Installed gitlab-rs/gitlab v{version} (unauthenticated)"
-        )),
-        "{}",
-        init.stdout
-    );
+    assert_eq!(init_installs(&home, "unauthenticated"), hashes);
 
     // Served over HTTPS, the same directory is a network mirror: Terraform checks the zip
     // against the zh: hash the package script wrote from SHA256SUMS ...
@@ -327,17 +325,7 @@ fn package_installs_from_its_mirror_and_applies_the_quickstart() {
         ),
     );
     net.write("main.tf", &provider_block(&sim, MAINTAINER_TOKEN));
-    let init = net.init();
-    assert!(
-        init.stdout.contains(&format!(
-            "Installed gitlab-rs/gitlab v{version} (verified checksum)"
-        )),
-        "{}",
-        init.stdout
-    );
-    let net_lock =
-        std::fs::read_to_string(net.work().join(".terraform.lock.hcl")).expect("lock file");
-    assert_eq!(lock_hashes(&net_lock), lock_hashes(&lock));
+    assert_eq!(init_installs(&net, "verified checksum"), hashes);
 
     // ... and refuses the package when that checksum is not the zip's.
     let version_json = provider_dir.join(format!("{version}.json"));
