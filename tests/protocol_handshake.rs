@@ -211,6 +211,8 @@ async fn mtls_plugin_serves_schema_metadata_and_health_and_exits_0_on_shutdown()
 
     shutdown(conn.channel.clone()).await;
     assert_exited_cleanly(&mut plugin);
+    // go-plugin reads the handshake from the first stdout line; nothing else goes there.
+    assert_eq!(plugin.rest_of_stdout(), Vec::<String>::new());
 }
 
 #[tokio::test]

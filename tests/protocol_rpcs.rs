@@ -741,3 +741,69 @@ async fn a_provider_never_asked_for_its_schema_validates_configures_and_plans() 
     })
     .await;
 }
+
+/// Replaces the `nth` plain unknown (msgpack fixext1 type 0) in `bytes` with `with`.
+fn replace_unknown(bytes: &[u8], nth: usize, with: &[u8]) -> Vec<u8> {
+    let at = bytes
+        .windows(3)
+        .enumerate()
+        .filter(|(_, w)| *w == [0xd4, 0, 0])
+        .nth(nth)
+        .map(|(i, _)| i)
+        .expect("an unknown value");
+    [&bytes[..at], with, &bytes[at + 3..]].concat()
+}
+
+#[tokio::test]
+async fn refined_unknown_values_sent_by_terraform_1_6_pass_validation_and_plan_as_unknown() {
+    // cty (Terraform >= 1.6) sends unknowns with refinements as msgpack extension 12
+    // carrying a map: {2: "https://"} is "a string starting with https://", {1: false} is
+    // "not null".
+    let prefix: &[u8] = &[[0xc7, 11, 12, 0x81, 0x02, 0xa8].as_slice(), b"https://"].concat();
+    let not_null: &[u8] = &[0xc7, 3, 12, 0x81, 0x01, 0xc2];
+    on_both_protocols(|mut tf| async move {
+        let s = configured_offline(&mut tf).await;
+        let r = &s.resources[CLUSTER];
+        let config = set(
+            &set(&cluster_config(r), "kubernetes_api_url", Value::Unknown),
+            "kubernetes_authorization_type",
+            Value::Unknown,
+        );
+        let Dv::Msgpack(plain) = r.msgpack(&config) else {
+            unreachable!()
+        };
+        // Attributes are encoded in name order: kubernetes_api_url, then ..._authorization_type.
+        let refined = replace_unknown(&replace_unknown(&plain, 0, prefix), 0, not_null);
+        let d = tf
+            .validate_resource(CLUSTER, Some(Dv::Msgpack(refined.clone())))
+            .await
+            .expect("validate");
+        assert!(d.is_empty(), "{}: {d:?}", tf.name());
+        let p = guard(
+            "PlanResourceChange",
+            tf.plan(
+                CLUSTER,
+                Some(r.msgpack(&Value::Null)),
+                Some(Dv::Msgpack(refined.clone())),
+                Some(Dv::Msgpack(refined)),
+            ),
+        )
+        .await
+        .expect("no gRPC error");
+        assert!(p.diags.is_empty(), "{}: {:?}", tf.name(), p.diags);
+        let planned = r.decode(&p.planned.expect("planned"));
+        assert_eq!(
+            planned.get("kubernetes_api_url"),
+            &Value::Unknown,
+            "{}",
+            tf.name()
+        );
+        assert_eq!(
+            planned.get("kubernetes_authorization_type"),
+            &Value::Unknown,
+            "{}",
+            tf.name()
+        );
+    })
+    .await;
+}
