@@ -649,3 +649,78 @@ fn spelling_the_group_by_path_instead_of_id_is_not_a_replacement() {
     assert_eq!(tf.plan().code, 0);
     assert_eq!(sim.clusters().iter().filter(|c| c["id"] == id).count(), 1);
 }
+
+#[test]
+fn state_from_the_official_provider_migrates_with_replace_provider_and_plans_clean() {
+    let sim = Sim::start();
+    let ca = ca_cert_pem();
+    let id = existing_cluster(&sim, "qa", "legacy", ca.trim());
+    let created_at = sim.clusters().iter().find(|c| c["id"] == id).unwrap()["created_at"].clone();
+    let tf = Tf::new("1.0.3");
+    let block = cluster_block("c", &format!("  kubernetes_ca_cert = <<-EOT\n{ca}  EOT\n")).replace(
+        "name               = \"c\"",
+        "name               = \"legacy\"",
+    );
+    tf.config(&sim, &block);
+    // terraform.tfstate as gitlabhq/gitlab (SDKv2) writes it: "" for unset strings, no
+    // cluster_id, the CA as GitLab returned it (stripped).
+    let state = json!({
+        "version": 4, "terraform_version": "1.0.3", "serial": 3, "lineage": "9b0c1c1e-5d0a-4c3e-9a53-3a2f0e7f1b11",
+        "outputs": {},
+        "resources": [{
+            "mode": "managed", "type": "gitlab_group_cluster", "name": "c",
+            "provider": "provider[\"registry.terraform.io/gitlabhq/gitlab\"]",
+            "instances": [{
+                "schema_version": 0,
+                "sensitive_attributes": [],
+                "private": "bnVsbA==",
+                "attributes": {
+                    "id": format!("qa:{id}"), "group": "qa", "name": "legacy", "domain": "",
+                    "enabled": true, "managed": true, "created_at": created_at,
+                    "provider_type": "user", "platform_type": "kubernetes", "environment_scope": "*",
+                    "cluster_type": "group_type", "kubernetes_api_url": "https://k8s.example.com:6443",
+                    "kubernetes_token": KUBE_TOKEN, "kubernetes_ca_cert": ca.trim(),
+                    "kubernetes_authorization_type": "rbac", "management_project_id": ""
+                }
+            }]
+        }]
+    });
+    tf.write("terraform.tfstate", &state.to_string());
+    // The migration recipe: replace the provider in the state, then init (which would
+    // otherwise try to install gitlabhq/gitlab for the state's sake).
+    let r = tf
+        .run(&[
+            "state",
+            "replace-provider",
+            "-auto-approve",
+            "-no-color",
+            "registry.terraform.io/gitlabhq/gitlab",
+            "registry.terraform.io/gitlab-rs/gitlab",
+        ])
+        .ok();
+    assert!(
+        r.stdout.contains("Successfully replaced provider"),
+        "{}",
+        r.all()
+    );
+    tf.init();
+    let plan = tf.plan();
+    assert_eq!(
+        plan.code,
+        0,
+        "switching providers must not plan changes:\n{}",
+        plan.all()
+    );
+    tf.run(&[
+        "apply",
+        "-refresh-only",
+        "-auto-approve",
+        "-no-color",
+        "-input=false",
+    ])
+    .ok();
+    let migrated = tf.resource("gitlab_group_cluster.c");
+    assert_eq!(migrated["cluster_id"], id);
+    assert_eq!(migrated["namespace_per_environment"], true);
+    assert_eq!(migrated["domain"], J::Null);
+}

@@ -358,6 +358,8 @@ async fn upgrade_resource_state_reads_the_official_providers_state() {
                 .map(|(k, v)| {
                     let v = match v {
                         serde_json::Value::Bool(b) => Value::Bool(*b),
+                        // The official provider stores "" for unset strings: null here.
+                        serde_json::Value::String(s) if s.is_empty() => Value::Null,
                         serde_json::Value::String(s) => Value::from(s.as_str()),
                         other => panic!("unexpected {other}"),
                     };

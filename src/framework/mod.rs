@@ -96,6 +96,14 @@ pub trait Resource<D: Send + Sync + 'static>: Send + Sync + 'static {
     ) -> PlanNotes {
         PlanNotes::default()
     }
+    /// Rewrites stored state (raw JSON attributes) written by an older schema version or
+    /// by another provider (`terraform state replace-provider`) before it is decoded.
+    fn migrate_state(
+        &self,
+        _version: i64,
+        _attributes: &mut serde_json::Map<String, serde_json::Value>,
+    ) {
+    }
     async fn create(&self, ctx: &Ctx<'_, D>, planned: Self::State) -> Outcome<Self::State>;
     async fn read(&self, ctx: &Ctx<'_, D>, state: Self::State) -> Outcome<Self::State>;
     async fn update(
@@ -148,6 +156,11 @@ pub trait AnyResource<D>: Send + Sync {
     fn type_name(&self) -> &'static str;
     fn schema(&self) -> Schema;
     fn validate(&self, config: &Value) -> Diagnostics;
+    fn migrate_state(
+        &self,
+        version: i64,
+        attributes: &mut serde_json::Map<String, serde_json::Value>,
+    );
     async fn plan(&self, ctx: &Ctx<'_, D>, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse;
     async fn apply(&self, ctx: &Ctx<'_, D>, prior: Value, planned: Value) -> (Value, Diagnostics);
     async fn read(&self, ctx: &Ctx<'_, D>, state: Value) -> (Value, Diagnostics);
@@ -191,6 +204,14 @@ impl<D: Send + Sync + 'static, R: Resource<D>> AnyResource<D> for Typed<R> {
             Ok(c) => self.0.validate(&c),
             Err(d) => d,
         }
+    }
+
+    fn migrate_state(
+        &self,
+        version: i64,
+        attributes: &mut serde_json::Map<String, serde_json::Value>,
+    ) {
+        self.0.migrate_state(version, attributes);
     }
 
     async fn plan(&self, ctx: &Ctx<'_, D>, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
@@ -513,7 +534,32 @@ impl<P: ProviderDef> ProviderServer for Framework<P> {
         }
         // Attributes the schema no longer has (or another provider wrote) are dropped;
         // attributes it gained start null and are filled by the next refresh.
-        match codec::from_json(req.json, &schema.value_type(), UnknownAttrs::Ignore) {
+        let (r, _) = match self.resource(req.type_name) {
+            Ok(x) => x,
+            Err(d) => return (Value::Null, d),
+        };
+        let mut raw: serde_json::Value = match serde_json::from_slice(req.json) {
+            Ok(j) => j,
+            Err(e) => {
+                return (
+                    Value::Null,
+                    Diagnostic::error(
+                        "Unreadable stored state",
+                        format!("The stored state could not be decoded: it is not JSON ({e})."),
+                    )
+                    .into(),
+                );
+            }
+        };
+        if let serde_json::Value::Object(attributes) = &mut raw {
+            r.migrate_state(req.version, attributes);
+        }
+        match codec::from_json_value(
+            &raw,
+            &schema.value_type(),
+            UnknownAttrs::Ignore,
+            &AttributePath::root(),
+        ) {
             Ok(v) => (v, Diagnostics::new()),
             Err(e) => (
                 Value::Null,

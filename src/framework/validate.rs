@@ -139,6 +139,22 @@ pub fn check_pem_certificate(s: &str) -> Result<(), String> {
         .map_err(|e| format!("The PEM block does not hold a valid X.509 certificate ({e}). {hint}"))
 }
 
+/// A whole number within bounds (inclusive).
+pub struct IntRange(pub i64, pub i64);
+
+impl Validator for IntRange {
+    fn description(&self) -> String {
+        format!("From {} to {}.", self.0, self.1)
+    }
+    fn validate(&self, v: &Value) -> Result<(), String> {
+        match v.as_i64() {
+            Some(n) if (self.0..=self.1).contains(&n) => Ok(()),
+            Some(n) => Err(format!("{n} is out of range: {}", self.description())),
+            None => Err(format!("Expected a whole number. {}", self.description())),
+        }
+    }
+}
+
 /// A string holding a positive integer (GitLab ids passed as strings).
 pub struct PositiveIntegerString;
 
@@ -221,6 +237,23 @@ AAAAAAAAAAAAAAAAAAAAAAAAAAAA
         assert_eq!(d.0.len(), 1);
         assert_eq!(d.0[0].attribute.as_ref().unwrap().to_string(), "kind");
         assert!(d.0[0].detail.contains("`rbac`"));
+    }
+
+    #[test]
+    fn integer_ranges_are_inclusive() {
+        assert!(IntRange(0, 100).validate(&Value::int(0)).is_ok());
+        assert!(IntRange(0, 100).validate(&Value::int(100)).is_ok());
+        assert!(
+            IntRange(0, 100)
+                .validate(&Value::int(101))
+                .unwrap_err()
+                .contains("From 0 to 100")
+        );
+        assert!(
+            IntRange(0, 100)
+                .validate(&Value::Number(crate::protocol::value::Number::Float(1.5)))
+                .is_err()
+        );
     }
 
     #[test]

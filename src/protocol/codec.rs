@@ -377,7 +377,8 @@ pub fn from_json(bytes: &[u8], ty: &Type, extra: UnknownAttrs) -> Result<Value, 
     from_json_value(&j, ty, extra, &AttributePath::root())
 }
 
-fn from_json_value(
+/// Decodes an already parsed cty JSON value as type `ty`.
+pub fn from_json_value(
     j: &J,
     ty: &Type,
     extra: UnknownAttrs,

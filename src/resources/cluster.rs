@@ -9,6 +9,9 @@ pub mod desc {
     pub const ID: &str = "The Terraform id: `<group>:<cluster_id>`.";
     pub const GROUP: &str =
         "The group the cluster belongs to: its numeric id or its full path (`parent/child`).";
+    pub const GROUP_RESOURCE: &str = "The group the cluster belongs to: its numeric id or its full path \
+        (`parent/child`). Moving the cluster to another group replaces it; spelling the same group by id \
+        instead of path (or back) changes nothing in GitLab.";
     pub const NAME: &str = "The name of the cluster.";
     pub const DOMAIN: &str = "The base domain of the cluster (for Auto DevOps).";
     pub const ENABLED: &str = "Whether the cluster is enabled.";
@@ -30,6 +33,12 @@ pub mod desc {
         (GitLab 13.2+; otherwise one namespace per project).";
     pub const MGMT_PROJECT: &str =
         "The id of the project used to manage the cluster's applications.";
+    pub const CA_CERT_READ: &str = "The PEM CA certificate of the Kubernetes API server, as GitLab stores it \
+        (without surrounding whitespace); null when none is set.";
+    pub const AUTH_TYPE_READ: &str =
+        "The cluster authorization type: `rbac`, `abac` or `unknown_authorization`.";
+    pub const NAMESPACE_READ: &str = "The fixed Kubernetes namespace for deployments, if any (only clusters that \
+        are not managed have one).";
     pub const CLUSTER_ID: &str = "The numeric id of the cluster in GitLab.";
     pub const CLUSTER_TYPE: &str = "The cluster type GitLab reports (`group_type`).";
     pub const CREATED_AT: &str = "When the cluster was created (ISO 8601).";

@@ -90,29 +90,41 @@ impl GroupClusterState {
         }
     }
 
-    fn group(&self) -> Result<String, Diagnostics> {
-        self.group.known().cloned().ok_or_else(|| {
-            Diagnostic::error("Missing group", "The state has no group.")
-                .at_attr("group")
-                .into()
-        })
-    }
-    fn cluster_id(&self) -> Result<i64, Diagnostics> {
-        self.cluster_id.known().copied().ok_or_else(|| {
+    /// Where the cluster lives: its group and numeric id. State written by the official
+    /// provider has no `cluster_id`; its `id` (`<group>:<cluster_id>`) says the same.
+    fn location(&self) -> Result<(String, i64), Diagnostics> {
+        let missing = || -> Diagnostics {
             Diagnostic::error(
                 "Missing cluster id",
-                "The state has no cluster_id; import the cluster again.",
+                "The state has neither a cluster_id nor an id of the form <group>:<cluster_id>; import the \
+                 cluster again.",
             )
             .into()
-        })
+        };
+        let from_id = self.id.known().and_then(|id| parse_state_id(id).ok());
+        let group = self
+            .group
+            .known()
+            .cloned()
+            .or_else(|| from_id.as_ref().map(|(g, _)| g.clone()));
+        let id = self
+            .cluster_id
+            .known()
+            .copied()
+            .or_else(|| from_id.map(|(_, i)| i));
+        match (group, id) {
+            (Some(g), Some(i)) => Ok((g, i)),
+            _ => Err(missing()),
+        }
     }
 }
 
 /// Keeps our spelling when GitLab's value is the same after stripping whitespace.
 fn keep_equivalent(ours: &mut Val<String>, remote: Option<&str>) {
+    // An empty string (as the official provider stored unset values) becomes null.
     if ours
         .known()
-        .is_some_and(|o| same_after_strip(Some(o), remote))
+        .is_some_and(|o| !o.trim().is_empty() && same_after_strip(Some(o), remote))
     {
         return;
     }
@@ -194,7 +206,7 @@ impl Resource<ProviderData> for GroupCluster {
                     .required()
                     .force_new()
                     .validate(NotBlank)
-                    .describe(desc::GROUP),
+                    .describe(desc::GROUP_RESOURCE),
                 Attribute::string("name")
                     .required()
                     .validate(NotBlank)
@@ -285,6 +297,36 @@ impl Resource<ProviderData> for GroupCluster {
         d
     }
 
+    /// State from the official gitlabhq/gitlab provider (recognised by its lack of
+    /// `cluster_id`) is brought to this provider's conventions, so that switching
+    /// `source` plans no change: its `""` for unset strings becomes null, and the CA
+    /// certificate, which it stored as GitLab returns it (stripped), gets the trailing
+    /// newline PEM files and heredocs have (as import does).
+    fn migrate_state(&self, _version: i64, attrs: &mut serde_json::Map<String, serde_json::Value>) {
+        if attrs.contains_key("cluster_id") {
+            return;
+        }
+        for key in [
+            "domain",
+            "kubernetes_ca_cert",
+            "management_project_id",
+            "kubernetes_namespace",
+        ] {
+            if attrs
+                .get(key)
+                .and_then(|v| v.as_str())
+                .is_some_and(|s| s.trim().is_empty())
+            {
+                attrs.insert(key.to_string(), serde_json::Value::Null);
+            }
+        }
+        if let Some(serde_json::Value::String(ca)) = attrs.get_mut("kubernetes_ca_cert")
+            && !ca.ends_with('\n')
+        {
+            ca.push('\n');
+        }
+    }
+
     /// `group` may be spelled as an id or as a path. When only the spelling changed (the
     /// cluster is found under the new spelling: group clusters belong to exactly one
     /// group), the change is cosmetic: no replacement, no API write, a new `id`.
@@ -322,9 +364,10 @@ impl Resource<ProviderData> for GroupCluster {
         ctx: &Ctx<'_, ProviderData>,
         planned: GroupClusterState,
     ) -> Outcome<GroupClusterState> {
-        let group = match planned.group() {
-            Ok(g) => g,
-            Err(d) => return Outcome::err(d),
+        let Some(group) = known(&planned.group) else {
+            return Outcome::err(
+                Diagnostic::error("Missing group", "The plan has no group.").at_attr("group"),
+            );
         };
         let req = CreateCluster {
             name: known(&planned.name).unwrap_or_default(),
@@ -368,9 +411,9 @@ impl Resource<ProviderData> for GroupCluster {
         ctx: &Ctx<'_, ProviderData>,
         state: GroupClusterState,
     ) -> Outcome<GroupClusterState> {
-        let (group, id) = match (state.group(), state.cluster_id()) {
-            (Ok(g), Ok(i)) => (g, i),
-            (Err(d), _) | (_, Err(d)) => return Outcome::err(d),
+        let (group, id) = match state.location() {
+            Ok(x) => x,
+            Err(d) => return Outcome::err(d),
         };
         match ctx.data.client.get_cluster(&group, id).await {
             Ok(c) => {
@@ -398,15 +441,16 @@ impl Resource<ProviderData> for GroupCluster {
         prior: GroupClusterState,
         planned: GroupClusterState,
     ) -> Outcome<GroupClusterState> {
-        let (group, id) = match (prior.group(), prior.cluster_id()) {
-            (Ok(g), Ok(i)) => (g, i),
-            (Err(d), _) | (_, Err(d)) => return Outcome::err(d),
+        let (group, id) = match prior.location() {
+            Ok(x) => x,
+            Err(d) => return Outcome::err(d),
         };
         let body = update_body(&prior, &planned);
         let mut state = planned;
         if body.is_empty() {
             // Nothing GitLab stores changed (e.g. the group spelled differently).
             state.id = Val::Known(state_id(&known(&state.group).unwrap_or(group), id));
+            state.cluster_id = Val::Known(id);
             return Outcome::ok(state);
         }
         match ctx.data.client.update_cluster(&group, id, &body).await {
@@ -423,9 +467,9 @@ impl Resource<ProviderData> for GroupCluster {
         ctx: &Ctx<'_, ProviderData>,
         prior: GroupClusterState,
     ) -> Outcome<GroupClusterState> {
-        let (group, id) = match (prior.group(), prior.cluster_id()) {
-            (Ok(g), Ok(i)) => (g, i),
-            (Err(d), _) | (_, Err(d)) => return Outcome::err(d),
+        let (group, id) = match prior.location() {
+            Ok(x) => x,
+            Err(d) => return Outcome::err(d),
         };
         match ctx.data.client.delete_cluster(&group, id).await {
             Ok(()) => Outcome::none(),

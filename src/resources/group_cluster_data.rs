@@ -7,6 +7,7 @@ use super::cluster::{ClusterItem, Remote, desc, state_id};
 use super::errors::diagnostics;
 use super::provider::ProviderData;
 use crate::framework::model::{TfValue, Val};
+use crate::framework::validate::NotBlank;
 use crate::framework::{Ctx, DataSource};
 use crate::protocol::diag::{AttributePath, Diagnostic, Diagnostics};
 use crate::protocol::schema::{Attribute, Schema};
@@ -52,13 +53,13 @@ pub fn computed_cluster_attributes() -> Vec<Attribute> {
             .describe(desc::API_URL),
         Attribute::string("kubernetes_ca_cert")
             .computed()
-            .describe(desc::CA_CERT),
+            .describe(desc::CA_CERT_READ),
         Attribute::string("kubernetes_authorization_type")
             .computed()
-            .describe(desc::AUTH_TYPE),
+            .describe(desc::AUTH_TYPE_READ),
         Attribute::string("kubernetes_namespace")
             .computed()
-            .describe(desc::NAMESPACE),
+            .describe(desc::NAMESPACE_READ),
         Attribute::bool("namespace_per_environment")
             .computed()
             .describe(desc::NAMESPACE_PER_ENV),
@@ -106,7 +107,7 @@ impl DataSource<ProviderData> for GroupClusterDataSource {
     fn schema(&self) -> Schema {
         let mut attrs = vec![
             Attribute::string("id").computed().describe(desc::ID),
-            Attribute::string("group").required().describe(desc::GROUP),
+            Attribute::string("group").required().validate(NotBlank).describe(desc::GROUP),
             Attribute::number("cluster_id")
                 .optional()
                 .computed()

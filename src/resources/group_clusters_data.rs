@@ -7,6 +7,7 @@ use super::errors::diagnostics;
 use super::group_cluster_data::computed_cluster_attributes;
 use super::provider::ProviderData;
 use crate::framework::model::Val;
+use crate::framework::validate::NotBlank;
 use crate::framework::{Ctx, DataSource};
 use crate::protocol::diag::Diagnostics;
 use crate::protocol::schema::{Attribute, Schema};
@@ -46,7 +47,10 @@ impl DataSource<ProviderData> for GroupClustersDataSource {
                 Attribute::string("id")
                     .computed()
                     .describe("The group, as given."),
-                Attribute::string("group").required().describe(desc::GROUP),
+                Attribute::string("group")
+                    .required()
+                    .validate(NotBlank)
+                    .describe(desc::GROUP),
                 Attribute::list_of_objects("clusters", item)
                     .computed()
                     .describe("The group's clusters, in GitLab's order (newest first)."),

@@ -9,6 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::errors::diagnostics;
 use crate::framework::model::{Sensitive, Val};
+use crate::framework::validate::IntRange;
 use crate::framework::{AnyDataSource, AnyResource, ProviderDef, data_source, resource};
 use crate::gitlab::{Client, ClientConfig, ConfigError, Error};
 use crate::protocol::diag::{Diagnostic, Diagnostics};
@@ -94,7 +95,7 @@ impl ProviderDef for GitlabProvider {
                 Attribute::new("headers", Type::map(Type::String))
                     .optional()
                     .describe("Extra HTTP headers sent with every request to GitLab."),
-                Attribute::number("retries").optional().describe(
+                Attribute::number("retries").optional().validate(IntRange(0, 100)).describe(
                     "How many times a request is retried after rate limiting (429), 502/503/504 and connection \
                      errors, with exponential backoff and jitter. Defaults to `10`.",
                 ),
@@ -104,6 +105,7 @@ impl ProviderDef for GitlabProvider {
                 ),
                 Attribute::number("request_timeout")
                     .optional()
+                    .validate(IntRange(1, 3600))
                     .describe("Seconds to wait for GitLab to answer one request. Defaults to `60`."),
             ],
         )
@@ -111,25 +113,6 @@ impl ProviderDef for GitlabProvider {
 
     fn validate(&self, c: &ProviderConfig) -> Diagnostics {
         let mut d = Diagnostics::new();
-        if let Val::Known(r) = c.retries
-            && !(0..=100).contains(&r)
-        {
-            d.push(
-                Diagnostic::error("Invalid retries", "retries must be between 0 and 100.")
-                    .at_attr("retries"),
-            );
-        }
-        if let Val::Known(t) = c.request_timeout
-            && !(1..=3600).contains(&t)
-        {
-            d.push(
-                Diagnostic::error(
-                    "Invalid request_timeout",
-                    "request_timeout must be 1 to 3600 seconds.",
-                )
-                .at_attr("request_timeout"),
-            );
-        }
         if c.client_cert.is_null() != c.client_key.is_null() {
             let attr = if c.client_cert.is_null() {
                 "client_cert"
