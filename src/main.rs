@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use terraform_provider_gitlab::framework::Framework;
+use terraform_provider_gitlab::protocol::redact::Redacting;
 use terraform_provider_gitlab::protocol::{logging, server};
 use terraform_provider_gitlab::resources::{GitlabProvider, PROVIDER_ADDRESS};
 
@@ -45,7 +46,12 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let provider = Arc::new(Framework::new(GitlabProvider { redactor }));
+    let provider = Arc::new(Redacting::new(
+        Framework::new(GitlabProvider {
+            redactor: redactor.clone(),
+        }),
+        redactor,
+    ));
     let opts = server::ServeOptions {
         debug,
         provider_address: PROVIDER_ADDRESS.to_string(),

@@ -39,7 +39,8 @@ pub struct ClientConfig {
     pub insecure: bool,
     /// PEM client certificate and its private key, for mutual TLS.
     pub client_cert_pem: Option<(Vec<u8>, Secret)>,
-    pub headers: BTreeMap<String, String>,
+    /// Extra headers; their values may be credentials, so they are secrets.
+    pub headers: BTreeMap<String, Secret>,
     /// Retries after the first attempt.
     pub retries: u32,
     pub timeout: Duration,
@@ -111,6 +112,9 @@ struct Resp {
 enum AttemptError {
     /// Never reached GitLab: safe to retry any method.
     NotSent(String),
+    /// TLS verification failed (ours of GitLab's certificate, or GitLab's of ours):
+    /// retrying cannot help.
+    Tls(String),
     /// Sent, but no complete response: applied or not, nobody knows.
     Unknown(Error),
     Cancelled,
@@ -139,7 +143,9 @@ impl Client {
         for (k, v) in &cfg.headers {
             let name =
                 HeaderName::from_bytes(k.as_bytes()).map_err(|_| ConfigError::Header(k.clone()))?;
-            let value = HeaderValue::from_str(v).map_err(|_| ConfigError::Header(k.clone()))?;
+            let mut value =
+                HeaderValue::from_str(v.expose()).map_err(|_| ConfigError::Header(k.clone()))?;
+            value.set_sensitive(true);
             headers.insert(name, value);
         }
         let mut token =
@@ -463,6 +469,7 @@ impl Client {
                     return Err(Error::from_response(status, &r.body));
                 }
                 Err(AttemptError::Cancelled) => return Err(Error::Cancelled),
+                Err(AttemptError::Tls(detail)) => return Err(Error::Transport { detail }),
                 Err(AttemptError::NotSent(detail)) => {
                     tracing::debug!(%method, path = url.path(), attempt, %detail, "GitLab unreachable");
                     if last {
@@ -513,7 +520,9 @@ impl Client {
     }
 
     fn classify(&self, e: &reqwest::Error) -> AttemptError {
-        if e.is_connect() {
+        if is_tls_verification_failure(e) {
+            AttemptError::Tls(error_chain(e))
+        } else if e.is_connect() {
             AttemptError::NotSent(error_chain(e))
         } else if e.is_timeout() {
             AttemptError::Unknown(Error::Timeout {
@@ -558,6 +567,44 @@ fn retry_after(h: &HeaderMap) -> Option<Duration> {
         .parse::<u64>()
         .ok()
         .map(Duration::from_secs)
+}
+
+/// A rustls certificate or handshake refusal anywhere in the chain.
+fn is_tls_verification_failure(e: &(dyn std::error::Error + 'static)) -> bool {
+    use rustls::AlertDescription as A;
+    let permanent = |r: &rustls::Error| {
+        matches!(
+            r,
+            rustls::Error::InvalidCertificate(_)
+                | rustls::Error::PeerIncompatible(_)
+                | rustls::Error::AlertReceived(
+                    A::CertificateRequired
+                        | A::BadCertificate
+                        | A::UnknownCA
+                        | A::CertificateUnknown
+                        | A::CertificateExpired
+                        | A::CertificateRevoked
+                        | A::UnsupportedCertificate
+                        | A::HandshakeFailure
+                        | A::AccessDenied
+                )
+        )
+    };
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if err.downcast_ref::<rustls::Error>().is_some_and(permanent) {
+            return true;
+        }
+        // io::Error's source() skips the error it wraps (and the connector nests one
+        // io::Error in another): descend through get_ref() instead.
+        cur = match err.downcast_ref::<std::io::Error>() {
+            Some(io) => io
+                .get_ref()
+                .map(|i| i as &(dyn std::error::Error + 'static)),
+            None => err.source(),
+        };
+    }
+    false
 }
 
 /// An error with its sources, which carry the useful part ("certificate not trusted").

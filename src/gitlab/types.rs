@@ -8,7 +8,7 @@ use crate::secret::Secret;
 
 /// `Entities::Cluster` (plus `group` on single reads: `Entities::ClusterGroup`).
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
-#[serde(default)]
+#[serde(default, remote = "Self")]
 pub struct Cluster {
     pub id: i64,
     pub name: String,
@@ -25,6 +25,24 @@ pub struct Cluster {
     pub platform_kubernetes: Option<PlatformKubernetes>,
     pub management_project: Option<ProjectIdentity>,
     pub group: Option<GroupBasic>,
+}
+
+/// serde's derived struct impls also accept a JSON array, read positionally: `[7]` would be
+/// cluster 7. Only an object is a cluster.
+impl<'de> Deserialize<'de> for Cluster {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct ObjectOnly;
+        impl<'de> serde::de::Visitor<'de> for ObjectOnly {
+            type Value = Cluster;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a cluster object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Cluster, A::Error> {
+                Cluster::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+            }
+        }
+        d.deserialize_map(ObjectOnly)
+    }
 }
 
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]

@@ -6,6 +6,7 @@ pub mod handshake;
 pub mod logging;
 pub mod pb;
 pub mod provider;
+pub mod redact;
 pub mod schema;
 pub mod server;
 pub mod tls;

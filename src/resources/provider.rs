@@ -94,7 +94,11 @@ impl ProviderDef for GitlabProvider {
                     .describe("The PEM private key file of `client_cert`. Its contents are never logged."),
                 Attribute::new("headers", Type::map(Type::String))
                     .optional()
-                    .describe("Extra HTTP headers sent with every request to GitLab."),
+                    .sensitive()
+                    .describe(
+                        "Extra HTTP headers sent with every request to GitLab. Sensitive: they often carry \
+                         credentials (for a proxy in front of GitLab, say).",
+                    ),
                 Attribute::number("retries").optional().validate(IntRange(0, 100)).describe(
                     "How many times a request is retried after rate limiting (429), 502/503/504 and connection \
                      errors, with exponential backoff and jitter. Defaults to `10`.",
@@ -201,7 +205,26 @@ impl ProviderDef for GitlabProvider {
                     )
                 })?;
                 self.redactor.add(key.trim());
-                Some((read_file("client_cert", cert)?, Secret::new(key)))
+                use rustls::pki_types::pem::PemObject;
+                if rustls::pki_types::PrivateKeyDer::from_pem_slice(key.as_bytes()).is_err() {
+                    return Err(Diagnostic::error(
+                        "Invalid client_key",
+                        "The file holds no PEM private key (PKCS#8, PKCS#1 or SEC1).",
+                    )
+                    .at_attr("client_key")
+                    .into());
+                }
+                let cert_pem = read_file("client_cert", cert)?;
+                if !rustls::pki_types::CertificateDer::pem_slice_iter(&cert_pem).any(|c| c.is_ok())
+                {
+                    return Err(Diagnostic::error(
+                        "Invalid client_cert",
+                        "The file holds no PEM certificate.",
+                    )
+                    .at_attr("client_cert")
+                    .into());
+                }
+                Some((cert_pem, Secret::new(key)))
             }
             _ => None,
         };
@@ -211,7 +234,15 @@ impl ProviderDef for GitlabProvider {
             ca_cert_pem,
             insecure: c.insecure.known().copied().unwrap_or(false),
             client_cert_pem,
-            headers: c.headers.known().cloned().unwrap_or_default(),
+            headers: c
+                .headers
+                .known()
+                .map(|h| {
+                    h.iter()
+                        .map(|(k, v)| (k.clone(), Secret::new(v.as_str())))
+                        .collect()
+                })
+                .unwrap_or_default(),
             retries: c
                 .retries
                 .known()
@@ -241,7 +272,7 @@ impl ProviderDef for GitlabProvider {
             )
         })?;
         if c.early_auth_check.known().copied().unwrap_or(true) {
-            early_auth_check(&client, &base_url).await?;
+            early_auth_check(&client, &base_url, c.client_cert.known().is_some()).await?;
         }
         Ok(ProviderData { client })
     }
@@ -259,7 +290,11 @@ impl ProviderDef for GitlabProvider {
 }
 
 /// `GET /user`, so a wrong token or URL fails before any plan.
-async fn early_auth_check(client: &Client, base_url: &str) -> Result<(), Diagnostics> {
+async fn early_auth_check(
+    client: &Client,
+    base_url: &str,
+    has_client_cert: bool,
+) -> Result<(), Diagnostics> {
     // A wrong URL should fail in seconds, not after the full retry budget.
     match client.with_retries(2).current_user().await {
         Ok(u) => {
@@ -277,6 +312,20 @@ async fn early_auth_check(client: &Client, base_url: &str) -> Result<(), Diagnos
         .into()),
         Err(e @ (Error::Transport { .. } | Error::Timeout { .. })) => {
             let text = e.to_string();
+            let refused_us = ["CertificateRequired", "BadCertificate", "UnknownCA", "CertificateUnknown",
+                "CertificateExpired", "CertificateRevoked", "AccessDenied", "HandshakeFailure"]
+                .iter()
+                .any(|a| text.contains(&format!("received fatal alert: {a}")));
+            if refused_us {
+                let (attr, hint) = if has_client_cert {
+                    ("client_cert", " GitLab (or a proxy in front of it) refused the TLS client certificate: check that \
+                     `client_cert` is signed by a CA it trusts, is valid now, and matches `client_key`.")
+                } else {
+                    ("base_url", " GitLab (or a proxy in front of it) requires a TLS client certificate: set `client_cert` \
+                     and `client_key` to its PEM certificate and private key files.")
+                };
+                return Err(Diagnostic::error("Cannot reach GitLab", format!("{text} ({base_url}).{hint}")).at_attr(attr).into());
+            }
             let hint = if text.contains("certificate") || text.contains("UnknownIssuer") || text.contains("tls") {
                 " GitLab's TLS certificate is not trusted: set `cacert_file` to its CA certificate (or, for a test \
                  instance only, `insecure = true`)."
