@@ -47,9 +47,6 @@ cd "$work"
 "$terraform" apply -input=false -auto-approve -no-color \
   -var "gitlab_url=$url" -var "gitlab_token=sim-maintainer-token"
 echo
-echo "Outputs:"
-"$terraform" output -no-color
-echo
 echo "A second plan must show no changes:"
 "$terraform" plan -input=false -no-color -detailed-exitcode \
   -var "gitlab_url=$url" -var "gitlab_token=sim-maintainer-token" | tail -3
