@@ -19,7 +19,7 @@ use super::handshake::{self, HandshakeError, ListenAddr, ListenConfig, Listener}
 use super::pb::plugin as goplugin;
 use super::pb::{tfplugin5, tfplugin6};
 use super::provider::ProviderServer;
-use super::tls::{AutoMtls, TlsError};
+use super::tls::{AutoMtls, ServerKey, TlsError};
 use super::{v5::ProviderV5, v6::ProviderV6};
 
 /// Terraform's own gRPC clients accept messages up to 256 MiB; so does the provider.
@@ -61,7 +61,7 @@ pub async fn serve<P: ProviderServer>(
         handshake::check_cookie(env(handshake::MAGIC_COOKIE_KEY).as_deref())?;
         let version = handshake::negotiate_version(env("PLUGIN_PROTOCOL_VERSIONS").as_deref())?;
         let tls = match env("PLUGIN_CLIENT_CERT").filter(|c| !c.trim().is_empty()) {
-            Some(pem) => Some(AutoMtls::new(&pem)?),
+            Some(pem) => Some(AutoMtls::new(&pem, ServerKey::for_protocol(version))?),
             None => None,
         };
         (version, tls)

@@ -26,6 +26,26 @@ pub enum TlsError {
     Config(#[from] rustls::Error),
 }
 
+/// The server certificate's key type. Ed25519 is the cheapest to make at every plugin start
+/// (about 0.4 ms less than P-256 in a size-optimised build), and every client that speaks
+/// protocol 6 (Terraform >= 1.0, Go >= 1.16, OpenTofu) verifies it; Terraform 0.12 was
+/// built with Go 1.12, whose TLS knows no Ed25519, so protocol-5-only clients get P-256.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ServerKey {
+    Ed25519,
+    P256,
+}
+
+impl ServerKey {
+    pub fn for_protocol(version: u32) -> Self {
+        if version >= 6 {
+            ServerKey::Ed25519
+        } else {
+            ServerKey::P256
+        }
+    }
+}
+
 /// The server side of AutoMTLS: its certificate (for the handshake line) and the rustls
 /// configuration that pins Terraform's client certificate.
 pub struct AutoMtls {
@@ -35,11 +55,11 @@ pub struct AutoMtls {
 
 impl AutoMtls {
     /// Builds the server identity for the client certificate PEM Terraform passed.
-    pub fn new(client_cert_pem: &str) -> Result<Self, TlsError> {
+    pub fn new(client_cert_pem: &str, key: ServerKey) -> Result<Self, TlsError> {
         let client = CertificateDer::from_pem_slice(client_cert_pem.as_bytes())
             .map_err(|e| TlsError::ClientCert(e.to_string()))?;
         let provider = Arc::new(aws_lc_rs::default_provider());
-        let (cert_der, key_der) = generate_server_cert()?;
+        let (cert_der, key_der) = generate_server_cert(key)?;
         let verifier = Arc::new(PinnedClientCert {
             expected: client.into_owned(),
             algorithms: provider.signature_verification_algorithms,
@@ -63,13 +83,19 @@ impl AutoMtls {
 }
 
 /// A self-signed certificate shaped like go-plugin's own (CA, `localhost`, server and
-/// client auth), on P-256, which every Go TLS stack verifies and which is fast to make.
-fn generate_server_cert() -> Result<(Vec<u8>, PrivateKeyDer<'static>), rcgen::Error> {
+/// client auth), with a key of the given type.
+fn generate_server_cert(
+    kind: ServerKey,
+) -> Result<(Vec<u8>, PrivateKeyDer<'static>), rcgen::Error> {
     use rcgen::{
         BasicConstraints, CertificateParams, DistinguishedName as Dn, DnType,
         ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose, PKCS_ECDSA_P256_SHA256,
+        PKCS_ED25519,
     };
-    let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?;
+    let key = KeyPair::generate_for(match kind {
+        ServerKey::Ed25519 => &PKCS_ED25519,
+        ServerKey::P256 => &PKCS_ECDSA_P256_SHA256,
+    })?;
     let mut params = CertificateParams::new(vec!["localhost".to_string()])?;
     let mut dn = Dn::new();
     dn.push(DnType::OrganizationName, "HashiCorp");
@@ -165,7 +191,7 @@ mod tests {
     #[test]
     fn handshake_cert_is_unpadded_base64_of_a_localhost_ca_certificate() {
         let client = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
-        let m = AutoMtls::new(&client.cert.pem()).unwrap();
+        let m = AutoMtls::new(&client.cert.pem(), ServerKey::P256).unwrap();
         let s = m.handshake_cert();
         assert!(!s.ends_with('='));
         let der = base64::engine::general_purpose::STANDARD_NO_PAD
@@ -178,9 +204,28 @@ mod tests {
     }
 
     #[test]
+    fn protocol_6_clients_get_an_ed25519_certificate_and_protocol_5_clients_p256() {
+        assert_eq!(ServerKey::for_protocol(6), ServerKey::Ed25519);
+        assert_eq!(ServerKey::for_protocol(5), ServerKey::P256);
+        let client = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+        for (key, oid) in [
+            (ServerKey::Ed25519, "1.3.101.112"),
+            (ServerKey::P256, "1.2.840.10045.2.1"),
+        ] {
+            let m = AutoMtls::new(&client.cert.pem(), key).unwrap();
+            let (_, cert) = x509_parser::parse_x509_certificate(&m.server_cert_der).unwrap();
+            assert_eq!(
+                cert.public_key().algorithm.algorithm.to_id_string(),
+                oid,
+                "{key:?}"
+            );
+        }
+    }
+
+    #[test]
     fn garbage_client_cert_is_reported() {
         assert!(matches!(
-            AutoMtls::new("not a pem"),
+            AutoMtls::new("not a pem", ServerKey::Ed25519),
             Err(TlsError::ClientCert(_))
         ));
     }
