@@ -8,3 +8,4 @@ pub mod gitlab;
 pub mod protocol;
 pub mod resources;
 pub mod secret;
+pub mod tls_provider;

@@ -78,6 +78,7 @@ impl Drop for Sim {
 }
 
 fn client() -> Client {
+    terraform_provider_gitlab::tls_provider::install_default();
     Client::builder()
         .no_proxy()
         .timeout(Duration::from_secs(30))
@@ -1724,6 +1725,7 @@ async fn tls_serves_https_and_can_require_client_certificates() {
 
     let sim = Sim::start(&["--tls-cert", &cert_path, "--tls-key", &key_path]);
     assert!(sim.url.starts_with("https://127.0.0.1:"), "{}", sim.url);
+    terraform_provider_gitlab::tls_provider::install_default();
     let https = Client::builder()
         .no_proxy()
         .tls_certs_only([ca.clone()])

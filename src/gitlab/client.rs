@@ -153,6 +153,7 @@ impl Client {
         token.set_sensitive(true);
         headers.insert("PRIVATE-TOKEN", token);
 
+        crate::tls_provider::install_default();
         let mut b = reqwest::Client::builder()
             .user_agent(concat!(
                 "terraform-provider-gitlab/",

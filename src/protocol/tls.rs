@@ -2,15 +2,15 @@
 //! certificate, announces it in the handshake line, and accepts only the client that
 //! presents the exact certificate Terraform passed in `PLUGIN_CLIENT_CERT`.
 //!
-//! go-plugin's client certificate is ECDSA P-521 with SHA-512. rustls on `ring` cannot
+//! go-plugin's client certificate is ECDSA P-521 with SHA-512. rustls on plain `ring` cannot
 //! verify that curve, so the Go client would silently send no certificate; this module uses
-//! the aws-lc-rs provider, which can, and makes the client certificate mandatory.
+//! [`crate::tls_provider`], which can, and makes the client certificate mandatory.
 
 use std::sync::Arc;
 
 use base64::Engine;
 use rustls::client::danger::HandshakeSignatureValid;
-use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms, aws_lc_rs};
+use rustls::crypto::WebPkiSupportedAlgorithms;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, UnixTime};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
@@ -58,7 +58,7 @@ impl AutoMtls {
     pub fn new(client_cert_pem: &str, key: ServerKey) -> Result<Self, TlsError> {
         let client = CertificateDer::from_pem_slice(client_cert_pem.as_bytes())
             .map_err(|e| TlsError::ClientCert(e.to_string()))?;
-        let provider = Arc::new(aws_lc_rs::default_provider());
+        let provider = crate::tls_provider::provider();
         let (cert_der, key_der) = generate_server_cert(key)?;
         let verifier = Arc::new(PinnedClientCert {
             expected: client.into_owned(),
@@ -171,22 +171,9 @@ impl ClientCertVerifier for PinnedClientCert {
     }
 }
 
-/// Whether the crypto provider can verify go-plugin's P-521 client signatures.
-pub fn verifies_p521(provider: &CryptoProvider) -> bool {
-    provider
-        .signature_verification_algorithms
-        .supported_schemes()
-        .contains(&SignatureScheme::ECDSA_NISTP521_SHA512)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn provider_verifies_go_plugin_p521_signatures() {
-        assert!(verifies_p521(&aws_lc_rs::default_provider()));
-    }
 
     #[test]
     fn handshake_cert_is_unpadded_base64_of_a_localhost_ca_certificate() {

@@ -4,7 +4,8 @@
 //! - [`Launch`] / [`Plugin`]: the real binary started as go-plugin starts it, with its
 //!   handshake line, stderr and exit status observable without sleeps.
 //! - [`connect`]: a tonic channel over a unix socket or TCP, optionally with rustls
-//!   (aws-lc-rs) mTLS that trusts only the certificate announced in the handshake.
+//!   mTLS (aws-lc-rs, which can sign with P-521) that trusts only the certificate announced
+//!   in the handshake.
 //! - [`serve_in_process`] and [`Tf`]: tfplugin6 and tfplugin5 served in-process, behind one
 //!   client type, so each behaviour is checked on both protocol versions.
 #![allow(dead_code)] // each test crate uses a different part of this module
@@ -195,8 +196,8 @@ impl ServerCertVerifier for PinnedServer {
     }
 }
 
-/// A rustls (aws-lc-rs) client configuration as go-plugin's client uses: ALPN h2, the
-/// server certificate from the handshake as the only trusted one, and `auth`.
+/// A rustls client configuration (aws-lc-rs, to sign with P-521) as go-plugin's client uses:
+/// ALPN h2, the server certificate from the handshake as the only trusted one, and `auth`.
 pub fn tls_client(server_cert: &[u8], auth: ClientAuth<'_>) -> Arc<rustls::ClientConfig> {
     tls_client_with_versions(server_cert, auth, rustls::DEFAULT_VERSIONS)
 }

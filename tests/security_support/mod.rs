@@ -187,6 +187,7 @@ impl HttpsSim {
     fn client(&self) -> reqwest::Client {
         // The test's own control channel: the simulator is the system under test's peer,
         // not the subject here, so its certificate is not checked.
+        terraform_provider_gitlab::tls_provider::install_default();
         let mut b = reqwest::Client::builder()
             .no_proxy()
             .tls_danger_accept_invalid_certs(true);

@@ -96,6 +96,7 @@ impl Sim {
     fn call(&self, method: reqwest::Method, path: &str, body: Option<J>) -> J {
         let url = format!("{}{}", self.url, path);
         block_on(async move {
+            terraform_provider_gitlab::tls_provider::install_default();
             let client = reqwest::Client::builder()
                 .no_proxy()
                 .build()
@@ -164,6 +165,7 @@ impl Sim {
         let url = format!("{}/api/v4{}", self.url, path);
         let token = token.to_string();
         block_on(async move {
+            terraform_provider_gitlab::tls_provider::install_default();
             let client = reqwest::Client::builder()
                 .no_proxy()
                 .build()

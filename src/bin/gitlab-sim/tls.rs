@@ -1,4 +1,4 @@
-//! HTTPS: a rustls server config (aws-lc-rs provider) from PEM files, optionally requiring a
+//! HTTPS: a rustls server config (ring provider) from PEM files, optionally requiring a
 //! client certificate signed by a given CA.
 
 use std::path::Path;
@@ -22,7 +22,7 @@ fn certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
 }
 
 pub fn acceptor(cert: &Path, key: &Path, client_ca: Option<&Path>) -> Result<TlsAcceptor, String> {
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
     let chain = certs(cert)?;
     let key = PrivateKeyDer::from_pem_file(key).map_err(|e| format!("{}: {e}", key.display()))?;
     let builder = ServerConfig::builder_with_provider(provider.clone())
