@@ -1,5 +1,6 @@
 //! Compiles the vendored Terraform plugin protocol (tfplugin5/6) and go-plugin service
-//! definitions with tonic/prost, using a vendored `protoc` so no system install is needed.
+//! definitions with tonic/prost, using a vendored `protoc` so no system install is needed;
+//! and links libgcc's unwinder statically on linux-gnu (see `link_unwinder_statically`).
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let protoc = protoc_bin_vendored::protoc_bin_path()?;
@@ -23,5 +24,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 include.to_str().ok_or("non-UTF-8 protoc include path")?,
             ],
         )?;
+    link_unwinder_statically();
     Ok(())
+}
+
+/// Rust's std on linux-gnu links the unwinder from the shared `libgcc_s.so.1` (only for
+/// backtraces and `panic!`: the release profile aborts). Taking the same code from gcc's
+/// static `libgcc_eh.a` (what `gcc -static-libgcc` does) drops one shared library from every
+/// start: no extra open/map/relocation, and no `__cpu_indicator_init`, whose CPUID
+/// instructions trap to the hypervisor on VMs. Measured: 0.13 ms less per plugin start (README
+/// "## Performance"). Named before std's `-lgcc_s`, it resolves the `_Unwind_*` symbols, and
+/// `--as-needed` then leaves `libgcc_s` out.
+fn link_unwinder_statically() {
+    let var = |k: &str| std::env::var(k).unwrap_or_default();
+    let crt_static = var("CARGO_CFG_TARGET_FEATURE")
+        .split(',')
+        .any(|f| f == "crt-static");
+    if var("CARGO_CFG_TARGET_OS") == "linux" && var("CARGO_CFG_TARGET_ENV") == "gnu" && !crt_static
+    {
+        println!("cargo:rustc-link-lib=static:-bundle=gcc_eh");
+    }
 }
