@@ -327,6 +327,40 @@ fn client_key_file_that_is_not_a_key_names_client_key() {
     assert!(sim.log().is_empty());
 }
 
+/// A well-formed key of a type the TLS stack cannot sign with (ECDSA P-521) is named at
+/// `client_key` with the supported types, before any request.
+#[test]
+fn client_key_of_an_unsupported_type_names_client_key_and_the_supported_types() {
+    let pki = Pki::new();
+    let sim = HttpsSim::start(&pki, true);
+    let p521 = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P521_SHA512).unwrap();
+    let key = pki.path("p521-key.pem");
+    std::fs::write(&key, p521.serialize_pem()).unwrap();
+    let tf = setup(
+        &attrs(
+            &sim,
+            &format!(
+                "  cacert_file = {}\n  client_cert = {}\n  client_key  = {}\n",
+                hcl_path(&pki.path("ca.pem")),
+                hcl_path(&pki.path("client.pem")),
+                hcl_path(&key),
+            ),
+        ),
+        &cluster(),
+    );
+    let r = tf.apply();
+    assert_failed_with(
+        &r,
+        &[
+            &format!("client_key  = {}", hcl_path(&key)),
+            "Unsupported client_key",
+            "ECDSA P-256 or P-384",
+        ],
+    );
+    assert!(!r.all().contains("PRIVATE KEY"), "{}", r.all());
+    assert!(sim.log().is_empty());
+}
+
 /// TLS verification failures are permanent: retrying them only delays the error (with the
 /// default 10 retries and backoff, by about a minute when `early_auth_check` is off).
 /// In-process through the GitLab client, counting the TCP connections the server accepts.

@@ -91,7 +91,7 @@ impl ProviderDef for GitlabProvider {
                     .describe("A PEM client certificate file, for GitLab behind mutual TLS. Needs `client_key`."),
                 Attribute::string("client_key")
                     .optional()
-                    .describe("The PEM private key file of `client_cert`. Its contents are never logged."),
+                    .describe("The PEM private key file of `client_cert`: RSA, ECDSA P-256 or P-384, or Ed25519. Its contents are never logged."),
                 Attribute::new("headers", Type::map(Type::String))
                     .optional()
                     .sensitive()
@@ -206,10 +206,21 @@ impl ProviderDef for GitlabProvider {
                 })?;
                 self.redactor.add(key.trim());
                 use rustls::pki_types::pem::PemObject;
-                if rustls::pki_types::PrivateKeyDer::from_pem_slice(key.as_bytes()).is_err() {
+                let Ok(key_der) = rustls::pki_types::PrivateKeyDer::from_pem_slice(key.as_bytes())
+                else {
                     return Err(Diagnostic::error(
                         "Invalid client_key",
                         "The file holds no PEM private key (PKCS#8, PKCS#1 or SEC1).",
+                    )
+                    .at_attr("client_key")
+                    .into());
+                };
+                let provider = crate::tls_provider::provider();
+                if provider.key_provider.load_private_key(key_der).is_err() {
+                    return Err(Diagnostic::error(
+                        "Unsupported client_key",
+                        "The private key's type cannot sign TLS handshakes here: use an RSA \
+                         (2048-8192 bits), ECDSA P-256 or P-384, or Ed25519 key.",
                     )
                     .at_attr("client_key")
                     .into());
