@@ -41,6 +41,18 @@ fn attrs(sim: &HttpsSim, extra: &str) -> String {
     )
 }
 
+/// A cluster configuration that trusts the test CA and presents the client certificate and
+/// key in the files `cert` and `key`.
+fn with_client_identity(sim: &HttpsSim, pki: &Pki, cert: &str, key: &str) -> Tf {
+    let extra = format!(
+        "  cacert_file = {}\n  client_cert = {}\n  client_key  = {}\n",
+        hcl_path(&pki.path("ca.pem")),
+        hcl_path(cert),
+        hcl_path(key),
+    );
+    setup(&attrs(sim, &extra), &cluster())
+}
+
 #[track_caller]
 fn assert_failed_with(run: &Run, needles: &[&str]) {
     assert_eq!(run.code, 1, "expected a failure:\n{}", run.all());
@@ -161,17 +173,11 @@ fn server_requiring_a_client_certificate_refuses_a_provider_without_one_and_says
 fn client_certificate_signed_by_the_servers_client_ca_is_accepted() {
     let pki = Pki::new();
     let sim = HttpsSim::start(&pki, true);
-    let tf = setup(
-        &attrs(
-            &sim,
-            &format!(
-                "  cacert_file = {}\n  client_cert = {}\n  client_key  = {}\n",
-                hcl_path(&pki.path("ca.pem")),
-                hcl_path(&pki.path("client.pem")),
-                hcl_path(&pki.path("client-key.pem")),
-            ),
-        ),
-        &cluster(),
+    let tf = with_client_identity(
+        &sim,
+        &pki,
+        &pki.path("client.pem"),
+        &pki.path("client-key.pem"),
     );
     tf.apply().ok();
     assert_eq!(qa_clusters(&sim).len(), 1);
@@ -184,17 +190,11 @@ fn client_certificate_signed_by_the_servers_client_ca_is_accepted() {
 fn client_certificate_from_an_untrusted_ca_is_refused() {
     let pki = Pki::new();
     let sim = HttpsSim::start(&pki, true);
-    let tf = setup(
-        &attrs(
-            &sim,
-            &format!(
-                "  cacert_file = {}\n  client_cert = {}\n  client_key  = {}\n",
-                hcl_path(&pki.path("ca.pem")),
-                hcl_path(&pki.path("rogue.pem")),
-                hcl_path(&pki.path("rogue-key.pem")),
-            ),
-        ),
-        &cluster(),
+    let tf = with_client_identity(
+        &sim,
+        &pki,
+        &pki.path("rogue.pem"),
+        &pki.path("rogue-key.pem"),
     );
     let r = tf.apply();
     // GitLab refused *our* certificate: say so, and point at the attribute supplying it.
@@ -310,18 +310,7 @@ fn client_key_file_that_is_not_a_key_names_client_key() {
     let sim = HttpsSim::start(&pki, true);
     let garbage = pki.path("garbage-key.pem");
     std::fs::write(&garbage, "not a key at all\n").unwrap();
-    let tf = setup(
-        &attrs(
-            &sim,
-            &format!(
-                "  cacert_file = {}\n  client_cert = {}\n  client_key  = {}\n",
-                hcl_path(&pki.path("ca.pem")),
-                hcl_path(&pki.path("client.pem")),
-                hcl_path(&garbage),
-            ),
-        ),
-        &cluster(),
-    );
+    let tf = with_client_identity(&sim, &pki, &pki.path("client.pem"), &garbage);
     let r = tf.apply();
     assert_failed_with(&r, &[&format!("client_key  = {}", hcl_path(&garbage))]);
     assert!(sim.log().is_empty());
@@ -336,18 +325,7 @@ fn client_key_of_an_unsupported_type_names_client_key_and_the_supported_types() 
     let p521 = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P521_SHA512).unwrap();
     let key = pki.path("p521-key.pem");
     std::fs::write(&key, p521.serialize_pem()).unwrap();
-    let tf = setup(
-        &attrs(
-            &sim,
-            &format!(
-                "  cacert_file = {}\n  client_cert = {}\n  client_key  = {}\n",
-                hcl_path(&pki.path("ca.pem")),
-                hcl_path(&pki.path("client.pem")),
-                hcl_path(&key),
-            ),
-        ),
-        &cluster(),
-    );
+    let tf = with_client_identity(&sim, &pki, &pki.path("client.pem"), &key);
     let r = tf.apply();
     assert_failed_with(
         &r,
