@@ -24,10 +24,20 @@ fn qa_clusters(sim: &Sim) -> Vec<J> {
 
 fn setup(body: &str) -> (Sim, Tf) {
     let sim = Sim::start();
-    let tf = Tf::new("1.0.3");
-    tf.config(&sim, body);
-    tf.init();
+    let tf = terraform_as(&sim, MAINTAINER_TOKEN, body);
     (sim, tf)
+}
+
+/// Terraform 1.0.3, initialised in a fresh directory, with the provider pointed at `sim`
+/// authenticating as `token`, and `body` after the provider block.
+fn terraform_as(sim: &Sim, token: &str, body: &str) -> Tf {
+    let tf = Tf::new("1.0.3");
+    tf.write(
+        "main.tf",
+        &format!("{}\n{body}", provider_block(sim, token)),
+    );
+    tf.init();
+    tf
 }
 
 #[test]
@@ -429,16 +439,7 @@ fn namespace_with_a_managed_cluster_is_rejected_at_plan() {
 #[test]
 fn bad_token_fails_clearly_and_records_nothing() {
     let sim = Sim::start();
-    let tf = Tf::new("1.0.3");
-    tf.write(
-        "main.tf",
-        &format!(
-            "{}\n{}",
-            provider_block(&sim, "wrong-token"),
-            cluster_block("c", "")
-        ),
-    );
-    tf.init();
+    let tf = terraform_as(&sim, "wrong-token", &cluster_block("c", ""));
     let r = tf.apply();
     assert_eq!(r.code, 1);
     assert!(
@@ -473,16 +474,7 @@ fn missing_token_names_token_and_the_environment_variable() {
 #[test]
 fn developer_token_gets_a_maintainer_role_hint() {
     let sim = Sim::start();
-    let tf = Tf::new("1.0.3");
-    tf.write(
-        "main.tf",
-        &format!(
-            "{}\n{}",
-            provider_block(&sim, DEVELOPER_TOKEN),
-            cluster_block("c", "")
-        ),
-    );
-    tf.init();
+    let tf = terraform_as(&sim, DEVELOPER_TOKEN, &cluster_block("c", ""));
     let r = tf.apply();
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("Maintainer"), "{}", r.stderr);
@@ -524,9 +516,7 @@ fn lost_create_response_still_yields_exactly_one_cluster_in_state() {
 fn duplicated_environment_scope_names_the_clashing_cluster_and_import_command() {
     let sim = Sim::start();
     let id = existing_cluster(&sim, "qa", "hand-made", &ca_cert_pem());
-    let tf = Tf::new("1.0.3");
-    tf.config(&sim, &cluster_block("c", ""));
-    tf.init();
+    let tf = terraform_as(&sim, MAINTAINER_TOKEN, &cluster_block("c", ""));
     let r = tf.apply();
     assert_eq!(r.code, 1);
     assert!(
@@ -554,9 +544,7 @@ fn certificate_clusters_switched_off_is_said_plainly() {
     let path = dir.path().join("seed.json");
     std::fs::write(&path, seed.to_string()).unwrap();
     let sim = Sim::start_seed(&path, &[]);
-    let tf = Tf::new("1.0.3");
-    tf.config(&sim, &cluster_block("c", ""));
-    tf.init();
+    let tf = terraform_as(&sim, MAINTAINER_TOKEN, &cluster_block("c", ""));
     let r = tf.apply();
     assert_eq!(r.code, 1);
     assert!(

@@ -41,16 +41,25 @@ fn attrs(sim: &HttpsSim, extra: &str) -> String {
     )
 }
 
-/// A cluster configuration that trusts the test CA and presents the client certificate and
-/// key in the files `cert` and `key`.
-fn with_client_identity(sim: &HttpsSim, pki: &Pki, cert: &str, key: &str) -> Tf {
+/// A cluster configuration whose provider trusts the test CA (`cacert_file`) and has the
+/// provider attributes `client` (HCL lines) besides.
+fn trusting_test_ca(sim: &HttpsSim, pki: &Pki, client: &str) -> Tf {
     let extra = format!(
-        "  cacert_file = {}\n  client_cert = {}\n  client_key  = {}\n",
-        hcl_path(&pki.path("ca.pem")),
-        hcl_path(cert),
-        hcl_path(key),
+        "  cacert_file = {}\n{client}",
+        hcl_path(&pki.path("ca.pem"))
     );
     setup(&attrs(sim, &extra), &cluster())
+}
+
+/// As [`trusting_test_ca`], presenting the client certificate and key in the files `cert`
+/// and `key`.
+fn with_client_identity(sim: &HttpsSim, pki: &Pki, cert: &str, key: &str) -> Tf {
+    let client = format!(
+        "  client_cert = {}\n  client_key  = {}\n",
+        hcl_path(cert),
+        hcl_path(key)
+    );
+    trusting_test_ca(sim, pki, &client)
 }
 
 #[track_caller]
@@ -96,13 +105,7 @@ fn untrusted_server_certificate_is_refused_with_a_cacert_file_hint_and_nothing_i
 fn cacert_file_with_the_servers_ca_makes_apply_plan_and_destroy_work() {
     let pki = Pki::new();
     let sim = HttpsSim::start(&pki, false);
-    let tf = setup(
-        &attrs(
-            &sim,
-            &format!("  cacert_file = {}\n", hcl_path(&pki.path("ca.pem"))),
-        ),
-        &cluster(),
-    );
+    let tf = trusting_test_ca(&sim, &pki, "");
     let r = tf.apply().ok();
     assert!(r.stdout.contains("1 added"), "{}", r.stdout);
     assert_eq!(qa_clusters(&sim).len(), 1);
@@ -150,13 +153,7 @@ fn insecure_true_accepts_the_self_signed_server_without_a_ca() {
 fn server_requiring_a_client_certificate_refuses_a_provider_without_one_and_says_so() {
     let pki = Pki::new();
     let sim = HttpsSim::start(&pki, true);
-    let tf = setup(
-        &attrs(
-            &sim,
-            &format!("  cacert_file = {}\n", hcl_path(&pki.path("ca.pem"))),
-        ),
-        &cluster(),
-    );
+    let tf = trusting_test_ca(&sim, &pki, "");
     let r = tf.apply();
     // The server is trusted; what is missing is our certificate: the message must say
     // that, and name the attributes that supply it — not blame the server's certificate.
@@ -211,17 +208,11 @@ fn client_certificate_from_an_untrusted_ca_is_refused() {
 fn client_key_without_client_cert_is_a_validation_error_naming_client_cert() {
     let pki = Pki::new();
     let sim = HttpsSim::start(&pki, true);
-    let tf = setup(
-        &attrs(
-            &sim,
-            &format!(
-                "  cacert_file = {}\n  client_key  = {}\n",
-                hcl_path(&pki.path("ca.pem")),
-                hcl_path(&pki.path("client-key.pem")),
-            ),
-        ),
-        &cluster(),
+    let client = format!(
+        "  client_key  = {}\n",
+        hcl_path(&pki.path("client-key.pem"))
     );
+    let tf = trusting_test_ca(&sim, &pki, &client);
     let r = tf.run(&["validate", "-no-color"]);
     assert_failed_with(&r, &["Incomplete client certificate", "client_cert"]);
     let r = tf.plan();
@@ -233,17 +224,8 @@ fn client_key_without_client_cert_is_a_validation_error_naming_client_cert() {
 fn client_cert_without_client_key_is_a_validation_error_naming_client_key() {
     let pki = Pki::new();
     let sim = HttpsSim::start(&pki, true);
-    let tf = setup(
-        &attrs(
-            &sim,
-            &format!(
-                "  cacert_file = {}\n  client_cert = {}\n",
-                hcl_path(&pki.path("ca.pem")),
-                hcl_path(&pki.path("client.pem")),
-            ),
-        ),
-        &cluster(),
-    );
+    let client = format!("  client_cert = {}\n", hcl_path(&pki.path("client.pem")));
+    let tf = trusting_test_ca(&sim, &pki, &client);
     let r = tf.run(&["validate", "-no-color"]);
     assert_failed_with(
         &r,
