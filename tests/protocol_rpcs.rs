@@ -575,15 +575,16 @@ async fn plan_of_a_create_plans_defaults_and_unknown_computed_values() {
         ] {
             expected = set(&expected, k, v);
         }
-        for computed in [
-            "id",
-            "cluster_id",
-            "cluster_type",
-            "created_at",
-            "provider_type",
-            "platform_type",
-        ] {
+        for computed in ["id", "cluster_id", "created_at"] {
             expected = set(&expected, computed, Value::Unknown);
+        }
+        // What is always the same for a group cluster added through the API is known.
+        for (k, v) in [
+            ("cluster_type", "group_type"),
+            ("provider_type", "user"),
+            ("platform_type", "kubernetes"),
+        ] {
+            expected = set(&expected, k, Value::from(v));
         }
         assert_eq!(planned, expected, "{}", tf.name());
     })
@@ -596,7 +597,19 @@ async fn plan_changing_group_or_authorization_type_requires_replacing_exactly_th
         let s = configured_offline(&mut tf).await;
         let r = &s.resources[CLUSTER];
         let prior = cluster_state(r);
-        for (attr, new) in [("group", "43"), ("kubernetes_authorization_type", "abac")] {
+        // Whether "43" is another group or another spelling of "42" takes a lookup; with
+        // GitLab out of reach the plan is an error at `group`, never a replacement.
+        let p = plan(&mut tf, r, &prior, &set(&cluster_config(r), "group", "43")).await;
+        let errs = errors(&p.diags);
+        assert_eq!(errs.len(), 1, "{}: {:?}", tf.name(), p.diags);
+        assert_eq!(errs[0].path, Some(attr_path("group")), "{}", tf.name());
+        assert!(
+            errs[0].detail.contains("Run the plan again"),
+            "{}",
+            errs[0].detail
+        );
+        assert!(p.requires_replace.is_empty(), "{}", tf.name());
+        for (attr, new) in [("kubernetes_authorization_type", "abac")] {
             let config = set(&cluster_config(r), attr, new);
             let p = plan(&mut tf, r, &prior, &config).await;
             assert!(p.diags.is_empty(), "{} {attr}: {:?}", tf.name(), p.diags);

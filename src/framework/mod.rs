@@ -19,7 +19,7 @@ use crate::protocol::provider::{
     ApplyRequest, ApplyResponse, ConfigureRequest, ImportedResource, PlanRequest, PlanResponse,
     ProviderServer, ReadRequest, ReadResponse, UpgradeRequest,
 };
-use crate::protocol::schema::{ProviderSchemas, Schema};
+use crate::protocol::schema::{Attribute, ProviderSchemas, Schema};
 use crate::protocol::value::Value;
 use model::TfValue;
 
@@ -162,8 +162,14 @@ pub trait AnyResource<D>: Send + Sync {
         attributes: &mut serde_json::Map<String, serde_json::Value>,
     );
     async fn plan(&self, ctx: &Ctx<'_, D>, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse;
-    async fn apply(&self, ctx: &Ctx<'_, D>, prior: Value, planned: Value) -> (Value, Diagnostics);
-    async fn read(&self, ctx: &Ctx<'_, D>, state: Value) -> (Value, Diagnostics);
+    async fn apply(
+        &self,
+        ctx: &Ctx<'_, D>,
+        schema: &Schema,
+        prior: Value,
+        planned: Value,
+    ) -> (Value, Diagnostics);
+    async fn read(&self, ctx: &Ctx<'_, D>, schema: &Schema, state: Value) -> (Value, Diagnostics);
     async fn import(&self, ctx: &Ctx<'_, D>, id: &str) -> (Option<Value>, Diagnostics);
 }
 
@@ -235,6 +241,12 @@ impl<D: Send + Sync + 'static, R: Resource<D>> AnyResource<D> for Typed<R> {
             Ok::<_, Diagnostics>((typed.to_value(), notes))
         };
         match adjusted.await {
+            // A plan with errors is no plan: nothing in it (a replacement least of all) may
+            // reach a reviewer.
+            Ok((_, notes)) if notes.diags.has_errors() => PlanResponse {
+                diagnostics: notes.diags,
+                ..Default::default()
+            },
             Ok((planned, notes)) => PlanResponse {
                 requires_replace: plan::requires_replace(schema, &req.prior_state, &planned)
                     .into_iter()
@@ -256,7 +268,13 @@ impl<D: Send + Sync + 'static, R: Resource<D>> AnyResource<D> for Typed<R> {
         }
     }
 
-    async fn apply(&self, ctx: &Ctx<'_, D>, prior: Value, planned: Value) -> (Value, Diagnostics) {
+    async fn apply(
+        &self,
+        ctx: &Ctx<'_, D>,
+        schema: &Schema,
+        prior: Value,
+        planned: Value,
+    ) -> (Value, Diagnostics) {
         let (prior_t, planned_t) = match (
             decode_opt::<R::State>(&prior),
             decode_opt::<R::State>(&planned),
@@ -264,6 +282,7 @@ impl<D: Send + Sync + 'static, R: Resource<D>> AnyResource<D> for Typed<R> {
             (Ok(a), Ok(b)) => (a, b),
             (Err(d), _) | (_, Err(d)) => return (prior, d),
         };
+        let deleting = planned_t.is_none();
         let outcome = match (prior_t, planned_t) {
             (None, Some(p)) => self.0.create(ctx, p).await,
             (Some(old), Some(p)) => self.0.update(ctx, old, p).await,
@@ -276,15 +295,48 @@ impl<D: Send + Sync + 'static, R: Resource<D>> AnyResource<D> for Typed<R> {
             }
             (None, None) => return (Value::Null, Diagnostics::new()),
         };
-        let state = match outcome.state {
-            Some(s) => s.to_value(),
+        let Some(state) = outcome.state else {
             // Nothing new to record: keep what Terraform had (null on a failed create).
-            None => prior,
+            return (prior, outcome.diags);
         };
-        (state, outcome.diags)
+        let mut diags = outcome.diags;
+        let mut new_state = state.to_value();
+        if deleting || diags.has_errors() {
+            return (new_state, diags);
+        }
+        keep_spelling(schema, &planned, &mut new_state);
+        if !plan::mismatches(schema, &planned, &new_state).is_empty() {
+            // GitLab's answer differs from the approved plan (say, the object changed outside
+            // Terraform after `plan -out`, and the update sent only what the plan changed):
+            // one more update, from what the API now holds to the plan.
+            let (current, planned_t) = match (decode(&new_state), decode(&planned)) {
+                (Ok(c), Ok(p)) => (c, p),
+                (Err(d), _) | (_, Err(d)) => {
+                    diags.extend(d);
+                    return (new_state, diags);
+                }
+            };
+            let again = self.0.update(ctx, current, planned_t).await;
+            diags.extend(again.diags);
+            if let Some(s) = again.state {
+                new_state = s.to_value();
+                keep_spelling(schema, &planned, &mut new_state);
+            }
+            if diags.has_errors() {
+                return (new_state, diags);
+            }
+            for attr in plan::mismatches(schema, &planned, &new_state) {
+                diags.push(not_as_planned(
+                    attr,
+                    planned.get(&attr.name),
+                    new_state.get(&attr.name),
+                ));
+            }
+        }
+        (new_state, diags)
     }
 
-    async fn read(&self, ctx: &Ctx<'_, D>, state: Value) -> (Value, Diagnostics) {
+    async fn read(&self, ctx: &Ctx<'_, D>, schema: &Schema, state: Value) -> (Value, Diagnostics) {
         if state.is_null() {
             return (Value::Null, Diagnostics::new());
         }
@@ -294,7 +346,11 @@ impl<D: Send + Sync + 'static, R: Resource<D>> AnyResource<D> for Typed<R> {
         };
         let o = self.0.read(ctx, typed).await;
         match o.state {
-            Some(s) => (s.to_value(), o.diags),
+            Some(s) => {
+                let mut new_state = s.to_value();
+                keep_spelling(schema, &state, &mut new_state);
+                (new_state, o.diags)
+            }
             // A failed read keeps the state; a clean "not found" removes it.
             None if o.diags.has_errors() => (state, o.diags),
             None => (Value::Null, o.diags),
@@ -304,6 +360,62 @@ impl<D: Send + Sync + 'static, R: Resource<D>> AnyResource<D> for Typed<R> {
     async fn import(&self, ctx: &Ctx<'_, D>, id: &str) -> (Option<Value>, Diagnostics) {
         let o = self.0.import(ctx, id).await;
         (o.state.map(|s| s.to_value()), o.diags)
+    }
+}
+
+/// Where the API answered another spelling of the same value (see `Normalize`), keeps the
+/// one Terraform already has (`reference`: the plan after apply, the prior state after
+/// read), so that config, plan and state keep comparing equal.
+fn keep_spelling(schema: &Schema, reference: &Value, new_state: &mut Value) {
+    for attr in &schema.attributes {
+        let theirs = reference.get(&attr.name);
+        if theirs.is_unknown() {
+            continue;
+        }
+        if let Some(ours) = new_state.get_mut(&attr.name)
+            && ours != theirs
+            && attr.equivalent(theirs, ours)
+        {
+            *ours = theirs.clone();
+        }
+    }
+}
+
+/// The error for a planned value the API would not take, at its attribute.
+fn not_as_planned(attr: &Attribute, planned: &Value, got: &Value) -> Diagnostic {
+    let show = |v: &Value| {
+        if attr.sensitive {
+            "(sensitive value)".to_string()
+        } else {
+            value_text(v)
+        }
+    };
+    Diagnostic::error(
+        format!("{} is not as planned", attr.name),
+        format!(
+            "After the apply the remote object holds {} for {}, not the planned {}, even after a second update \
+             that asked for the planned value again. The state records what the remote object holds; run \
+             `terraform plan` to see the difference, and look for whatever else changes this attribute.",
+            show(got),
+            attr.name,
+            show(planned)
+        ),
+    )
+    .at_attr(&attr.name)
+}
+
+/// A short rendering of a value for diagnostics: strings quoted, null as `null`.
+fn value_text(v: &Value) -> String {
+    match v {
+        Value::Null => "null".into(),
+        Value::Unknown => "(known after apply)".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::String(s) => format!("{s:?}"),
+        Value::Number(_) => v
+            .as_i64()
+            .map(|n| n.to_string())
+            .unwrap_or_else(|| "a number".into()),
+        _ => "a different value".into(),
     }
 }
 
@@ -576,13 +688,13 @@ impl<P: ProviderDef> ProviderServer for Framework<P> {
     async fn read_resource(&self, req: ReadRequest<'_>) -> ReadResponse {
         let run = async {
             self.stopped()?;
-            let (r, _) = self.resource(req.type_name)?;
+            let (r, schema) = self.resource(req.type_name)?;
             let data = self.data()?;
             let ctx = Ctx {
                 data: &*data,
                 cancel: &self.cancel,
             };
-            Ok::<_, Diagnostics>(r.read(&ctx, req.current_state.clone()).await)
+            Ok::<_, Diagnostics>(r.read(&ctx, schema, req.current_state.clone()).await)
         };
         match run.await {
             Ok((new_state, diagnostics)) => ReadResponse {
@@ -617,15 +729,20 @@ impl<P: ProviderDef> ProviderServer for Framework<P> {
     async fn apply_resource_change(&self, req: ApplyRequest<'_>) -> ApplyResponse {
         let run = async {
             self.stopped()?;
-            let (r, _) = self.resource(req.type_name)?;
+            let (r, schema) = self.resource(req.type_name)?;
             let data = self.data()?;
             let ctx = Ctx {
                 data: &*data,
                 cancel: &self.cancel,
             };
             Ok::<_, Diagnostics>(
-                r.apply(&ctx, req.prior_state.clone(), req.planned_state.clone())
-                    .await,
+                r.apply(
+                    &ctx,
+                    schema,
+                    req.prior_state.clone(),
+                    req.planned_state.clone(),
+                )
+                .await,
             )
         };
         match run.await {

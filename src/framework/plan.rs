@@ -1,9 +1,10 @@
 //! Plan rules computed once from the schema, so that no resource gets them wrong:
-//! defaults, computed values (unknown on create, unknown or kept on update), and which
-//! attribute changes force replacement.
+//! defaults, computed values (unknown on create, unknown or kept on update), spellings that
+//! mean no change (the prior value is planned, as Terraform allows), and which attribute
+//! changes force replacement.
 
 use crate::protocol::diag::AttributePath;
-use crate::protocol::schema::{OnUpdate, Schema};
+use crate::protocol::schema::{Attribute, OnUpdate, Schema};
 use crate::protocol::value::Value;
 
 /// The planned new state from Terraform's proposed new state (config merged with prior
@@ -20,12 +21,18 @@ pub fn planned_state(schema: &Schema, prior: &Value, proposed: &Value, config: &
             continue;
         };
         if configured {
+            // Terraform accepts the prior value for a configured attribute: that is how a
+            // provider says "this spelling is the same value" (objchange.assertPlannedValueValid).
+            let before = prior.get(&attr.name);
+            if !before.is_null() && *slot != *before && attr.equivalent(before, slot) {
+                *slot = before.clone();
+            }
             continue;
         }
         if let Some(default) = &attr.default {
             *slot = default.clone();
         } else if attr.computed && creating {
-            *slot = Value::Unknown;
+            *slot = attr.known_on_create.clone().unwrap_or(Value::Unknown);
         }
     }
     if !creating && differs(schema, prior, &planned) {
@@ -52,6 +59,24 @@ pub fn differs(schema: &Schema, prior: &Value, planned: &Value) -> bool {
         .any(|a| prior.get(&a.name) != planned.get(&a.name))
 }
 
+/// The attributes whose known planned value the new state contradicts: what Terraform
+/// would report as "Provider produced inconsistent result after apply"
+/// (objchange.AssertObjectCompatible; null is a known value).
+pub fn mismatches<'a>(
+    schema: &'a Schema,
+    planned: &Value,
+    new_state: &Value,
+) -> Vec<&'a Attribute> {
+    schema
+        .attributes
+        .iter()
+        .filter(|a| {
+            let p = planned.get(&a.name);
+            !p.is_unknown() && p != new_state.get(&a.name)
+        })
+        .collect()
+}
+
 /// The force-new attributes whose planned value differs from a known prior value
 /// (an unknown planned value may differ, so it counts).
 pub fn requires_replace(schema: &Schema, prior: &Value, planned: &Value) -> Vec<AttributePath> {
@@ -73,7 +98,7 @@ pub fn requires_replace(schema: &Schema, prior: &Value, planned: &Value) -> Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::schema::Attribute;
+    use crate::protocol::schema::Normalize;
 
     fn schema() -> Schema {
         Schema::new(
@@ -86,6 +111,10 @@ mod tests {
                 Attribute::string("kind").default("rbac").force_new(),
                 Attribute::string("status").computed(),
                 Attribute::string("note").optional(),
+                Attribute::string("ns")
+                    .optional()
+                    .normalize(&[Normalize::Lowercase, Normalize::BlankAsNull]),
+                Attribute::string("platform").computed().always("k8s"),
             ],
         )
     }
@@ -190,6 +219,52 @@ mod tests {
             requires_replace(&schema(), &prior, &p),
             vec![AttributePath::attr("group")]
         );
+    }
+
+    #[test]
+    fn create_plans_values_that_are_always_the_same_as_known() {
+        let config = obj(&[("group", "g".into()), ("name", "n".into())]);
+        let p = planned_state(&schema(), &Value::Null, &config, &config);
+        assert_eq!(p.get("platform"), &Value::from("k8s"));
+    }
+
+    #[test]
+    fn a_respelling_of_the_prior_value_plans_the_prior_value_and_no_change() {
+        let prior = obj(&[
+            ("group", "g".into()),
+            ("name", "n".into()),
+            ("enabled", true.into()),
+            ("kind", "rbac".into()),
+            ("ns", "ops".into()),
+        ]);
+        let config = obj(&[
+            ("group", "g".into()),
+            ("name", "n".into()),
+            ("ns", "OPS".into()),
+        ]);
+        let p = planned_state(&schema(), &prior, &config, &config);
+        assert_eq!(p.get("ns"), &Value::from("ops"));
+        assert!(!differs(&schema(), &prior, &p));
+        // A real change is planned as configured.
+        let config = obj(&[
+            ("group", "g".into()),
+            ("name", "n".into()),
+            ("ns", "dev".into()),
+        ]);
+        let p = planned_state(&schema(), &prior, &config, &config);
+        assert_eq!(p.get("ns"), &Value::from("dev"));
+    }
+
+    #[test]
+    fn a_blank_value_after_null_is_planned_as_configured_because_terraform_requires_it() {
+        let prior = obj(&[("group", "g".into()), ("name", "n".into())]);
+        let config = obj(&[
+            ("group", "g".into()),
+            ("name", "n".into()),
+            ("ns", "".into()),
+        ]);
+        let p = planned_state(&schema(), &prior, &config, &config);
+        assert_eq!(p.get("ns"), &Value::from(""));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! they become known.
 
 use crate::protocol::diag::{Diagnostic, Diagnostics};
-use crate::protocol::schema::{Schema, Validator};
+use crate::protocol::schema::{Schema, Validator, normalized};
 use crate::protocol::value::Value;
 
 /// Runs every attribute's validators against a (possibly partly unknown) configuration.
@@ -11,7 +11,9 @@ pub fn validate_config(schema: &Schema, config: &Value) -> Diagnostics {
     let mut diags = Diagnostics::new();
     for attr in &schema.attributes {
         let v = config.get(&attr.name);
-        if v.is_null() || v.is_unknown() {
+        // A value the attribute treats as "no value" (e.g. "" under BlankAsNull) is checked
+        // like null: not at all.
+        if v.is_null() || v.is_unknown() || normalized(&attr.normalize, v).is_null() {
             continue;
         }
         for validator in &attr.validators {
@@ -84,8 +86,11 @@ impl Validator for MaxLength {
     }
 }
 
-/// An absolute `http://` or `https://` URL with a host.
-pub struct HttpUrl;
+/// An absolute `http://` or `https://` URL with a host, the scheme written in lower case
+/// (some servers compare the scheme as written). `hint` says what to give, with an example.
+pub struct HttpUrl {
+    pub hint: &'static str,
+}
 
 impl Validator for HttpUrl {
     fn description(&self) -> String {
@@ -93,13 +98,22 @@ impl Validator for HttpUrl {
     }
     fn validate(&self, v: &Value) -> Result<(), String> {
         let s = string(v)?;
-        let hint = "Give the full URL of the Kubernetes API server, for example \"https://k8s.example.com:6443\".";
-        match url::Url::parse(s.trim()) {
+        let hint = self.hint;
+        let t = s.trim();
+        match url::Url::parse(t) {
             Ok(u)
                 if matches!(u.scheme(), "http" | "https")
                     && u.host_str().is_some_and(|h| !h.is_empty()) =>
             {
-                Ok(())
+                if t.starts_with("http://") || t.starts_with("https://") {
+                    Ok(())
+                } else {
+                    let written = t.split(':').next().unwrap_or_default();
+                    Err(format!(
+                        "{s:?} spells the scheme {written:?}; write it in lower case ({:?}). {hint}",
+                        u.scheme()
+                    ))
+                }
             }
             Ok(u) => Err(format!(
                 "{s:?} is not an http(s) URL (scheme {:?}). {hint}",
@@ -110,23 +124,25 @@ impl Validator for HttpUrl {
     }
 }
 
-/// A PEM-encoded X.509 certificate (surrounding whitespace allowed).
-pub struct PemCertificate;
+/// A PEM-encoded X.509 certificate (surrounding whitespace and CRLF line endings
+/// allowed). `hint` says what to give.
+pub struct PemCertificate {
+    pub hint: &'static str,
+}
 
 impl Validator for PemCertificate {
     fn description(&self) -> String {
         "A PEM-encoded X.509 certificate.".into()
     }
     fn validate(&self, v: &Value) -> Result<(), String> {
-        check_pem_certificate(string(v)?)
+        check_pem_certificate(string(v)?, self.hint)
     }
 }
 
 /// Checks that `s` holds a PEM certificate that parses as X.509.
-pub fn check_pem_certificate(s: &str) -> Result<(), String> {
-    let hint = "Give the cluster's CA certificate in PEM form (\"-----BEGIN CERTIFICATE-----\" ...), \
-                for example with file(\"ca.crt\").";
-    let (_, pem) = x509_parser::pem::parse_x509_pem(s.trim().as_bytes())
+pub fn check_pem_certificate(s: &str, hint: &str) -> Result<(), String> {
+    let text = s.trim().replace("\r\n", "\n");
+    let (_, pem) = x509_parser::pem::parse_x509_pem(text.as_bytes())
         .map_err(|_| format!("The value is not a PEM certificate. {hint}"))?;
     if pem.label != "CERTIFICATE" {
         return Err(format!(
@@ -137,6 +153,47 @@ pub fn check_pem_certificate(s: &str) -> Result<(), String> {
     pem.parse_x509()
         .map(|_| ())
         .map_err(|e| format!("The PEM block does not hold a valid X.509 certificate ({e}). {hint}"))
+}
+
+/// No whitespace at the start or the end (the API would take it as part of the value).
+pub struct Trimmed;
+
+impl Validator for Trimmed {
+    fn description(&self) -> String {
+        "No surrounding whitespace.".into()
+    }
+    fn validate(&self, v: &Value) -> Result<(), String> {
+        let s = string(v)?;
+        if s.trim() == s {
+            Ok(())
+        } else {
+            Err(format!(
+                "{s:?} starts or ends with whitespace; write {:?}.",
+                s.trim()
+            ))
+        }
+    }
+}
+
+/// A rule given by the resource: a test and the sentence that states it (for docs and
+/// for the error, which quotes the value).
+pub struct Rule {
+    pub test: fn(&str) -> bool,
+    pub rule: &'static str,
+}
+
+impl Validator for Rule {
+    fn description(&self) -> String {
+        self.rule.to_string()
+    }
+    fn validate(&self, v: &Value) -> Result<(), String> {
+        let s = string(v)?;
+        if (self.test)(s) {
+            Ok(())
+        } else {
+            Err(format!("{s:?} is not allowed. {}", self.rule))
+        }
+    }
 }
 
 /// A whole number within bounds (inclusive).
@@ -155,7 +212,8 @@ impl Validator for IntRange {
     }
 }
 
-/// A string holding a positive integer (GitLab ids passed as strings).
+/// A string holding a positive decimal integer (ids passed as strings); surrounding
+/// whitespace, a `+` sign and leading zeros are accepted, as Ruby's `Integer(s, 10)` does.
 pub struct PositiveIntegerString;
 
 impl Validator for PositiveIntegerString {
@@ -164,9 +222,18 @@ impl Validator for PositiveIntegerString {
     }
     fn validate(&self, v: &Value) -> Result<(), String> {
         let s = string(v)?;
-        match s.trim().parse::<u64>() {
-            Ok(n) if n > 0 => Ok(()),
-            _ => Err(format!("{s:?} is not a positive integer id.")),
+        let t = s.trim();
+        let digits = t.strip_prefix('+').unwrap_or(t);
+        let ok = !digits.is_empty()
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && digits.trim_start_matches('0').len() <= 18
+            && digits.bytes().any(|b| b != b'0');
+        if ok {
+            Ok(())
+        } else {
+            Err(format!(
+                "{s:?} is not a positive integer id. Write the id in digits, for example \"42\"."
+            ))
         }
     }
 }
@@ -174,7 +241,14 @@ impl Validator for PositiveIntegerString {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::schema::Attribute;
+    use crate::protocol::schema::{Attribute, Normalize};
+
+    const PEM: PemCertificate = PemCertificate {
+        hint: "Give a CA certificate.",
+    };
+    const URL: HttpUrl = HttpUrl {
+        hint: "Give a URL.",
+    };
 
     const CERT: &str = "-----BEGIN CERTIFICATE-----
 MIIBdzCCAR2gAwIBAgIUbsy7rJtU3J3N2v0dKqYvdYXcxE0wCgYIKoZIzj0EAwIw
@@ -192,33 +266,39 @@ AAAAAAAAAAAAAAAAAAAAAAAAAAAA
     fn pem_certificate_accepts_a_real_certificate_with_surrounding_whitespace() {
         let c = rcgen::generate_simple_self_signed(vec!["k8s".into()]).unwrap();
         let pem = format!("\n  {}\n\n", c.cert.pem());
-        assert_eq!(PemCertificate.validate(&Value::from(pem.as_str())), Ok(()));
+        assert_eq!(PEM.validate(&Value::from(pem.as_str())), Ok(()));
     }
 
     #[test]
     fn pem_certificate_rejects_garbage_keys_and_broken_der() {
-        assert!(PemCertificate.validate(&Value::from("hello")).is_err());
+        assert!(PEM.validate(&Value::from("hello")).is_err());
         let key = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n";
         assert!(
-            PemCertificate
-                .validate(&Value::from(key))
+            PEM.validate(&Value::from(key))
                 .unwrap_err()
                 .contains("PRIVATE KEY")
         );
-        assert!(PemCertificate.validate(&Value::from(CERT)).is_err());
+        assert!(PEM.validate(&Value::from(CERT)).is_err());
     }
 
     #[test]
     fn http_url_requires_scheme_and_host() {
         assert!(
-            HttpUrl
-                .validate(&Value::from("https://k8s.example.com:6443"))
+            URL.validate(&Value::from("https://k8s.example.com:6443"))
                 .is_ok()
         );
-        assert!(HttpUrl.validate(&Value::from("http://10.0.0.1")).is_ok());
-        assert!(HttpUrl.validate(&Value::from("ftp://x")).is_err());
-        assert!(HttpUrl.validate(&Value::from("k8s.example.com")).is_err());
-        assert!(HttpUrl.validate(&Value::from("")).is_err());
+        assert!(URL.validate(&Value::from("http://10.0.0.1")).is_ok());
+        assert!(URL.validate(&Value::from("ftp://x")).is_err());
+        assert!(URL.validate(&Value::from("k8s.example.com")).is_err());
+        assert!(URL.validate(&Value::from("")).is_err());
+        let upper = URL
+            .validate(&Value::from("HTTPS://k8s.example.com"))
+            .unwrap_err();
+        assert!(upper.contains("lower case"), "{upper}");
+        assert!(
+            URL.validate(&Value::from(" https://k8s.example.com "))
+                .is_ok()
+        );
     }
 
     #[test]
@@ -237,6 +317,49 @@ AAAAAAAAAAAAAAAAAAAAAAAAAAAA
         assert_eq!(d.0.len(), 1);
         assert_eq!(d.0[0].attribute.as_ref().unwrap().to_string(), "kind");
         assert!(d.0[0].detail.contains("`rbac`"));
+    }
+
+    #[test]
+    fn pem_certificates_with_crlf_line_endings_are_accepted() {
+        let c = rcgen::generate_simple_self_signed(vec!["k8s".into()]).unwrap();
+        let pem = c.cert.pem().replace('\n', "\r\n");
+        assert_eq!(PEM.validate(&Value::from(pem.as_str())), Ok(()));
+    }
+
+    #[test]
+    fn a_value_the_attribute_treats_as_no_value_is_not_validated() {
+        let schema = Schema::new(
+            "",
+            vec![
+                Attribute::string("ca")
+                    .optional()
+                    .normalize(&[Normalize::BlankAsNull])
+                    .validate(PEM),
+            ],
+        );
+        let config = Value::object([("ca".to_string(), Value::from(""))]);
+        assert!(validate_config(&schema, &config).is_empty());
+        let config = Value::object([("ca".to_string(), Value::from("x"))]);
+        assert_eq!(validate_config(&schema, &config).0.len(), 1);
+    }
+
+    #[test]
+    fn trimmed_and_rule_validators_quote_the_value() {
+        assert!(
+            Trimmed
+                .validate(&Value::from(" qa"))
+                .unwrap_err()
+                .contains("\"qa\"")
+        );
+        assert!(Trimmed.validate(&Value::from("qa")).is_ok());
+        let r = Rule {
+            test: |s| s.len() < 3,
+            rule: "Fewer than 3 characters.",
+        };
+        assert_eq!(
+            r.validate(&Value::from("abcd")).unwrap_err(),
+            "\"abcd\" is not allowed. Fewer than 3 characters."
+        );
     }
 
     #[test]
@@ -261,5 +384,17 @@ AAAAAAAAAAAAAAAAAAAAAAAAAAAA
         assert!(PositiveIntegerString.validate(&Value::from("12")).is_ok());
         assert!(PositiveIntegerString.validate(&Value::from("0")).is_err());
         assert!(PositiveIntegerString.validate(&Value::from("abc")).is_err());
+        for ok in ["007", " 7", "+7", "7 "] {
+            assert!(
+                PositiveIntegerString.validate(&Value::from(ok)).is_ok(),
+                "{ok}"
+            );
+        }
+        for bad in ["-7", "0x7", "7.0", "1_0", "+", "000"] {
+            assert!(
+                PositiveIntegerString.validate(&Value::from(bad)).is_err(),
+                "{bad}"
+            );
+        }
     }
 }

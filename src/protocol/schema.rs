@@ -17,6 +17,76 @@ pub trait Validator: Send + Sync {
     fn validate(&self, value: &Value) -> Result<(), String>;
 }
 
+/// A spelling difference the API does not preserve: two values that normalise alike name
+/// the same thing (semantic equality). The framework keeps the configured or prior
+/// spelling when the API answers another one, and plans no change between them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Normalize {
+    /// Surrounding whitespace is not significant.
+    TrimSpace,
+    /// Letter case is not significant.
+    Lowercase,
+    /// CRLF and lone CR line endings are the same as LF.
+    LineEndings,
+    /// An empty or whitespace-only string means the same as null.
+    BlankAsNull,
+    /// A decimal integer written with surrounding space, a `+` sign or leading zeros
+    /// (`" 007"`, `"+7"`) is the same as its canonical spelling (`"7"`).
+    DecimalInteger,
+}
+
+impl Normalize {
+    /// The text for docs: "surrounding whitespace", "letter case", ...
+    pub fn description(self) -> &'static str {
+        match self {
+            Normalize::TrimSpace => "surrounding whitespace",
+            Normalize::Lowercase => "letter case",
+            Normalize::LineEndings => "line endings (CRLF or LF)",
+            Normalize::BlankAsNull => "an empty string and no value",
+            Normalize::DecimalInteger => {
+                "leading zeros, a `+` sign and surrounding spaces of the number"
+            }
+        }
+    }
+
+    fn apply(self, v: Value) -> Value {
+        let Value::String(s) = v else { return v };
+        match self {
+            Normalize::TrimSpace => Value::String(s.trim().to_string()),
+            Normalize::Lowercase => Value::String(s.to_lowercase()),
+            Normalize::LineEndings => Value::String(s.replace("\r\n", "\n").replace('\r', "\n")),
+            Normalize::BlankAsNull if s.trim().is_empty() => Value::Null,
+            Normalize::BlankAsNull => Value::String(s),
+            Normalize::DecimalInteger => {
+                let t = s.trim();
+                let digits = t.strip_prefix('+').unwrap_or(t);
+                if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+                    let canonical = digits.trim_start_matches('0');
+                    Value::String(if canonical.is_empty() { "0" } else { canonical }.to_string())
+                } else {
+                    Value::String(s)
+                }
+            }
+        }
+    }
+}
+
+/// `v` with every rule of `rules` applied, in order.
+pub fn normalized(rules: &[Normalize], v: &Value) -> Value {
+    rules.iter().fold(v.clone(), |acc, r| r.apply(acc))
+}
+
+/// Whether `a` and `b` are the same value under `rules` (unknown is never the same).
+pub fn equivalent(rules: &[Normalize], a: &Value, b: &Value) -> bool {
+    if a == b {
+        return true;
+    }
+    if rules.is_empty() || a.is_unknown() || b.is_unknown() {
+        return false;
+    }
+    normalized(rules, a) == normalized(rules, b)
+}
+
 /// How a computed value is planned when the resource changes in place.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OnUpdate {
@@ -43,6 +113,11 @@ pub struct Attribute {
     /// Planned when the configuration leaves the attribute null.
     pub default: Option<Value>,
     pub on_update: OnUpdate,
+    /// For computed-only attributes whose value is known before creation (always the
+    /// same for this resource): planned on create instead of "(known after apply)".
+    pub known_on_create: Option<Value>,
+    /// Spelling differences that mean no change (see [`Normalize`]).
+    pub normalize: Vec<Normalize>,
     pub validators: Vec<Arc<dyn Validator>>,
     /// Environment variable read when the configuration leaves it null (provider config).
     pub env: Vec<&'static str>,
@@ -77,6 +152,8 @@ impl Attribute {
             force_new: false,
             default: None,
             on_update: OnUpdate::Unknown,
+            known_on_create: None,
+            normalize: Vec::new(),
             validators: Vec::new(),
             env: Vec::new(),
         }
@@ -136,6 +213,21 @@ impl Attribute {
     pub fn stable(mut self) -> Self {
         self.on_update = OnUpdate::KeepPrior;
         self
+    }
+    /// A computed value that is always `v` for this resource: known at plan time.
+    pub fn always(mut self, v: impl Into<Value>) -> Self {
+        self.known_on_create = Some(v.into());
+        self.on_update = OnUpdate::KeepPrior;
+        self
+    }
+    /// Spellings that normalise alike under `rules` are the same value.
+    pub fn normalize(mut self, rules: &[Normalize]) -> Self {
+        self.normalize = rules.to_vec();
+        self
+    }
+    /// Whether `a` and `b` are the same value of this attribute.
+    pub fn equivalent(&self, a: &Value, b: &Value) -> bool {
+        equivalent(&self.normalize, a, b)
     }
     pub fn describe(mut self, d: &str) -> Self {
         self.description = d.to_string();

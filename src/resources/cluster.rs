@@ -167,15 +167,6 @@ impl From<&Remote> for ClusterItem {
     }
 }
 
-/// True when `ours` (config or state) and GitLab's value are the same once GitLab's
-/// normalisation (stripping surrounding whitespace) is applied.
-pub fn same_after_strip(ours: Option<&str>, remote: Option<&str>) -> bool {
-    fn norm(s: Option<&str>) -> Option<&str> {
-        s.map(str::trim).filter(|s| !s.is_empty())
-    }
-    norm(ours) == norm(remote)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,13 +187,5 @@ mod tests {
         assert!(parse_state_id("g:x").is_err());
         assert!(parse_state_id("g:0").is_err());
         assert_eq!(state_id("parent/child", 12), "parent/child:12");
-    }
-
-    #[test]
-    fn whitespace_only_differences_are_the_same_value() {
-        assert!(same_after_strip(Some("CERT\n"), Some("CERT")));
-        assert!(same_after_strip(None, Some("")));
-        assert!(!same_after_strip(Some("A"), Some("B")));
-        assert!(!same_after_strip(Some("A"), None));
     }
 }

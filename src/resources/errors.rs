@@ -80,8 +80,8 @@ pub fn diagnostics(e: &Error, what: &str, group: &str) -> Diagnostics {
         Error::Forbidden { message } => Diagnostic::error(
             summary,
             format!(
-                "GitLab denied access to the clusters of group {group:?} ({message}). The token's user needs at least \
-                 the Maintainer role on that group."
+                "GitLab denied access to the clusters of group {group:?} ({message}). {}",
+                role_needed(what)
             ),
         )
         .at_attr("group")
@@ -109,6 +109,22 @@ pub fn diagnostics(e: &Error, what: &str, group: &str) -> Diagnostics {
         .into(),
         Error::Transport { .. } | Error::Timeout { .. } | Error::Http { .. } => {
             Diagnostic::error(summary, format!("{e}. The provider retried transient failures; try again later.")).into()
+        }
+    }
+}
+
+/// The role an operation needs (GitLab's GroupPolicy): `read_cluster` is a Developer's,
+/// `create_cluster`, `update_cluster` and `admin_cluster` a Maintainer's. `what` starts
+/// with the operation's verb ("create the cluster", "read the cluster").
+fn role_needed(what: &str) -> &'static str {
+    match what.split_whitespace().next() {
+        Some("create" | "update" | "delete") => {
+            "Creating, updating and deleting a group's clusters needs at least the Maintainer role on the group \
+             (reading them needs Developer)."
+        }
+        _ => {
+            "Reading a group's clusters needs at least the Developer role on the group (creating, updating and \
+             deleting them needs Maintainer)."
         }
     }
 }
@@ -173,6 +189,30 @@ mod tests {
         };
         let d = diagnostics(&e, "read the cluster", "g");
         assert_eq!(d.0[0].attribute.as_ref().unwrap().to_string(), "group");
+    }
+
+    #[test]
+    fn a_refused_read_names_the_developer_role_and_a_refused_write_the_maintainer_role() {
+        let e = Error::Forbidden {
+            message: "403 Forbidden".into(),
+        };
+        let read = diagnostics(&e, "read the cluster", "g");
+        assert!(
+            read.0[0]
+                .detail
+                .contains("Reading a group's clusters needs at least the Developer role")
+        );
+        for what in [
+            "create the cluster",
+            "update the cluster",
+            "delete the cluster",
+        ] {
+            let d = diagnostics(&e, what, "g");
+            assert!(
+                d.0[0].detail.contains("needs at least the Maintainer role"),
+                "{what}"
+            );
+        }
     }
 
     #[test]

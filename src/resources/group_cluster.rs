@@ -4,20 +4,71 @@
 
 use async_trait::async_trait;
 
-use super::cluster::{Remote, desc, parse_state_id, same_after_strip, state_id};
+use super::cluster::{Remote, desc, parse_state_id, state_id};
 use super::errors::diagnostics;
 use super::provider::ProviderData;
-use crate::framework::model::{Sensitive, Val};
+use crate::framework::model::{Sensitive, TfValue, Val};
 use crate::framework::validate::{
-    HttpUrl, MaxLength, NotBlank, OneOf, PemCertificate, PositiveIntegerString,
+    HttpUrl, NotBlank, OneOf, PemCertificate, PositiveIntegerString, Rule, Trimmed,
 };
 use crate::framework::{Ctx, Outcome, PlanNotes, Resource};
 use crate::gitlab::types::{CreateCluster, CreatePlatform, UpdateCluster, UpdatePlatform};
 use crate::gitlab::{Created, Error};
-use crate::protocol::diag::{Diagnostic, Diagnostics};
-use crate::protocol::schema::{Attribute, Schema};
+use crate::protocol::diag::{AttributePath, Diagnostic, Diagnostics};
+use crate::protocol::schema::{Attribute, Normalize, Schema, equivalent};
 
 pub const AUTHORIZATION_TYPES: &[&str] = &["rbac", "abac", "unknown_authorization"];
+
+/// GitLab's `ClusterNameValidator`: a user-provided cluster's name, when set or changed,
+/// has at most 2048 characters (longer names stored earlier stay valid while unchanged).
+pub const MAX_NAME_CHARS: usize = 2048;
+
+// What GitLab normalises (Clusters::Cluster, Clusters::Platforms::Kubernetes and the API's
+// parameter coercion), so that its spelling and the configuration's compare equal.
+/// An empty domain is stored and returned as no domain.
+const DOMAIN_NORM: &[Normalize] = &[Normalize::BlankAsNull];
+/// A non-blank API URL is stripped.
+const API_URL_NORM: &[Normalize] = &[Normalize::TrimSpace];
+/// The CA certificate is stripped; PEM parsing ignores CRLF versus LF.
+const CA_CERT_NORM: &[Normalize] = &[
+    Normalize::LineEndings,
+    Normalize::TrimSpace,
+    Normalize::BlankAsNull,
+];
+/// `enforce_namespace_to_lower_case`, and a blank namespace is none.
+const NAMESPACE_NORM: &[Normalize] = &[Normalize::Lowercase, Normalize::BlankAsNull];
+/// Grape coerces `management_project_id` with `Integer(s, 10)`.
+const PROJECT_ID_NORM: &[Normalize] = &[Normalize::BlankAsNull, Normalize::DecimalInteger];
+
+const API_URL_HINT: &str =
+    "Give the full URL of the Kubernetes API server, for example \"https://k8s.example.com:6443\".";
+const CA_CERT_HINT: &str = "Give the cluster's CA certificate in PEM form (\"-----BEGIN CERTIFICATE-----\" ...), \
+                            for example with file(\"ca.crt\").";
+
+/// `Gitlab::Regex.kubernetes_namespace_regex` (`\A[a-z0-9]([-a-z0-9]*[a-z0-9])?\z`), 1 to 63
+/// characters, checked after GitLab lower-cases the namespace; `gitlab-managed-apps` is reserved.
+fn namespace_ok(s: &str) -> bool {
+    let ns = s.to_lowercase();
+    let b = ns.as_bytes();
+    let edge = |c: &u8| c.is_ascii_lowercase() || c.is_ascii_digit();
+    (1..=63).contains(&b.len())
+        && b.first().is_some_and(edge)
+        && b.last().is_some_and(edge)
+        && b.iter().all(|c| edge(c) || *c == b'-')
+        && ns != "gitlab-managed-apps"
+}
+
+/// `Gitlab::Regex.environment_scope_regex`: `\A[a-zA-Z0-9_/${}. \-*]+\z`.
+fn environment_scope_ok(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_/${}. -*".contains(c))
+}
+
+/// Whether two spellings of an attribute are the same value under `rules`.
+fn same(rules: &[Normalize], a: &Val<String>, b: &Val<String>) -> bool {
+    equivalent(rules, &a.to_value(), &b.to_value())
+}
 
 crate::tf_model! {
     pub struct GroupClusterState {
@@ -54,17 +105,18 @@ fn parse_project_id(v: &Val<String>) -> Option<i64> {
 }
 
 impl GroupClusterState {
-    /// Takes every GitLab-side value from `remote`. Values GitLab normalises (surrounding
-    /// whitespace) or never returns (the token) stay as this state has them.
+    /// Takes every GitLab-side value from `remote`; the token, which GitLab never returns,
+    /// stays as this state has it. (Where GitLab answers another spelling of the same value,
+    /// the framework keeps Terraform's, from the schema's `normalize` rules.)
     fn merge_remote(&mut self, r: &Remote) {
         let group = self.group.known().cloned().unwrap_or_default();
         self.id = Val::Known(state_id(&group, r.cluster_id));
         self.cluster_id = Val::Known(r.cluster_id);
         self.name = Val::Known(r.name.clone());
-        keep_equivalent(&mut self.domain, r.domain.as_deref());
-        keep_equivalent(&mut self.kubernetes_api_url, r.api_url.as_deref());
-        keep_equivalent(&mut self.kubernetes_ca_cert, r.ca_cert.as_deref());
-        keep_equivalent(&mut self.kubernetes_namespace, r.namespace.as_deref());
+        self.domain = r.domain.clone().into();
+        self.kubernetes_api_url = r.api_url.clone().into();
+        self.kubernetes_ca_cert = r.ca_cert.clone().into();
+        self.kubernetes_namespace = r.namespace.clone().into();
         if let Some(b) = r.enabled {
             self.enabled = Val::Known(b);
         }
@@ -119,18 +171,6 @@ impl GroupClusterState {
     }
 }
 
-/// Keeps our spelling when GitLab's value is the same after stripping whitespace.
-fn keep_equivalent(ours: &mut Val<String>, remote: Option<&str>) {
-    // An empty string (as the official provider stored unset values) becomes null.
-    if ours
-        .known()
-        .is_some_and(|o| !o.trim().is_empty() && same_after_strip(Some(o), remote))
-    {
-        return;
-    }
-    *ours = remote.map(str::to_string).into();
-}
-
 /// The PUT body: exactly the fields whose planned value differs from the prior state —
 /// plus `namespace_per_environment = false` whenever that is the planned value: GitLab's
 /// PUT declares it with `default: true`, so any update that omits it turns it back on.
@@ -146,19 +186,22 @@ fn changed_fields(prior: &GroupClusterState, planned: &GroupClusterState) -> Upd
     fn changed<T: PartialEq + Clone>(a: &Val<T>, b: &Val<T>) -> Option<T> {
         (a != b).then(|| b.known().cloned()).flatten()
     }
-    fn changed_nullable(a: &Val<String>, b: &Val<String>, strip: bool) -> Option<Option<String>> {
-        let same = if strip {
-            same_after_strip(a.known().map(String::as_str), b.known().map(String::as_str))
-        } else {
-            a == b
-        };
-        (!same).then(|| b.known().cloned())
+    fn changed_nullable(
+        rules: &[Normalize],
+        a: &Val<String>,
+        b: &Val<String>,
+    ) -> Option<Option<String>> {
+        (!same(rules, a, b)).then(|| b.known().cloned())
     }
     UpdateCluster {
         name: changed(&prior.name, &planned.name),
-        domain: changed_nullable(&prior.domain, &planned.domain, false),
-        management_project_id: (prior.management_project_id != planned.management_project_id)
-            .then(|| parse_project_id(&planned.management_project_id)),
+        domain: changed_nullable(DOMAIN_NORM, &prior.domain, &planned.domain),
+        management_project_id: (!same(
+            PROJECT_ID_NORM,
+            &prior.management_project_id,
+            &planned.management_project_id,
+        ))
+        .then(|| parse_project_id(&planned.management_project_id)),
         enabled: changed(&prior.enabled, &planned.enabled),
         managed: changed(&prior.managed, &planned.managed),
         environment_scope: changed(&prior.environment_scope, &planned.environment_scope),
@@ -167,18 +210,23 @@ fn changed_fields(prior: &GroupClusterState, planned: &GroupClusterState) -> Upd
             &planned.namespace_per_environment,
         ),
         platform_kubernetes_attributes: UpdatePlatform {
-            api_url: (!same_after_strip(
-                prior.kubernetes_api_url.known().map(String::as_str),
-                planned.kubernetes_api_url.known().map(String::as_str),
+            api_url: (!same(
+                API_URL_NORM,
+                &prior.kubernetes_api_url,
+                &planned.kubernetes_api_url,
             ))
             .then(|| known(&planned.kubernetes_api_url))
             .flatten(),
             token: changed(&prior.kubernetes_token, &planned.kubernetes_token),
-            ca_cert: changed_nullable(&prior.kubernetes_ca_cert, &planned.kubernetes_ca_cert, true),
+            ca_cert: changed_nullable(
+                CA_CERT_NORM,
+                &prior.kubernetes_ca_cert,
+                &planned.kubernetes_ca_cert,
+            ),
             namespace: changed_nullable(
+                NAMESPACE_NORM,
                 &prior.kubernetes_namespace,
                 &planned.kubernetes_namespace,
-                false,
             ),
         },
     }
@@ -206,14 +254,15 @@ impl Resource<ProviderData> for GroupCluster {
                     .required()
                     .force_new()
                     .validate(NotBlank)
+                    .validate(Trimmed)
                     .describe(desc::GROUP_RESOURCE),
                 Attribute::string("name")
                     .required()
                     .validate(NotBlank)
-                    .validate(MaxLength(255))
                     .describe(desc::NAME),
                 Attribute::string("domain")
                     .optional()
+                    .normalize(DOMAIN_NORM)
                     .describe(desc::DOMAIN),
                 Attribute::bool("enabled")
                     .default(true)
@@ -223,7 +272,8 @@ impl Resource<ProviderData> for GroupCluster {
                     .describe(desc::MANAGED),
                 Attribute::string("kubernetes_api_url")
                     .required()
-                    .validate(HttpUrl)
+                    .normalize(API_URL_NORM)
+                    .validate(HttpUrl { hint: API_URL_HINT })
                     .describe(desc::API_URL),
                 Attribute::string("kubernetes_token")
                     .required()
@@ -232,7 +282,8 @@ impl Resource<ProviderData> for GroupCluster {
                     .describe(desc::TOKEN),
                 Attribute::string("kubernetes_ca_cert")
                     .optional()
-                    .validate(PemCertificate)
+                    .normalize(CA_CERT_NORM)
+                    .validate(PemCertificate { hint: CA_CERT_HINT })
                     .describe(desc::CA_CERT),
                 Attribute::string("kubernetes_authorization_type")
                     .default("rbac")
@@ -241,16 +292,28 @@ impl Resource<ProviderData> for GroupCluster {
                     .describe(desc::AUTH_TYPE),
                 Attribute::string("kubernetes_namespace")
                     .optional()
+                    .normalize(NAMESPACE_NORM)
+                    .validate(Rule {
+                        test: namespace_ok,
+                        rule: "A Kubernetes namespace name: 1 to 63 letters, digits and `-`, starting and ending \
+                               with a letter or digit (GitLab lower-cases it); not `gitlab-managed-apps`.",
+                    })
                     .describe(desc::NAMESPACE),
                 Attribute::string("environment_scope")
                     .default("*")
                     .validate(NotBlank)
+                    .validate(Rule {
+                        test: environment_scope_ok,
+                        rule: "Letters, digits, spaces and `_ / $ { } . - *` only (GitLab's environment scope \
+                               format).",
+                    })
                     .describe(desc::ENV_SCOPE),
                 Attribute::bool("namespace_per_environment")
                     .default(true)
                     .describe(desc::NAMESPACE_PER_ENV),
                 Attribute::string("management_project_id")
                     .optional()
+                    .normalize(PROJECT_ID_NORM)
                     .validate(PositiveIntegerString)
                     .describe(desc::MGMT_PROJECT),
                 Attribute::number("cluster_id")
@@ -259,7 +322,7 @@ impl Resource<ProviderData> for GroupCluster {
                     .describe(desc::CLUSTER_ID),
                 Attribute::string("cluster_type")
                     .computed()
-                    .stable()
+                    .always("group_type")
                     .describe(desc::CLUSTER_TYPE),
                 Attribute::string("created_at")
                     .computed()
@@ -267,11 +330,11 @@ impl Resource<ProviderData> for GroupCluster {
                     .describe(desc::CREATED_AT),
                 Attribute::string("provider_type")
                     .computed()
-                    .stable()
+                    .always("user")
                     .describe(desc::PROVIDER_TYPE),
                 Attribute::string("platform_type")
                     .computed()
-                    .stable()
+                    .always("kubernetes")
                     .describe(desc::PLATFORM_TYPE),
             ],
         )
@@ -284,7 +347,11 @@ impl Resource<ProviderData> for GroupCluster {
             Val::Null => Some(true),
             Val::Unknown => None,
         };
-        if c.kubernetes_namespace.known().is_some() && managed == Some(true) {
+        let namespace_set = c
+            .kubernetes_namespace
+            .known()
+            .is_some_and(|ns| !ns.trim().is_empty());
+        if namespace_set && managed == Some(true) {
             d.push(
                 Diagnostic::error(
                     "kubernetes_namespace needs managed = false",
@@ -327,9 +394,11 @@ impl Resource<ProviderData> for GroupCluster {
         }
     }
 
-    /// `group` may be spelled as an id or as a path. When only the spelling changed (the
-    /// cluster is found under the new spelling: group clusters belong to exactly one
-    /// group), the change is cosmetic: no replacement, no API write, a new `id`.
+    /// Checks what only the plan can (the name's length applies when it is set or changed),
+    /// and recognises `group` spelled as an id or as a path: when only the spelling changed
+    /// (the cluster is found under the new spelling: group clusters belong to exactly one
+    /// group), the change is cosmetic: no replacement, no API write, a new `id`. A lookup
+    /// that fails is a plan error, never a replacement.
     async fn modify_plan(
         &self,
         ctx: &Ctx<'_, ProviderData>,
@@ -338,6 +407,23 @@ impl Resource<ProviderData> for GroupCluster {
         _config: &GroupClusterState,
     ) -> PlanNotes {
         let mut notes = PlanNotes::default();
+        if let Val::Known(name) = &planned.name
+            && prior.is_none_or(|p| p.name != planned.name)
+        {
+            let n = name.chars().count();
+            if n > MAX_NAME_CHARS {
+                notes.diags.push(
+                    Diagnostic::error(
+                        "Invalid value for name",
+                        format!(
+                            "The name has {n} characters; GitLab takes at most {MAX_NAME_CHARS} for a new or \
+                             changed name."
+                        ),
+                    )
+                    .at_attr("name"),
+                );
+            }
+        }
         let Some(prior) = prior else { return notes };
         let (Some(old), Some(new), Some(id)) = (
             prior.group.known(),
@@ -352,9 +438,29 @@ impl Resource<ProviderData> for GroupCluster {
         match ctx.data.client.get_cluster(new, *id).await {
             Ok(c) if c.id == *id => {
                 notes.equivalent.push("group");
-                planned.id = Val::Unknown;
+                planned.id = Val::Known(state_id(new, *id));
             }
-            Ok(_) | Err(_) => {} // another group (or not visible): replaced, as planned
+            // Not in that group (or the group is not visible): another group, replaced.
+            Ok(_) | Err(Error::NotFound { .. }) => {}
+            Err(e) => {
+                let mut d = diagnostics(
+                    &e,
+                    &format!(
+                        "check whether group {new:?} is the group {old:?} that holds cluster {id}"
+                    ),
+                    new,
+                );
+                for diag in d.0.iter_mut() {
+                    if diag.attribute.is_none() {
+                        diag.attribute = Some(AttributePath::attr("group"));
+                    }
+                    diag.detail.push_str(
+                        " Nothing was planned: without this answer the provider cannot tell a new spelling of the \
+                         same group (no change) from another group (a replacement). Run the plan again.",
+                    );
+                }
+                notes.diags.extend(d);
+            }
         }
         notes
     }
@@ -551,9 +657,12 @@ async fn create_error(
         d = Diagnostic::error(
                 "Environment scope already taken",
                 format!(
-                    "Cluster {:?} (id {}) of group {group:?} already serves environment scope {scope:?}, and GitLab \
-                     allows one cluster per scope in a group. Choose another environment_scope, or bring that cluster \
-                     under Terraform with:\n  terraform import <resource address> {}",
+                    "Cluster {:?} (id {}) of group {group:?} already serves environment scope {scope:?}, and environment \
+                     scopes are unique per group. If this cluster replaces that one with create_before_destroy, \
+                     create-before-destroy cannot work for this resource unless environment_scope changes too: change \
+                     the scope in the same apply, or remove create_before_destroy. Otherwise choose another \
+                     environment_scope, or bring that cluster under Terraform with:\n  terraform import <resource \
+                     address> {}",
                     c.name,
                     c.id,
                     state_id(group, c.id)
@@ -625,7 +734,7 @@ mod tests {
     }
 
     #[test]
-    fn refresh_keeps_our_ca_cert_spelling_and_the_token() {
+    fn refresh_takes_gitlabs_values_and_keeps_the_token() {
         let mut s = state();
         let remote = Remote {
             cluster_id: 3,
@@ -636,10 +745,61 @@ mod tests {
             ..Default::default()
         };
         s.merge_remote(&remote);
-        assert_eq!(s.kubernetes_ca_cert, Val::Known("CERT\n".into()));
+        assert_eq!(s.kubernetes_ca_cert, Val::Known("CERT".into()));
         assert_eq!(s.kubernetes_token, Val::Known(Sensitive::new("tok")));
         assert_eq!(s.enabled, Val::Known(false), "drift on enabled is visible");
         assert_eq!(s.id, Val::Known("g:3".into()));
+    }
+
+    #[test]
+    fn the_spellings_gitlab_normalises_are_the_same_value_in_the_schema() {
+        let schema = GroupCluster.schema();
+        let same = |attr: &str, a: &str, b: Option<&str>| {
+            let a = crate::protocol::value::Value::from(a);
+            let b = b.map_or(crate::protocol::value::Value::Null, Into::into);
+            schema.attribute(attr).unwrap().equivalent(&a, &b)
+        };
+        assert!(same(
+            "kubernetes_namespace",
+            "MyNamespace",
+            Some("mynamespace")
+        ));
+        assert!(same("kubernetes_namespace", "", None));
+        assert!(same("domain", "", None));
+        assert!(!same("domain", "Example.com", Some("example.com")));
+        assert!(same("management_project_id", "007", Some("7")));
+        assert!(same("management_project_id", " +7", Some("7")));
+        assert!(!same("management_project_id", "70", Some("7")));
+        assert!(same("kubernetes_ca_cert", "A\r\nB\r\n", Some("A\nB")));
+        assert!(same("kubernetes_api_url", " https://k ", Some("https://k")));
+        assert!(!same("name", "N", Some("n")));
+        assert!(!same("environment_scope", " *", Some("*")));
+    }
+
+    #[test]
+    fn namespace_and_environment_scope_follow_gitlabs_formats() {
+        assert!(namespace_ok("MyNamespace"));
+        assert!(namespace_ok("team-1"));
+        assert!(!namespace_ok(" ns"));
+        assert!(!namespace_ok("-ns"));
+        assert!(!namespace_ok("gitlab-managed-apps"));
+        assert!(!namespace_ok(&"a".repeat(64)));
+        assert!(environment_scope_ok("review/${CI_COMMIT_REF_SLUG}"));
+        assert!(environment_scope_ok("staging *"));
+        assert!(!environment_scope_ok("prod!"));
+    }
+
+    #[test]
+    fn respelled_values_send_nothing() {
+        let mut prior = state();
+        prior.kubernetes_namespace = Val::Known("ops".into());
+        prior.management_project_id = Val::Known("7".into());
+        let mut planned = prior.clone();
+        planned.kubernetes_namespace = Val::Known("OPS".into());
+        planned.management_project_id = Val::Known("007".into());
+        planned.kubernetes_ca_cert = Val::Known("CERT\r\n".into());
+        planned.domain = Val::Known(String::new());
+        assert!(update_body(&prior, &planned).is_empty());
     }
 
     #[test]

@@ -183,11 +183,25 @@ impl DataSource<ProviderData> for GroupClusterDataSource {
             .collect();
         match matching.as_slice() {
             [one] => GroupClusterData::from_remote(&group, &Remote::from(*one)),
-            [] => Err(Diagnostic::error(
-                "No matching cluster",
-                format!("Group {group:?} has no cluster with the given name/environment_scope ({} clusters checked).", all.len()),
-            )
-            .into()),
+            [] => {
+                let mut wanted = Vec::new();
+                if let Some(n) = config.name.known() {
+                    wanted.push(format!("name {n:?}"));
+                }
+                if let Some(e) = config.environment_scope.known() {
+                    wanted.push(format!("environment_scope {e:?}"));
+                }
+                Err(Diagnostic::error(
+                    "No matching cluster",
+                    format!(
+                        "Group {group:?} has no cluster with {} ({} clusters checked). Names and scopes must match \
+                         exactly, letter case included.",
+                        wanted.join(" and "),
+                        all.len()
+                    ),
+                )
+                .into())
+            }
             many => Err(Diagnostic::error(
                 "Several clusters match",
                 format!(

@@ -53,7 +53,7 @@ impl DataSource<ProviderData> for GroupClustersDataSource {
                     .describe(desc::GROUP),
                 Attribute::list_of_objects("clusters", item)
                     .computed()
-                    .describe("The group's clusters, in GitLab's order (newest first)."),
+                    .describe("The group's clusters, oldest first (by cluster id)."),
             ],
         )
     }
@@ -64,12 +64,15 @@ impl DataSource<ProviderData> for GroupClustersDataSource {
         config: GroupClustersData,
     ) -> Result<GroupClustersData, Diagnostics> {
         let group = config.group.known().cloned().unwrap_or_default();
-        let all = ctx
+        let mut all = ctx
             .data
             .client
             .list_clusters(&group)
             .await
             .map_err(|e| diagnostics(&e, "list the clusters", &group))?;
+        // GitLab's list has no defined order (`group.clusters`, no ORDER BY): sort, so the
+        // documented order holds and plans do not shuffle.
+        all.sort_by_key(|c| c.id);
         Ok(GroupClustersData {
             id: Val::Known(group.clone()),
             group: Val::Known(group),

@@ -10,6 +10,8 @@
 //!   client type, so each behaviour is checked on both protocol versions.
 #![allow(dead_code)] // each test crate uses a different part of this module
 
+pub mod objchange;
+
 use std::collections::{BTreeMap, HashMap};
 use std::ffi::OsStr;
 use std::future::Future;
@@ -789,6 +791,18 @@ pub struct WireSchemas {
     pub diags: Vec<Diag>,
 }
 
+/// The value a DynamicValue sent to the provider holds (null when absent or unreadable:
+/// the checks then compare against null, as Terraform would have nothing either).
+fn dv_value(schema: &WireSchema, dv: Option<&Dv>) -> Value {
+    match dv {
+        Some(Dv::Msgpack(b)) => codec::from_msgpack(b, &schema.ty()).unwrap_or(Value::Null),
+        Some(Dv::Json(b)) => {
+            codec::from_json(b, &schema.ty(), codec::UnknownAttrs::Ignore).unwrap_or(Value::Null)
+        }
+        None => Value::Null,
+    }
+}
+
 /// A DynamicValue as sent: msgpack or JSON bytes, well-formed or not.
 #[derive(Clone, Debug)]
 pub enum Dv {
@@ -1163,7 +1177,73 @@ impl Tf {
         })
     }
 
+    /// PlanResourceChange, with Terraform's checks of the answer (see [`objchange`]): a
+    /// plan Terraform would call invalid fails the test.
     pub async fn plan(
+        &mut self,
+        type_name: &str,
+        prior: Option<Dv>,
+        proposed: Option<Dv>,
+        config: Option<Dv>,
+    ) -> Result<Planned, Status> {
+        let planned = self
+            .plan_unchecked(type_name, prior.clone(), proposed, config.clone())
+            .await?;
+        if errors(&planned.diags).is_empty()
+            && let Some(bytes) = &planned.planned
+            && let Some(schema) = self.resource_schema(type_name).await
+        {
+            let planned_v = schema.decode(bytes);
+            let problems = objchange::plan_problems(
+                &schema,
+                &dv_value(&schema, prior.as_ref()),
+                &dv_value(&schema, config.as_ref()),
+                &planned_v,
+            );
+            assert!(problems.is_empty(), "{type_name}:\n{}", problems.join("\n"));
+        }
+        Ok(planned)
+    }
+
+    /// ApplyResourceChange, with Terraform's checks of the new state (see [`objchange`]):
+    /// a result Terraform would call inconsistent fails the test. (Terraform skips them
+    /// when the provider reports an error, and so does this.)
+    pub async fn apply(
+        &mut self,
+        type_name: &str,
+        prior: Option<Dv>,
+        planned: Option<Dv>,
+        config: Option<Dv>,
+    ) -> Result<Applied, Status> {
+        let applied = self
+            .apply_unchecked(type_name, prior, planned.clone(), config)
+            .await?;
+        if errors(&applied.diags).is_empty()
+            && let Some(schema) = self.resource_schema(type_name).await
+        {
+            let new_state = applied
+                .new_state
+                .as_deref()
+                .map_or(Value::Null, |b| schema.decode(b));
+            let problems = objchange::apply_problems(
+                &schema,
+                &dv_value(&schema, planned.as_ref()),
+                &new_state,
+            );
+            assert!(problems.is_empty(), "{type_name}:\n{}", problems.join("\n"));
+        }
+        Ok(applied)
+    }
+
+    /// The served schema of a resource type (asked after the call under test, so a test of
+    /// RPCs made without GetProviderSchema stays one).
+    async fn resource_schema(&mut self, type_name: &str) -> Option<WireSchema> {
+        let mut all = self.schemas().await.ok()?;
+        all.resources.remove(type_name)
+    }
+
+    /// PlanResourceChange exactly as sent and answered.
+    pub async fn plan_unchecked(
         &mut self,
         type_name: &str,
         prior: Option<Dv>,
@@ -1196,7 +1276,8 @@ impl Tf {
         })
     }
 
-    pub async fn apply(
+    /// ApplyResourceChange exactly as sent and answered.
+    pub async fn apply_unchecked(
         &mut self,
         type_name: &str,
         prior: Option<Dv>,
