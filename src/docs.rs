@@ -465,6 +465,20 @@ fn attribute_line<'a>(
     if let Some(v) = &a.default {
         text.push(format!("Defaults to `{}`.", hcl_literal(v)));
     }
+    if let Some(v) = &a.known_on_create {
+        text.push(format!(
+            "Always `{}`, known at plan time.",
+            hcl_literal(v).trim_matches('"')
+        ));
+    }
+    if !a.normalize.is_empty() {
+        let rules: Vec<&str> = a.normalize.iter().map(|n| n.description()).collect();
+        text.push(format!(
+            "Spellings that differ only in {} are the same value: no change is planned between them, and the \
+             configured spelling is kept in state.",
+            join_words(&rules)
+        ));
+    }
     if !a.validators.is_empty() {
         let rules: Vec<String> = a.validators.iter().map(|v| v.description()).collect();
         text.push(format!("Validation: {}", rules.join(" ")));
@@ -487,6 +501,15 @@ fn attribute_line<'a>(
         nested.push((path, a));
     }
     format!("- `{}` ({}) {}\n", a.name, flags.join(", "), text.join(" "))
+}
+
+/// "a", "a and b", "a, b and c".
+fn join_words(words: &[&str]) -> String {
+    match words {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
 }
 
 /// `List of Object`, `Map of String`, `Boolean`, … as the Registry's docs spell types.

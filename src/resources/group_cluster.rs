@@ -65,6 +65,23 @@ fn environment_scope_ok(s: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || "_/${}. -*".contains(c))
 }
 
+/// `Clusters::Cluster#domain`: the `valid_hostname` gem's HostnameValidator with
+/// `allow_numeric_hostname` — labels of letters, digits and `-` (not at either end), no
+/// empty label and no trailing dot; the gem also holds the whole value to 63 characters.
+fn domain_ok(s: &str) -> bool {
+    let n = s.chars().count();
+    (1..=63).contains(&n)
+        && !s.ends_with('.')
+        && s.split('.').all(|label| {
+            !label.is_empty()
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .bytes()
+                    .all(|c| c.is_ascii_alphanumeric() || c == b'-')
+        })
+}
+
 /// Whether two spellings of an attribute are the same value under `rules`.
 fn same(rules: &[Normalize], a: &Val<String>, b: &Val<String>) -> bool {
     equivalent(rules, &a.to_value(), &b.to_value())
@@ -263,6 +280,12 @@ impl Resource<ProviderData> for GroupCluster {
                 Attribute::string("domain")
                     .optional()
                     .normalize(DOMAIN_NORM)
+                    .validate(Rule {
+                        test: domain_ok,
+                        rule: "A host name of at most 63 characters: labels of letters, digits and `-` (not at \
+                               either end of a label), separated by single dots, no trailing dot (GitLab's \
+                               hostname check). Empty means no domain.",
+                    })
                     .describe(desc::DOMAIN),
                 Attribute::bool("enabled")
                     .default(true)
@@ -784,6 +807,13 @@ mod tests {
         assert!(!namespace_ok("-ns"));
         assert!(!namespace_ok("gitlab-managed-apps"));
         assert!(!namespace_ok(&"a".repeat(64)));
+        assert!(domain_ok("Apps.Example.com"));
+        assert!(domain_ok("10.0.0.1"));
+        assert!(!domain_ok(" example.com"));
+        assert!(!domain_ok("example.com."));
+        assert!(!domain_ok("a..b"));
+        assert!(!domain_ok("-a.com"));
+        assert!(!domain_ok(&format!("{}.com", "a".repeat(60))));
         assert!(environment_scope_ok("review/${CI_COMMIT_REF_SLUG}"));
         assert!(environment_scope_ok("staging *"));
         assert!(!environment_scope_ok("prod!"));

@@ -138,6 +138,11 @@ impl Sim {
         self.call(reqwest::Method::POST, "/-/sim/faults", Some(spec));
     }
 
+    /// Drops every queued fault.
+    pub fn clear_faults(&self) {
+        self.call(reqwest::Method::DELETE, "/-/sim/faults", None);
+    }
+
     pub fn patch_cluster(&self, id: i64, fields: J) {
         self.call(
             reqwest::Method::PATCH,
@@ -224,6 +229,19 @@ impl Run {
     #[track_caller]
     pub fn ok(self) -> Run {
         assert_eq!(self.code, 0, "terraform failed:\n{}", self.all());
+        self.assert_consistent();
+        self
+    }
+    /// Exit code `code`, and Terraform's consistency checks silent.
+    #[track_caller]
+    pub fn ok_with_code(self, code: i32) -> Run {
+        assert_eq!(
+            self.code,
+            code,
+            "terraform exited {}:\n{}",
+            self.code,
+            self.all()
+        );
         self.assert_consistent();
         self
     }
