@@ -345,7 +345,7 @@ fn certificate_failures_are_not_retried_like_transient_connection_errors() {
         let before = sim.connections();
         let err = block_on(client.current_user()).unwrap_err();
         let attempts = sim.connections() - before - 1;
-        assert!(matches!(err, Error::Transport { .. }), "{what}: {err}");
+        assert!(matches!(err, Error::Tls { .. }), "{what}: {err}");
         if attempts != 1 {
             retried.push(format!(
                 "{what}: {attempts} connections for one request ({err})"
