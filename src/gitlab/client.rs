@@ -581,7 +581,12 @@ impl Client {
                                 Error::from_response(status, &r.body).after_attempts(attempt)
                             );
                         }
-                        (format!("{status} {message}"), self.backoff(attempt))
+                        let why = if message.starts_with(&status.to_string()) {
+                            message
+                        } else {
+                            format!("{status} {message}")
+                        };
+                        (why, self.backoff(attempt))
                     } else {
                         let location = r
                             .headers
