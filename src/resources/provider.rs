@@ -82,15 +82,19 @@ impl ProviderDef for GitlabProvider {
             vec![
                 Attribute::string("base_url").optional().env(&["GITLAB_BASE_URL"]).describe(
                     "The GitLab API URL, with or without `/api/v4` (for example `https://gitlab.example.com/`). \
-                     Defaults to `GITLAB_BASE_URL`, then `https://gitlab.com/api/v4/`.",
+                     Defaults to `GITLAB_BASE_URL` (also when `\"\"`), then `https://gitlab.com/api/v4/`. User info \
+                     (`https://user:password@host/`) is sent as HTTP Basic auth; the password is never shown.",
                 ),
                 Attribute::string("token").optional().sensitive().env(&["GITLAB_TOKEN"]).describe(
                     "A GitLab access token with the `api` scope, whose user is at least Maintainer of the groups \
-                     managed. Defaults to `GITLAB_TOKEN`.",
+                     managed. Defaults to `GITLAB_TOKEN` (also when `\"\"`). Not needed, and not sent, when `headers` \
+                     carry `PRIVATE-TOKEN` or `Authorization = \"Bearer ...\"`.",
                 ),
                 Attribute::string("cacert_file")
                     .optional()
-                    .describe("A PEM file of CA certificates to trust for GitLab, besides the system's."),
+                    .describe("A PEM file of CA certificates to trust for GitLab, besides the system's. A server \
+                     certificate that is itself in the file (self-signed, `CA:TRUE` or not) is trusted as GitLab's own; \
+                     its validity and host names are still checked."),
                 Attribute::bool("insecure")
                     .optional()
                     .describe("Skip verification of GitLab's TLS certificate. Defaults to `false`; avoid it."),
@@ -105,11 +109,12 @@ impl ProviderDef for GitlabProvider {
                     .sensitive()
                     .describe(
                         "Extra HTTP headers sent with every request to GitLab. Sensitive: they often carry \
-                         credentials (for a proxy in front of GitLab, say).",
+                         credentials (for a proxy in front of GitLab, say). A `PRIVATE-TOKEN` or a bearer \
+                         `Authorization` header here is GitLab's credential and replaces `token`.",
                     ),
                 Attribute::number("retries").optional().validate(IntRange(0, 100)).describe(
                     "How many times a request is retried after rate limiting (429), 502/503/504 and connection \
-                     errors, with exponential backoff and jitter. Defaults to `10`.",
+                     errors, with exponential backoff and jitter; `early_auth_check` included. Defaults to `10`.",
                 ),
                 Attribute::bool("early_auth_check").optional().describe(
                     "Check the token with `GET /user` when the provider is configured, so a bad token fails \
