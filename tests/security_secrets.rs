@@ -261,7 +261,8 @@ fn error_bodies_that_echo_a_secret_back_do_not_leak_it_into_diagnostics() {
     tf.set_env("TF_VAR_gitlab_token", MAINTAINER_TOKEN);
     tf.set_env("TF_VAR_kube_token", KUBE_TOKEN);
     tf.set_env("TF_VAR_imported_kube_token", IMPORTED_KUBE_TOKEN);
-    let provider = provider_hcl(&mtls_attrs(&sim, &pki));
+    // Two retries, so three 502s below exhaust them (the token check follows `retries`).
+    let provider = provider_hcl(&format!("{}  retries = 2\n", mtls_attrs(&sim, &pki)));
     write_config(&tf, &provider, &cluster("c", "kube_token", ""));
     let mut out = Captured::default();
     out.run("init", tf.init());

@@ -1,5 +1,6 @@
-//! Transport security to GitLab: the real Terraform CLI (1.0.3) drives the provider
-//! against the simulator served over HTTPS with a CA and certificates made here (rcgen),
+//! Transport security to GitLab: the real Terraform CLI (1.0.3, and [`TF_NEW`] for the
+//! certificate shapes) drives the provider against the simulator served over HTTPS with a
+//! CA and certificates made here (rcgen, and the `openssl` command line as users make them),
 //! optionally requiring client certificates.
 
 mod security_support;
@@ -26,9 +27,17 @@ fn qa_clusters(sim: &HttpsSim) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// The Terraform version of the certificate-shape tests (a parameter, so they can run on
+/// several).
+const TF_NEW: &str = "1.11.4";
+
 /// A Terraform work dir whose provider block has `attrs`, plus one cluster; initialised.
 fn setup(attrs: &str, body: &str) -> Tf {
-    let tf = Tf::new("1.0.3");
+    setup_on("1.0.3", attrs, body)
+}
+
+fn setup_on(version: &str, attrs: &str, body: &str) -> Tf {
+    let tf = Tf::new(version);
     tf.write("main.tf", &format!("{}\n{body}", provider_hcl(attrs)));
     tf.init();
     tf
@@ -345,7 +354,7 @@ fn certificate_failures_are_not_retried_like_transient_connection_errors() {
         let before = sim.connections();
         let err = block_on(client.current_user()).unwrap_err();
         let attempts = sim.connections() - before - 1;
-        assert!(matches!(err, Error::Transport { .. }), "{what}: {err}");
+        assert!(matches!(err, Error::Tls { .. }), "{what}: {err}");
         if attempts != 1 {
             retried.push(format!(
                 "{what}: {attempts} connections for one request ({err})"
@@ -353,4 +362,116 @@ fn certificate_failures_are_not_retried_like_transient_connection_errors() {
         }
     }
     assert!(retried.is_empty(), "{}", retried.join("\n"));
+}
+
+// ---------------------------------------------------------------------------------------
+// Certificate shapes made with openssl, each against its own HTTPS simulator.
+
+const LOCAL_SAN: &str = "DNS:localhost,IP:127.0.0.1";
+
+/// The simulator serving `<name>.pem` of `ssl`, and a Terraform dir whose provider trusts
+/// `cacert` (a file of `ssl`, or none) and reads the clusters of group qa.
+fn shape(ssl: &Openssl, name: &str, cacert: Option<&str>) -> (HttpsSim, Tf) {
+    let sim = HttpsSim::start_with_cert(
+        &ssl.path(&format!("{name}.pem")),
+        &ssl.path(&format!("{name}-key.pem")),
+    );
+    let extra = cacert
+        .map(|c| format!("  cacert_file = {}\n", hcl_path(&ssl.path(c))))
+        .unwrap_or_default();
+    let tf = setup_on(TF_NEW, &attrs(&sim, &extra), &cluster());
+    (sim, tf)
+}
+
+#[test]
+fn an_openssl_self_signed_ca_true_certificate_in_cacert_file_is_trusted_as_the_servers_own() {
+    let ssl = Openssl::new();
+    ssl.self_signed_ca_true("server", LOCAL_SAN);
+    let (sim, tf) = shape(&ssl, "server", Some("server.pem"));
+    tf.apply().ok();
+    assert_eq!(qa_clusters(&sim).len(), 1);
+    assert_eq!(tf.plan().code, 0);
+    // Not in cacert_file, it is named for what it is, with the fix.
+    let (sim, tf) = shape(&ssl, "server", None);
+    assert_failed_with(
+        &tf.plan(),
+        &[
+            "presents a CA certificate as its own",
+            "Set `cacert_file` to exactly that certificate",
+        ],
+    );
+    assert!(sim.log().is_empty());
+}
+
+#[test]
+fn an_openssl_self_signed_ca_false_certificate_in_cacert_file_is_trusted() {
+    let ssl = Openssl::new();
+    ssl.self_signed_ca_false("server", LOCAL_SAN);
+    let (sim, tf) = shape(&ssl, "server", Some("server.pem"));
+    tf.apply().ok();
+    assert_eq!(qa_clusters(&sim).len(), 1);
+    let (_sim, tf) = shape(&ssl, "server", None);
+    assert_failed_with(&tf.plan(), &["not trusted", "set `cacert_file`"]);
+}
+
+#[test]
+fn an_openssl_leaf_is_trusted_through_its_ca_or_as_itself() {
+    let ssl = Openssl::new();
+    ssl.ca_and_leaf("ca", "server", LOCAL_SAN);
+    for trusted in ["ca.pem", "server.pem"] {
+        let (sim, tf) = shape(&ssl, "server", Some(trusted));
+        tf.apply().ok();
+        assert_eq!(qa_clusters(&sim).len(), 1, "{trusted}");
+    }
+}
+
+#[test]
+fn an_expired_certificate_in_cacert_file_is_refused_as_expired_not_as_untrusted() {
+    let ssl = Openssl::new();
+    ssl.expired_self_signed("server", LOCAL_SAN);
+    let (sim, tf) = shape(&ssl, "server", Some("server.pem"));
+    let r = tf.plan();
+    assert_failed_with(
+        &r,
+        &[
+            "certificate expired at 2020-02-01T00:00:00Z",
+            "Renew GitLab's certificate",
+        ],
+    );
+    assert!(!says(&r.stderr, "set `cacert_file`"), "{}", r.stderr);
+    assert!(sim.log().is_empty());
+}
+
+#[test]
+fn a_certificate_for_another_host_is_refused_as_a_name_mismatch_even_when_in_cacert_file() {
+    let ssl = Openssl::new();
+    ssl.self_signed_ca_true("server", "DNS:gitlab.example.test");
+    let (sim, tf) = shape(&ssl, "server", Some("server.pem"));
+    let r = tf.plan();
+    assert_failed_with(
+        &r,
+        &[
+            "certificate is not valid for localhost: it is valid for gitlab.example.test",
+            "not the fix for a name mismatch",
+        ],
+    );
+    assert!(!says(&r.stderr, "set `cacert_file`"), "{}", r.stderr);
+    assert!(!says(&r.stderr, "not trusted"), "{}", r.stderr);
+    assert!(sim.log().is_empty());
+}
+
+#[test]
+fn a_cacert_file_that_did_not_issue_the_certificate_is_named_at_cacert_file() {
+    let ssl = Openssl::new();
+    ssl.ca_and_leaf("ca", "server", LOCAL_SAN);
+    ssl.self_signed_ca_true("unrelated", LOCAL_SAN);
+    let (sim, tf) = shape(&ssl, "server", Some("unrelated.pem"));
+    assert_failed_with(
+        &tf.plan(),
+        &[
+            "not trusted: no certificate in `cacert_file` issued it",
+            &format!("cacert_file = {}", hcl_path(&ssl.path("unrelated.pem"))),
+        ],
+    );
+    assert!(sim.log().is_empty());
 }

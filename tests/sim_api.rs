@@ -1687,6 +1687,62 @@ async fn unknown_routes_bad_bodies_and_content_types_answer_like_grape() {
     );
 }
 
+/// What a client with a wrong `base_url` meets: the v3 API's 410, and for paths outside
+/// `/api/v4/` the Rails router, whose `route_not_found` redirects a client without a
+/// session to the sign-in page (never the feature-flag 404 of a cluster endpoint).
+#[tokio::test(flavor = "multi_thread")]
+async fn paths_outside_the_v4_api_answer_like_grape_and_rails() {
+    let sim = Sim::start(&[]);
+    let c = Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let r = send(
+        &c,
+        Method::GET,
+        &format!("{}/api/v3/user", sim.url),
+        Some(MAINTAINER),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (r.status.as_u16(), r.json()),
+        (
+            410,
+            json!({"error": "API V3 is no longer supported. Use API V4 instead."})
+        )
+    );
+    for path in ["/gitlab/api/v4/user", "/api/v5/user", "/user"] {
+        let r = send(
+            &c,
+            Method::GET,
+            &format!("{}{path}", sim.url),
+            Some(MAINTAINER),
+            None,
+        )
+        .await;
+        assert_eq!(r.status.as_u16(), 302, "{path}");
+        assert_eq!(
+            r.headers["location"].to_str().unwrap(),
+            format!("{}/users/sign_in", sim.url),
+            "{path}"
+        );
+    }
+    let r = send(
+        &c,
+        Method::GET,
+        &sim.api("/api/v4/user"),
+        Some(MAINTAINER),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (r.status.as_u16(), r.json()),
+        (404, json!({"error": "404 Not Found"}))
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn tls_serves_https_and_can_require_client_certificates() {
     use rcgen::{

@@ -2,7 +2,9 @@
 //! calls for the group clusters endpoints, retries with backoff and jitter for 429
 //! (honouring Retry-After), 502/503/504 and connection errors, and cancellation. A POST is
 //! never blindly repeated: when its outcome is unknown the cluster is looked up first.
-
+//! Credentials: the token as `PRIVATE-TOKEN` unless `headers` carry GitLab credentials
+//! themselves, and `base_url` user info as HTTP Basic auth (as Go's net/http sends it);
+//! no URL this client prints or logs carries a password.
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
@@ -32,6 +34,7 @@ const MAX_WAIT: Duration = Duration::from_secs(60);
 /// How to reach GitLab.
 #[derive(Clone, Debug)]
 pub struct ClientConfig {
+    /// May carry user info (`https://user:password@host/`): sent as Basic auth.
     pub base_url: String,
     pub token: Secret,
     /// PEM CA certificate(s) to trust in addition to the system roots.
@@ -69,6 +72,10 @@ impl Default for ClientConfig {
 pub enum ConfigError {
     #[error("base_url {0:?} is not an http(s) URL")]
     BaseUrl(String),
+    #[error(
+        "base_url {0:?} names another API version than GitLab's REST API v4 (v3 was removed in GitLab 11.0): use /api/v4 or leave the path out"
+    )]
+    ApiVersion(String),
     #[error("the CA certificate is not valid PEM: {0}")]
     CaCert(String),
     #[error("the client certificate or key is not valid PEM: {0}")]
@@ -85,6 +92,7 @@ pub enum ConfigError {
 #[derive(Clone)]
 pub struct Client {
     http: reqwest::Client,
+    /// The API base, without user info.
     base: Url,
     headers: HeaderMap,
     retries: u32,
@@ -92,6 +100,9 @@ pub struct Client {
     backoff_base: Duration,
     cancel: CancellationToken,
     pacer: std::sync::Arc<super::pacer::Pacer>,
+    /// For naming TLS failures: CA certificates besides the system's, a client certificate.
+    extra_roots: bool,
+    has_client_cert: bool,
 }
 
 /// A cluster created by [`Client::create_cluster`]; `adopted` when the POST's response
@@ -114,31 +125,104 @@ enum AttemptError {
     NotSent(String),
     /// TLS verification failed (ours of GitLab's certificate, or GitLab's of ours):
     /// retrying cannot help.
-    Tls(String),
+    Tls(super::tls::TlsFailure),
     /// Sent, but no complete response: applied or not, nobody knows.
     Unknown(Error),
     Cancelled,
 }
 
-/// Normalises `base_url`: with or without `/api/v4`, with or without a trailing slash.
+/// Normalises `base_url`: with or without `/api/v4`, with or without a trailing slash;
+/// repeated slashes are one (GitLab has no empty path segment). User info is kept.
 pub fn api_base(base_url: &str) -> Result<Url, ConfigError> {
-    let mut u = Url::parse(base_url.trim()).map_err(|_| ConfigError::BaseUrl(base_url.into()))?;
+    let bad = || ConfigError::BaseUrl(masked_url(base_url));
+    let mut u = Url::parse(base_url.trim()).map_err(|_| bad())?;
     if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() {
-        return Err(ConfigError::BaseUrl(base_url.into()));
+        return Err(bad());
     }
-    let mut path = u.path().trim_end_matches('/').to_string();
+    let segments: Vec<&str> = u.path().split('/').filter(|s| !s.is_empty()).collect();
+    if let [.., "api", v] = segments.as_slice()
+        && *v != "v4"
+    {
+        return Err(ConfigError::ApiVersion(masked_url(base_url)));
+    }
+    let mut path = format!("/{}", segments.join("/"));
     if !path.ends_with("/api/v4") {
-        path.push_str("/api/v4");
+        path = format!("{}/api/v4", path.trim_end_matches('/'));
     }
     path.push('/');
     u.set_path(&path);
     u.set_query(None);
+    u.set_fragment(None);
     Ok(u)
+}
+
+/// `url` with the password of its user info replaced by `***`: for every message and log
+/// line that shows a URL. Text that does not parse as a URL is masked by hand.
+pub fn masked_url(url: &str) -> String {
+    match Url::parse(url.trim()) {
+        Ok(mut u) => {
+            if u.password().is_some() {
+                let _ = u.set_password(Some("***"));
+            }
+            u.to_string()
+        }
+        Err(_) => mask_userinfo_text(url),
+    }
+}
+
+/// `scheme://user:secret@host` → `scheme://user:***@host`, for strings no URL parser takes.
+fn mask_userinfo_text(s: &str) -> String {
+    let Some(scheme_end) = s.find("://") else {
+        return s.to_string();
+    };
+    let rest = &s[scheme_end + 3..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    match authority.rfind('@') {
+        Some(at) => {
+            let user = authority[..at].split(':').next().unwrap_or("");
+            format!("{}{user}:***@{}", &s[..scheme_end + 3], &rest[at + 1..])
+        }
+        None => s.to_string(),
+    }
+}
+
+/// The user name and password of `base_url`'s user info (percent-decoded), if any.
+pub fn user_info(base_url: &str) -> Option<(String, String)> {
+    let u = Url::parse(base_url.trim()).ok()?;
+    if u.username().is_empty() && u.password().is_none() {
+        return None;
+    }
+    let decode = |s: &str| {
+        percent_encoding::percent_decode_str(s)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    Some((decode(u.username()), decode(u.password().unwrap_or(""))))
+}
+
+/// The header in `headers` that carries GitLab credentials itself, so `token` is neither
+/// needed nor sent (it would lose against it anyway): `PRIVATE-TOKEN`, or `Authorization`
+/// with the `Bearer` scheme (GitLab takes access tokens as OAuth bearer tokens). An
+/// `Authorization` of another scheme (Basic, for a proxy) is not GitLab's, and the token
+/// is still sent.
+pub fn credential_header<'a>(
+    headers: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Option<String> {
+    headers.into_iter().find_map(|(k, v)| {
+        let bearer = v
+            .trim_start()
+            .get(..7)
+            .is_some_and(|s| s.eq_ignore_ascii_case("bearer "));
+        (k.eq_ignore_ascii_case("private-token")
+            || (k.eq_ignore_ascii_case("authorization") && bearer))
+            .then(|| k.to_string())
+    })
 }
 
 impl Client {
     pub fn new(cfg: &ClientConfig, cancel: CancellationToken) -> Result<Client, ConfigError> {
-        let base = api_base(&cfg.base_url)?;
+        let mut base = api_base(&cfg.base_url)?;
         let mut headers = HeaderMap::new();
         for (k, v) in &cfg.headers {
             let name =
@@ -148,13 +232,43 @@ impl Client {
             value.set_sensitive(true);
             headers.insert(name, value);
         }
-        let mut token =
-            HeaderValue::from_str(cfg.token.expose().trim()).map_err(|_| ConfigError::Token)?;
-        token.set_sensitive(true);
-        headers.insert("PRIVATE-TOKEN", token);
+        let in_headers =
+            credential_header(cfg.headers.iter().map(|(k, v)| (k.as_str(), v.expose())));
+        let token = cfg.token.expose().trim();
+        if in_headers.is_none() && !token.is_empty() {
+            let mut token = HeaderValue::from_str(token).map_err(|_| ConfigError::Token)?;
+            token.set_sensitive(true);
+            headers.insert("PRIVATE-TOKEN", token);
+        }
+        // User info travels as Basic auth, as Go's net/http sends it, unless an
+        // Authorization header is configured; it never stays in a URL.
+        if let Some((user, password)) = user_info(&cfg.base_url) {
+            if !headers.contains_key(reqwest::header::AUTHORIZATION) {
+                use base64::Engine as _;
+                let b64 =
+                    base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+                let mut v = HeaderValue::from_str(&format!("Basic {b64}"))
+                    .map_err(|_| ConfigError::Header("base_url user info".into()))?;
+                v.set_sensitive(true);
+                headers.insert(reqwest::header::AUTHORIZATION, v);
+            }
+            let _ = base.set_username("");
+            let _ = base.set_password(None);
+        }
 
-        crate::tls_provider::install_default();
-        let mut b = reqwest::Client::builder()
+        let tls = super::tls::client_config(&super::tls::TlsOptions {
+            ca_pem: cfg.ca_cert_pem.as_deref(),
+            insecure: cfg.insecure,
+            identity: cfg
+                .client_cert_pem
+                .as_ref()
+                .map(|(c, k)| (c.as_slice(), k.expose())),
+        })
+        .map_err(|e| match e {
+            super::tls::TlsConfigError::CaCert(d) => ConfigError::CaCert(d),
+            super::tls::TlsConfigError::ClientCert(d) => ConfigError::ClientCert(d),
+        })?;
+        let b = reqwest::Client::builder()
             .user_agent(concat!(
                 "terraform-provider-gitlab/",
                 env!("CARGO_PKG_VERSION")
@@ -163,26 +277,8 @@ impl Client {
             .timeout(cfg.timeout)
             .pool_idle_timeout(Duration::from_secs(90))
             .tcp_nodelay(true)
-            .redirect(reqwest::redirect::Policy::none());
-        if let Some(pem) = &cfg.ca_cert_pem {
-            let certs = reqwest::Certificate::from_pem_bundle(pem)
-                .map_err(|e| ConfigError::CaCert(e.to_string()))?;
-            if certs.is_empty() {
-                return Err(ConfigError::CaCert("no certificate found".into()));
-            }
-            b = b.tls_certs_merge(certs);
-        }
-        if let Some((cert, key)) = &cfg.client_cert_pem {
-            let mut pem = cert.clone();
-            pem.push(b'\n');
-            pem.extend_from_slice(key.expose().as_bytes());
-            let id = reqwest::Identity::from_pem(&pem)
-                .map_err(|e| ConfigError::ClientCert(e.to_string()))?;
-            b = b.identity(id);
-        }
-        if cfg.insecure {
-            b = b.tls_danger_accept_invalid_certs(true);
-        }
+            .redirect(reqwest::redirect::Policy::none())
+            .tls_backend_preconfigured(tls);
         let http = b.build().map_err(|e| ConfigError::Build(error_chain(&e)))?;
         Ok(Client {
             http,
@@ -193,15 +289,19 @@ impl Client {
             backoff_base: cfg.backoff_base,
             cancel,
             pacer: Default::default(),
+            extra_roots: cfg.ca_cert_pem.is_some(),
+            has_client_cert: cfg.client_cert_pem.is_some(),
         })
     }
 
-    /// The same client (same connection pool) with another retry budget.
-    pub fn with_retries(&self, retries: u32) -> Client {
-        Client {
-            retries,
-            ..self.clone()
-        }
+    /// The API base URL requests go to (never with user info).
+    pub fn base_url(&self) -> &str {
+        self.base.as_str()
+    }
+
+    /// How many times a request is retried after the first attempt.
+    pub fn retries(&self) -> u32 {
+        self.retries
     }
 
     fn url(&self, segments: &[&str], query: &[(&str, String)]) -> Url {
@@ -319,7 +419,10 @@ impl Client {
                     if attempt > self.retries {
                         return Err(Error::OutcomeUnknown { detail });
                     }
-                    self.pause(self.backoff(attempt)).await?;
+                    let delay = self.backoff(attempt);
+                    tracing::info!(method = "POST", path = %log_path(&url), attempt, max_attempts = self.retries.saturating_add(1),
+                        reason = %detail, delay_ms = delay.as_millis() as u64, "the cluster was not created; retrying GitLab request");
+                    self.pause(delay).await?;
                 }
                 e if uncertain && is_duplicate_scope(&e) => {
                     return match self.recover_created(group, req).await? {
@@ -403,7 +506,8 @@ impl Client {
     /// Sends a request with retries. `safe` requests (GET, PUT, DELETE) are retried on
     /// any transient failure and abandoned on cancellation; unsafe ones (POST) only when
     /// GitLab certainly did not apply them (429, connection refused), and an in-flight
-    /// POST is allowed to finish so its result is not lost.
+    /// POST is allowed to finish so its result is not lost. Every attempt is logged with
+    /// its outcome; every retry with its reason and delay.
     async fn call(
         &self,
         method: Method,
@@ -411,6 +515,8 @@ impl Client {
         body: Option<Vec<u8>>,
         safe: bool,
     ) -> Result<Resp, Error> {
+        let path = log_path(&url);
+        let max = self.retries.saturating_add(1);
         let mut attempt: u32 = 0;
         loop {
             attempt += 1;
@@ -418,6 +524,9 @@ impl Client {
             tokio::select! {
                 () = self.pacer.wait() => {}
                 () = self.cancel.cancelled() => return Err(Error::Cancelled),
+            }
+            if attempt == 1 {
+                tracing::trace!(%method, path = %path, request_headers = %self.request_headers_for_log(), "GitLab request headers");
             }
             let started = Instant::now();
             let result = if safe {
@@ -429,69 +538,130 @@ impl Client {
                 self.attempt(&method, &url, body.as_deref()).await
             };
             let elapsed_ms = started.elapsed().as_millis() as u64;
-            let last = attempt > self.retries;
-            match result {
-                Ok(r) if r.status.is_success() => {
-                    tracing::debug!(%method, path = url.path(), status = r.status.as_u16(), attempt, elapsed_ms, "GitLab request");
-                    return Ok(r);
-                }
+            let last = attempt >= max;
+            // Why this attempt failed and how long to wait before the next, when it is retried.
+            let (reason, delay) = match result {
                 Ok(r) => {
                     let status = r.status.as_u16();
-                    tracing::debug!(%method, path = url.path(), status, attempt, elapsed_ms, "GitLab request failed");
+                    tracing::debug!(%method, path = %path, status, attempt, elapsed_ms, "GitLab request");
+                    log_response_headers(&method, &path, &r.headers);
+                    if r.status.is_success() {
+                        return Ok(r);
+                    }
                     let retry_after = retry_after(&r.headers);
                     if status == 429 {
                         self.pacer.learn(&r.headers);
-                    }
-                    let transient = matches!(status, 502..=504);
-                    if status == 429 && !last {
-                        self.pause(retry_after.map_or_else(
+                        if last {
+                            return Err(Error::RateLimited {
+                                retry_after,
+                                attempts: attempt,
+                            });
+                        }
+                        let delay = retry_after.map_or_else(
                             || self.backoff(attempt),
                             |d| d + jitter(self.backoff_base),
-                        ))
-                        .await?;
-                        continue;
+                        );
+                        let why = match retry_after {
+                            Some(d) => {
+                                format!("429 Too Many Requests, Retry-After {}s", d.as_secs())
+                            }
+                            None => "429 Too Many Requests".to_string(),
+                        };
+                        (why, delay)
+                    } else if matches!(status, 502..=504) {
+                        let message = super::error::body_message(&r.body);
+                        if !safe {
+                            // A proxy error after the request left: GitLab may have applied it.
+                            return Err(Error::OutcomeUnknown {
+                                detail: format!("GitLab answered {status} ({message})"),
+                            });
+                        }
+                        if last {
+                            return Err(
+                                Error::from_response(status, &r.body).after_attempts(attempt)
+                            );
+                        }
+                        let why = if message.starts_with(&status.to_string()) {
+                            message
+                        } else {
+                            format!("{status} {message}")
+                        };
+                        (why, self.backoff(attempt))
+                    } else {
+                        let location = r
+                            .headers
+                            .get(reqwest::header::LOCATION)
+                            .and_then(|v| v.to_str().ok())
+                            .map(masked_url);
+                        return Err(Error::from_response(status, &r.body).requested(
+                            method.as_str(),
+                            url.as_str(),
+                            location.as_deref(),
+                        ));
                     }
-                    if status == 429 {
-                        return Err(Error::RateLimited { retry_after });
-                    }
-                    if transient && !safe {
-                        // A proxy error after the request left: GitLab may have applied it.
-                        return Err(Error::OutcomeUnknown {
-                            detail: format!(
-                                "GitLab answered {status} ({})",
-                                super::error::body_message(&r.body)
-                            ),
-                        });
-                    }
-                    if transient && !last {
-                        self.pause(self.backoff(attempt)).await?;
-                        continue;
-                    }
-                    return Err(Error::from_response(status, &r.body));
                 }
                 Err(AttemptError::Cancelled) => return Err(Error::Cancelled),
-                Err(AttemptError::Tls(detail)) => return Err(Error::Transport { detail }),
+                Err(AttemptError::Tls(kind)) => {
+                    tracing::debug!(%method, path = %path, attempt, elapsed_ms, error = %kind, "GitLab TLS handshake failed; not retried");
+                    return Err(Error::Tls {
+                        host: host_port(&url),
+                        kind,
+                    });
+                }
                 Err(AttemptError::NotSent(detail)) => {
-                    tracing::debug!(%method, path = url.path(), attempt, %detail, "GitLab unreachable");
+                    tracing::debug!(%method, path = %path, attempt, elapsed_ms, error = %detail, "GitLab unreachable");
                     if last {
-                        return Err(Error::Transport { detail });
+                        return Err(Error::Transport {
+                            detail,
+                            attempts: attempt,
+                        });
                     }
-                    self.pause(self.backoff(attempt)).await?;
+                    (format!("not sent: {detail}"), self.backoff(attempt))
                 }
                 Err(AttemptError::Unknown(e)) => {
-                    tracing::debug!(%method, path = url.path(), attempt, error = %e, "GitLab request interrupted");
+                    tracing::debug!(%method, path = %path, attempt, elapsed_ms, error = %e, "GitLab request interrupted");
                     if !safe {
                         return Err(Error::OutcomeUnknown {
                             detail: e.to_string(),
                         });
                     }
                     if last {
-                        return Err(e);
+                        return Err(e.after_attempts(attempt));
                     }
-                    self.pause(self.backoff(attempt)).await?;
+                    (
+                        format!("interrupted after {elapsed_ms} ms: {e}"),
+                        self.backoff(attempt),
+                    )
                 }
-            }
+            };
+            let delay = delay.min(MAX_WAIT);
+            tracing::info!(
+                %method,
+                path = %path,
+                attempt,
+                max_attempts = max,
+                reason = %reason,
+                delay_ms = delay.as_millis() as u64,
+                "retrying GitLab request"
+            );
+            self.pause(delay).await?;
         }
+    }
+
+    /// The request headers, values of the sensitive ones (credentials, `headers`) hidden.
+    fn request_headers_for_log(&self) -> String {
+        self.headers
+            .iter()
+            .map(|(k, v)| {
+                let shown = if v.is_sensitive() {
+                    "[REDACTED]"
+                } else {
+                    v.to_str().unwrap_or("(binary)")
+                };
+                format!("{k}: {shown}")
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     async fn attempt(
@@ -521,17 +691,19 @@ impl Client {
     }
 
     fn classify(&self, e: &reqwest::Error) -> AttemptError {
-        if is_tls_verification_failure(e) {
-            AttemptError::Tls(error_chain(e))
+        if let Some(kind) = super::tls::classify(e, self.extra_roots, self.has_client_cert) {
+            AttemptError::Tls(kind)
         } else if e.is_connect() {
             AttemptError::NotSent(error_chain(e))
         } else if e.is_timeout() {
             AttemptError::Unknown(Error::Timeout {
                 after: self.timeout,
+                attempts: 1,
             })
         } else {
             AttemptError::Unknown(Error::Transport {
                 detail: error_chain(e),
+                attempts: 1,
             })
         }
     }
@@ -570,42 +742,55 @@ fn retry_after(h: &HeaderMap) -> Option<Duration> {
         .map(Duration::from_secs)
 }
 
-/// A rustls certificate or handshake refusal anywhere in the chain.
-fn is_tls_verification_failure(e: &(dyn std::error::Error + 'static)) -> bool {
-    use rustls::AlertDescription as A;
-    let permanent = |r: &rustls::Error| {
-        matches!(
-            r,
-            rustls::Error::InvalidCertificate(_)
-                | rustls::Error::PeerIncompatible(_)
-                | rustls::Error::AlertReceived(
-                    A::CertificateRequired
-                        | A::BadCertificate
-                        | A::UnknownCA
-                        | A::CertificateUnknown
-                        | A::CertificateExpired
-                        | A::CertificateRevoked
-                        | A::UnsupportedCertificate
-                        | A::HandshakeFailure
-                        | A::AccessDenied
-                )
-        )
-    };
-    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = cur {
-        if err.downcast_ref::<rustls::Error>().is_some_and(permanent) {
-            return true;
-        }
-        // io::Error's source() skips the error it wraps (and the connector nests one
-        // io::Error in another): descend through get_ref() instead.
-        cur = match err.downcast_ref::<std::io::Error>() {
-            Some(io) => io
-                .get_ref()
-                .map(|i| i as &(dyn std::error::Error + 'static)),
-            None => err.source(),
-        };
+/// The path and query of a request URL, as logged (list pages differ by their query).
+fn log_path(url: &Url) -> String {
+    match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_string(),
     }
-    false
+}
+
+fn host_port(url: &Url) -> String {
+    match (url.host_str(), url.port()) {
+        (Some(h), Some(p)) => format!("{h}:{p}"),
+        (Some(h), None) => h.to_string(),
+        _ => url.as_str().to_string(),
+    }
+}
+
+/// Response headers that carry secrets (session cookies) or nothing for debugging.
+fn secret_response_header(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    n == "set-cookie"
+        || n.contains("token")
+        || n.contains("authorization")
+        || n.contains("secret")
+        || n.contains("session")
+        || n == "cookie"
+}
+
+/// TRACE: GitLab's rate-limit figures and the other response headers, secrets left out.
+fn log_response_headers(method: &Method, path: &str, h: &HeaderMap) {
+    if !tracing::enabled!(tracing::Level::TRACE) {
+        return;
+    }
+    let get = |k: &str| h.get(k).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let headers = h
+        .iter()
+        .filter(|(k, _)| !secret_response_header(k.as_str()))
+        .map(|(k, v)| format!("{k}: {}", v.to_str().unwrap_or("(binary)")))
+        .collect::<Vec<_>>()
+        .join(", ");
+    tracing::trace!(
+        %method,
+        path = %path,
+        ratelimit_limit = get("ratelimit-limit"),
+        ratelimit_remaining = get("ratelimit-remaining"),
+        ratelimit_reset = get("ratelimit-reset"),
+        retry_after = get("retry-after"),
+        response_headers = %headers,
+        "GitLab response headers"
+    );
 }
 
 /// An error with its sources, which carry the useful part ("certificate not trusted").
@@ -664,6 +849,108 @@ mod tests {
         }
         assert!(api_base("gitlab.com").is_err());
         assert!(api_base("ftp://gitlab.com").is_err());
+    }
+
+    #[test]
+    fn repeated_slashes_collapse_and_other_api_versions_are_refused() {
+        assert_eq!(
+            api_base("https://h//api/v4").unwrap().as_str(),
+            "https://h/api/v4/"
+        );
+        assert_eq!(
+            api_base("https://h/gitlab//").unwrap().as_str(),
+            "https://h/gitlab/api/v4/"
+        );
+        for v3 in [
+            "https://h/api/v3",
+            "https://h/api/v3/",
+            "https://h/sub/api/v3",
+        ] {
+            assert!(
+                matches!(api_base(v3), Err(ConfigError::ApiVersion(_))),
+                "{v3}"
+            );
+        }
+    }
+
+    #[test]
+    fn passwords_in_urls_are_masked() {
+        assert_eq!(
+            masked_url("https://bob:hunter22@h/api/v4/"),
+            "https://bob:***@h/api/v4/"
+        );
+        assert_eq!(masked_url("https://h/api/v4/"), "https://h/api/v4/");
+        // Not a URL the parser takes (bad port): masked by hand.
+        assert_eq!(
+            masked_url("https://bob:p@ss:w0rd@h:99999/x"),
+            "https://bob:***@h:99999/x"
+        );
+        let e = api_base("ftp://bob:hunter22@h/").unwrap_err().to_string();
+        assert!(!e.contains("hunter22"), "{e}");
+    }
+
+    #[test]
+    fn user_info_is_sent_as_basic_auth_and_removed_from_the_url() {
+        let cfg = ClientConfig {
+            base_url: "https://bob:p%40ss@h/".into(),
+            token: Secret::new("t0ken"),
+            ..ClientConfig::default()
+        };
+        let c = Client::new(&cfg, CancellationToken::new()).unwrap();
+        assert_eq!(c.base_url(), "https://h/api/v4/");
+        use base64::Engine as _;
+        let want = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode("bob:p@ss")
+        );
+        assert_eq!(c.headers["authorization"], want.as_str());
+        assert!(c.headers["authorization"].is_sensitive());
+        assert_eq!(c.headers["private-token"], "t0ken");
+        // An Authorization header of the configuration wins, as in Go's net/http.
+        let mut headers = BTreeMap::new();
+        headers.insert("Authorization".to_string(), Secret::new("Basic other"));
+        let c = Client::new(&ClientConfig { headers, ..cfg }, CancellationToken::new()).unwrap();
+        assert_eq!(c.headers["authorization"], "Basic other");
+    }
+
+    #[test]
+    fn gitlab_credentials_in_headers_replace_the_token() {
+        let with = |k: &str, v: &str| {
+            let mut headers = BTreeMap::new();
+            headers.insert(k.to_string(), Secret::new(v));
+            Client::new(
+                &ClientConfig {
+                    base_url: "http://h/".into(),
+                    token: Secret::new("from-token"),
+                    headers,
+                    ..ClientConfig::default()
+                },
+                CancellationToken::new(),
+            )
+            .unwrap()
+        };
+        let c = with("PRIVATE-TOKEN", "from-headers");
+        assert_eq!(c.headers["private-token"], "from-headers");
+        let c = with("authorization", "Bearer from-headers");
+        assert!(c.headers.get("private-token").is_none());
+        assert_eq!(c.headers["authorization"], "Bearer from-headers");
+        // A proxy's Basic credentials are not GitLab's: the token is still sent.
+        let c = with("Authorization", "Basic cHJveHk6cHc=");
+        assert_eq!(c.headers["private-token"], "from-token");
+        assert_eq!(
+            credential_header([("X-Other", "Bearer x"), ("Private-Token", "y")]),
+            Some("Private-Token".to_string())
+        );
+        assert_eq!(credential_header([("Authorization", "Basic x")]), None);
+    }
+
+    #[test]
+    fn logged_paths_keep_the_page() {
+        let u = Url::parse("http://h/api/v4/groups/qa/clusters?page=2&per_page=100").unwrap();
+        assert_eq!(
+            log_path(&u),
+            "/api/v4/groups/qa/clusters?page=2&per_page=100"
+        );
     }
 
     #[test]

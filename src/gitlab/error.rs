@@ -1,9 +1,13 @@
 //! GitLab API errors as a typed enum, parsed from GitLab's error bodies:
 //! `{"message":{"field":["..."]}}` (model validation), `{"message":"..."}`, and Grape's
-//! `{"error":"..."}` (parameter validation). Never carries a token.
+//! `{"error":"..."}` (parameter validation); answers that did not come from GitLab's REST
+//! API at all (its catch-all route, a redirect, a web server's page) are told apart, and a
+//! proxy's HTML page is reduced to one line. Never carries a token or a password.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
+
+pub use super::tls::TlsFailure;
 
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum Error {
@@ -21,14 +25,37 @@ pub enum Error {
     Forbidden { message: String },
     #[error("GitLab answered 404: {message}")]
     NotFound { message: String },
-    #[error("GitLab kept rate-limiting the requests (429 Too Many Requests){}", fmt_retry(.retry_after))]
-    RateLimited { retry_after: Option<Duration> },
-    #[error("GitLab answered {status}: {message}")]
-    Http { status: u16, message: String },
-    #[error("could not reach GitLab: {detail}")]
-    Transport { detail: String },
-    #[error("GitLab did not answer within {}s", .after.as_secs())]
-    Timeout { after: Duration },
+    /// `attempts`: how many times the request was sent (1: it was not retried).
+    #[error("GitLab kept rate-limiting the requests (429 Too Many Requests){}{}", fmt_retry(.retry_after), fmt_attempts(*.attempts))]
+    RateLimited {
+        retry_after: Option<Duration>,
+        attempts: u32,
+    },
+    #[error("GitLab answered {status}: {message}{}", fmt_attempts(*.attempts))]
+    Http {
+        status: u16,
+        message: String,
+        attempts: u32,
+    },
+    #[error("could not reach GitLab: {detail}{}", fmt_attempts(*.attempts))]
+    Transport { detail: String, attempts: u32 },
+    #[error("GitLab did not answer within {}s{}", .after.as_secs(), fmt_attempts(*.attempts))]
+    Timeout { after: Duration, attempts: u32 },
+    /// The TLS handshake with `host` failed for a reason retrying cannot change.
+    #[error("TLS connection to {host} failed: {kind}")]
+    Tls { host: String, kind: TlsFailure },
+    /// The answer did not come from GitLab's REST API: its catch-all route (no such API
+    /// path), the removed v3 API, a redirect, or a page that is not the API's JSON. `url`
+    /// is the one requested, its password masked.
+    #[error(
+        "base_url does not point at GitLab's REST API: {method} {url} answered {status} ({detail})"
+    )]
+    NotApi {
+        method: String,
+        url: String,
+        status: u16,
+        detail: String,
+    },
     /// The request may or may not have been applied (response lost).
     #[error("the outcome of the request is unknown: {detail}")]
     OutcomeUnknown { detail: String },
@@ -46,15 +73,32 @@ fn fmt_fields(fields: &BTreeMap<String, Vec<String>>) -> String {
         .join("; ")
 }
 
+fn fmt_attempts(n: u32) -> String {
+    if n > 1 {
+        format!(" (after {n} attempts)")
+    } else {
+        String::new()
+    }
+}
+
 fn fmt_retry(r: &Option<Duration>) -> String {
     r.map(|d| format!(", last Retry-After {}s", d.as_secs()))
         .unwrap_or_default()
 }
 
 impl Error {
-    /// Builds the error for a non-success response.
+    /// Builds the error for a non-success response. An answer that is not the REST API's
+    /// is [`Error::NotApi`] with an empty `method` and `url`, which [`Error::requested`] fills.
     pub fn from_response(status: u16, body: &[u8]) -> Error {
         let message = body_message(body);
+        if let Some(detail) = not_api(status, body) {
+            return Error::NotApi {
+                method: String::new(),
+                url: String::new(),
+                status,
+                detail,
+            };
+        }
         match status {
             400 => match parse_fields(body) {
                 Some(fields) => Error::Validation { fields },
@@ -63,13 +107,98 @@ impl Error {
             401 => Error::Unauthorized { message },
             403 => Error::Forbidden { message },
             404 => Error::NotFound { message },
-            429 => Error::RateLimited { retry_after: None },
-            _ => Error::Http { status, message },
+            429 => Error::RateLimited {
+                retry_after: None,
+                attempts: 1,
+            },
+            _ => Error::Http {
+                status,
+                message,
+                attempts: 1,
+            },
+        }
+    }
+
+    /// Names the request an [`Error::NotApi`] answered (`url` with its password masked),
+    /// and the redirect target when there was one.
+    pub fn requested(self, method: &str, url: &str, location: Option<&str>) -> Error {
+        match self {
+            Error::NotApi {
+                status, mut detail, ..
+            } => {
+                if let Some(to) = location {
+                    detail = format!("a redirect to {to}");
+                }
+                Error::NotApi {
+                    method: method.to_string(),
+                    url: url.to_string(),
+                    status,
+                    detail,
+                }
+            }
+            other => other,
+        }
+    }
+
+    /// The same error, recording that the request was sent `n` times.
+    pub fn after_attempts(self, n: u32) -> Error {
+        match self {
+            Error::RateLimited { retry_after, .. } => Error::RateLimited {
+                retry_after,
+                attempts: n,
+            },
+            Error::Http {
+                status, message, ..
+            } => Error::Http {
+                status,
+                message,
+                attempts: n,
+            },
+            Error::Transport { detail, .. } => Error::Transport {
+                detail,
+                attempts: n,
+            },
+            Error::Timeout { after, .. } => Error::Timeout { after, attempts: n },
+            other => other,
+        }
+    }
+
+    /// How many times the request was sent, for the errors that are retried.
+    pub fn attempts(&self) -> Option<u32> {
+        match self {
+            Error::RateLimited { attempts, .. }
+            | Error::Http { attempts, .. }
+            | Error::Transport { attempts, .. }
+            | Error::Timeout { attempts, .. } => Some(*attempts),
+            _ => None,
         }
     }
 
     pub fn is_not_found(&self) -> bool {
         matches!(self, Error::NotFound { .. })
+    }
+}
+
+/// Grape's catch-all route (`route :any, '*path'` in GitLab's lib/api/api.rb) answers
+/// `404 {"error":"404 Not Found"}` for a path the API does not have, and the v3 catch-all
+/// `410 {"error":"API V3 is no longer supported. Use API V4 instead."}`. GitLab's own 404s
+/// for missing resources say `{"message": ...}`. Redirects and non-JSON 404 pages come
+/// from something else (the web UI's sign-in redirect, a web server, a proxy).
+fn not_api(status: u16, body: &[u8]) -> Option<String> {
+    let json = serde_json::from_slice::<serde_json::Value>(body).ok();
+    let error = json
+        .as_ref()
+        .filter(|j| j.get("message").is_none())
+        .and_then(|j| j.get("error"))
+        .and_then(|e| e.as_str());
+    match status {
+        300..=399 => Some("a redirect".into()),
+        404 if error == Some("404 Not Found") => {
+            Some("GitLab's API has no such path: {\"error\":\"404 Not Found\"}".into())
+        }
+        404 if json.is_none() => Some(format!("not GitLab's API: {}", body_message(body))),
+        410 if error.is_some_and(|e| e.contains("API V3")) => error.map(str::to_string),
+        _ => None,
     }
 }
 
@@ -106,7 +235,10 @@ pub fn body_message(body: &[u8]) -> String {
         return j.to_string();
     }
     let text = String::from_utf8_lossy(body);
-    let text = text.trim();
+    let text = match html_summary(&text) {
+        Some(t) => t,
+        None => one_line(&text),
+    };
     if text.is_empty() {
         return "(empty body)".into();
     }
@@ -116,6 +248,55 @@ pub fn body_message(body: &[u8]) -> String {
     } else {
         excerpt
     }
+}
+
+/// An HTML page (a proxy's 502, a web server's 404) in one line: its `<title>`, else its
+/// first `<h1>`, else its text without tags.
+fn html_summary(text: &str) -> Option<String> {
+    let lower = text.to_ascii_lowercase();
+    if !(lower.contains("<html") || lower.contains("<!doctype html") || lower.contains("<title")) {
+        return None;
+    }
+    for tag in ["title", "h1"] {
+        if let Some(inner) = element_text(text, &lower, tag) {
+            let t = one_line(&strip_tags(inner));
+            if !t.is_empty() {
+                return Some(t);
+            }
+        }
+    }
+    Some(one_line(&strip_tags(text)))
+}
+
+/// The content of the first `<tag ...>...</tag>`; `lower` is `text` in ASCII lower case
+/// (same byte offsets).
+fn element_text<'a>(text: &'a str, lower: &str, tag: &str) -> Option<&'a str> {
+    let open = lower.find(&format!("<{tag}"))?;
+    let start = open + lower[open..].find('>')? + 1;
+    let end = start + lower[start..].find(&format!("</{tag}"))?;
+    text.get(start..end)
+}
+
+fn strip_tags(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut in_tag = false;
+    for c in s.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => {
+                in_tag = false;
+                out.push(' ');
+            }
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Whitespace (line breaks included) collapsed to single spaces.
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]
@@ -159,9 +340,85 @@ mod tests {
             Error::from_response(502, b"<html>Bad Gateway</html>"),
             Error::Http {
                 status: 502,
-                message: "<html>Bad Gateway</html>".into()
+                message: "Bad Gateway".into(),
+                attempts: 1,
             }
         );
         assert_eq!(body_message(b""), "(empty body)");
+    }
+
+    #[test]
+    fn html_error_pages_become_one_line() {
+        let nginx = b"<html>\r\n<head><title>503 Service Temporarily Unavailable</title></head>\r\n<body>\r\n\
+            <center><h1>503 Service Temporarily Unavailable</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
+        assert_eq!(body_message(nginx), "503 Service Temporarily Unavailable");
+        let untitled =
+            b"<!DOCTYPE html>\n<html><body>\n<h1>Bad\n gateway</h1><p>try later</p></body></html>";
+        assert_eq!(body_message(untitled), "Bad gateway");
+        assert_eq!(
+            body_message(b"upstream\nconnect error\n"),
+            "upstream connect error"
+        );
+    }
+
+    #[test]
+    fn the_api_catch_all_404_is_not_the_feature_flag_404() {
+        // Grape's catch-all route: the path is not an API path.
+        let e = Error::from_response(404, br#"{"error":"404 Not Found"}"#).requested(
+            "GET",
+            "https://h/x/api/v4/user",
+            None,
+        );
+        assert_eq!(
+            e,
+            Error::NotApi {
+                method: "GET".into(),
+                url: "https://h/x/api/v4/user".into(),
+                status: 404,
+                detail: "GitLab's API has no such path: {\"error\":\"404 Not Found\"}".into(),
+            }
+        );
+        assert!(e.to_string().starts_with(
+            "base_url does not point at GitLab's REST API: GET https://h/x/api/v4/user"
+        ));
+        // not_found! of an existing route (the certificate_based_clusters switch).
+        assert_eq!(
+            Error::from_response(404, br#"{"message":"404 Not Found"}"#),
+            Error::NotFound {
+                message: "404 Not Found".into()
+            }
+        );
+        assert!(matches!(
+            Error::from_response(
+                410,
+                br#"{"error":"API V3 is no longer supported. Use API V4 instead."}"#
+            ),
+            Error::NotApi { status: 410, .. }
+        ));
+        assert!(matches!(
+            Error::from_response(404, b"<html><title>404 Not Found</title></html>"),
+            Error::NotApi { status: 404, .. }
+        ));
+        let redirect = Error::from_response(302, b"").requested(
+            "GET",
+            "http://h/api/v4/user",
+            Some("https://h/users/sign_in"),
+        );
+        assert!(
+            redirect
+                .to_string()
+                .contains("a redirect to https://h/users/sign_in"),
+            "{redirect}"
+        );
+    }
+
+    #[test]
+    fn retried_errors_say_how_often_they_were_sent() {
+        let e = Error::from_response(503, b"x").after_attempts(3);
+        assert_eq!(e.attempts(), Some(3));
+        assert!(e.to_string().ends_with("(after 3 attempts)"), "{e}");
+        let once = Error::from_response(503, b"x");
+        assert_eq!(once.attempts(), Some(1));
+        assert!(!once.to_string().contains("attempts"), "{once}");
     }
 }

@@ -3,6 +3,7 @@
 pub mod client;
 pub mod error;
 pub mod pacer;
+pub mod tls;
 pub mod types;
 
 pub use client::{Client, ClientConfig, ConfigError, Created};

@@ -87,11 +87,12 @@ pub fn diagnostics(e: &Error, what: &str, group: &str) -> Diagnostics {
         .at_attr("group")
         .into(),
         Error::NotFound { message } => not_found(&summary, message, group),
-        Error::RateLimited { .. } => Diagnostic::error(
+        Error::RateLimited { attempts, .. } => Diagnostic::error(
             summary,
-            format!("{e}. The provider retried with backoff and gave up; raise `retries`, or lower -parallelism."),
+            format!("{e}. {} Lower -parallelism, or try again later.", retried(*attempts)),
         )
         .into(),
+        Error::Tls { .. } | Error::NotApi { .. } => connection(&summary, e).into(),
         Error::OutcomeUnknown { detail } => Diagnostic::error(
             summary,
             format!(
@@ -107,8 +108,11 @@ pub fn diagnostics(e: &Error, what: &str, group: &str) -> Diagnostics {
             format!("{e}. Is base_url pointing at a GitLab API (…/api/v4)? Nothing was recorded from this response."),
         )
         .into(),
-        Error::Transport { .. } | Error::Timeout { .. } | Error::Http { .. } => {
-            Diagnostic::error(summary, format!("{e}. The provider retried transient failures; try again later.")).into()
+        Error::Http { status, attempts, .. } if !matches!(status, 502..=504) && *attempts <= 1 => {
+            Diagnostic::error(summary, format!("{e}.")).into()
+        }
+        Error::Transport { attempts, .. } | Error::Timeout { attempts, .. } | Error::Http { attempts, .. } => {
+            Diagnostic::error(summary, format!("{e}. {} Try again later.", retried(*attempts))).into()
         }
     }
 }
@@ -127,6 +131,107 @@ fn role_needed(what: &str) -> &'static str {
              deleting them needs Maintainer)."
         }
     }
+}
+
+/// What the provider did about a transient failure, from how often the request was sent.
+pub fn retried(attempts: u32) -> String {
+    if attempts > 1 {
+        format!(
+            "The provider sent the request {attempts} times, with backoff in between (`retries` = {}), and gave up; \
+             raising `retries` waits longer.",
+            attempts - 1
+        )
+    } else {
+        "The provider did not retry it: `retries` is 0.".to_string()
+    }
+}
+
+/// A failure to reach GitLab's API that configuration must fix: a refused TLS handshake
+/// (named by its real cause, on the attribute that fixes it) or a `base_url` that is not
+/// GitLab's REST API. Other errors get a generic "cannot reach" text.
+pub fn connection(summary: &str, e: &Error) -> Diagnostic {
+    use crate::gitlab::error::TlsFailure as T;
+    let Error::Tls { kind, .. } = e else {
+        if let Error::NotApi { detail, .. } = e {
+            let moved = if detail.starts_with("a redirect") {
+                " If GitLab moved (or redirects http:// to https://), use the URL it redirects to."
+            } else {
+                ""
+            };
+            return Diagnostic::error(
+                summary,
+                format!(
+                    "{e}. Set `base_url` to GitLab's address, e.g. https://gitlab.example.com/ (with /api/v4 or \
+                     without, and with the path GitLab is served under, if any).{moved}"
+                ),
+            )
+            .at_attr("base_url");
+        }
+        return Diagnostic::error(
+            summary,
+            format!("{e}. Check `base_url` and that GitLab is reachable from here."),
+        )
+        .at_attr("base_url");
+    };
+    let (attr, hint) = match kind {
+        T::UnknownIssuer { extra_roots: false } => (
+            "base_url",
+            "GitLab's TLS certificate is not trusted: set `cacert_file` to the PEM file of the CA that issued it \
+             (or of the certificate itself, when it is self-signed), or, for a test instance only, `insecure = true`."
+                .to_string(),
+        ),
+        T::UnknownIssuer { extra_roots: true } => (
+            "cacert_file",
+            "GitLab's TLS certificate is not trusted: no certificate in `cacert_file` issued it. Point `cacert_file` \
+             at the CA certificate that did, or at GitLab's own certificate when it is self-signed."
+                .to_string(),
+        ),
+        T::CaAsServerCert => (
+            "base_url",
+            "GitLab presents a CA certificate as its own certificate. Set `cacert_file` to exactly that \
+             certificate (for example the file `openssl req -x509` wrote): a certificate present in \
+             `cacert_file` is accepted as the server's own."
+                .to_string(),
+        ),
+        T::HostMismatch { host, .. } => (
+            "base_url",
+            format!(
+                "Use a host name in `base_url` that the certificate names, or have the certificate reissued with \
+                 {host} in its subjectAltName. `cacert_file` and `insecure` are not the fix for a name mismatch."
+            ),
+        ),
+        T::Expired { .. } | T::NotYetValid { .. } => (
+            "base_url",
+            "Renew GitLab's certificate (or, if it should be valid, check this machine's clock).".to_string(),
+        ),
+        T::Revoked | T::NotForServers | T::BadCertificate { .. } => (
+            "base_url",
+            "GitLab's certificate cannot be used for its TLS server: have it replaced.".to_string(),
+        ),
+        T::NoTrustedRoots => (
+            "cacert_file",
+            "Install the system's CA certificates (the ca-certificates package), or set `cacert_file` to the PEM \
+             file of the CA that issued GitLab's certificate."
+                .to_string(),
+        ),
+        T::ClientCertRequired => (
+            "base_url",
+            "GitLab (or a proxy in front of it) requires a TLS client certificate: set `client_cert` and \
+             `client_key` to its PEM certificate and private key files."
+                .to_string(),
+        ),
+        T::ClientCertRefused { .. } => (
+            "client_cert",
+            "GitLab (or a proxy in front of it) refused the TLS client certificate: check that `client_cert` is \
+             signed by a CA it trusts, is valid now, and matches `client_key`."
+                .to_string(),
+        ),
+        T::Incompatible { .. } => (
+            "base_url",
+            "GitLab's TLS settings and the provider's (TLS 1.2 or 1.3, modern cipher suites) do not meet.".to_string(),
+        ),
+    };
+    Diagnostic::error(summary, format!("{e}. {hint}")).at_attr(attr)
 }
 
 fn not_found(summary: &str, message: &str, group: &str) -> Diagnostics {
@@ -213,6 +318,91 @@ mod tests {
                 "{what}"
             );
         }
+    }
+
+    #[test]
+    fn a_wrong_base_url_is_not_mistaken_for_switched_off_clusters() {
+        let e = Error::from_response(404, br#"{"error":"404 Not Found"}"#).requested(
+            "GET",
+            "https://h/sub/api/v4/groups/g/clusters?page=1",
+            None,
+        );
+        let d = diagnostics(&e, "read the clusters", "g");
+        let d = &d.0[0];
+        assert!(
+            d.detail
+                .contains("base_url does not point at GitLab's REST API"),
+            "{}",
+            d.detail
+        );
+        assert!(
+            d.detail
+                .contains("https://h/sub/api/v4/groups/g/clusters?page=1"),
+            "{}",
+            d.detail
+        );
+        assert!(!d.detail.contains("switched off"), "{}", d.detail);
+        assert_eq!(d.attribute.as_ref().unwrap().to_string(), "base_url");
+    }
+
+    #[test]
+    fn tls_failures_name_their_cause_and_the_attribute_that_fixes_it() {
+        use crate::gitlab::error::TlsFailure as T;
+        let at = |kind: T| {
+            let d = diagnostics(
+                &Error::Tls {
+                    host: "h:1".into(),
+                    kind,
+                },
+                "read the cluster",
+                "g",
+            );
+            (
+                d.0[0].attribute.as_ref().unwrap().to_string(),
+                d.0[0].detail.clone(),
+            )
+        };
+        let (attr, text) = at(T::HostMismatch {
+            host: "h".into(),
+            names: vec!["other".into()],
+        });
+        assert_eq!(attr, "base_url");
+        assert!(
+            text.contains("not valid for h: it is valid for other"),
+            "{text}"
+        );
+        assert!(!text.contains("set `cacert_file`"), "{text}");
+        let (attr, text) = at(T::UnknownIssuer { extra_roots: true });
+        assert_eq!(attr, "cacert_file");
+        assert!(text.contains("not trusted"), "{text}");
+        let (attr, _) = at(T::ClientCertRefused {
+            alert: "UnknownCA".into(),
+        });
+        assert_eq!(attr, "client_cert");
+        let (_, text) = at(T::Expired {
+            not_after: Some("2020-01-01T00:00:00Z".into()),
+        });
+        assert!(
+            text.contains("expired at 2020-01-01T00:00:00Z") && text.contains("Renew"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn the_retry_advice_matches_what_the_provider_did() {
+        let once = Error::from_response(503, b"x");
+        let d = diagnostics(&once, "read the cluster", "g");
+        assert!(d.0[0].detail.contains("did not retry"), "{}", d.0[0].detail);
+        let thrice = Error::from_response(503, b"x").after_attempts(3);
+        let d = diagnostics(&thrice, "read the cluster", "g");
+        assert!(
+            d.0[0].detail.contains("sent the request 3 times"),
+            "{}",
+            d.0[0].detail
+        );
+        // A 500 is not retried at all: no retry talk.
+        let d = diagnostics(&Error::from_response(500, b"boom"), "read the cluster", "g");
+        assert!(!d.0[0].detail.contains("retr"), "{}", d.0[0].detail);
     }
 
     #[test]

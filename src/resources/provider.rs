@@ -48,6 +48,14 @@ pub struct GitlabProvider {
     pub redactor: Redactor,
 }
 
+/// A string attribute as the official provider (SDK semantics) reads it: `""` is unset, so
+/// `token = var.gitlab_token` with `default = ""` falls back to the environment.
+fn given(v: &Val<String>) -> Option<&str> {
+    v.known()
+        .map(String::as_str)
+        .filter(|s| !s.trim().is_empty())
+}
+
 fn env_first(vars: &[&str]) -> Option<String> {
     vars.iter()
         .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
@@ -74,15 +82,19 @@ impl ProviderDef for GitlabProvider {
             vec![
                 Attribute::string("base_url").optional().env(&["GITLAB_BASE_URL"]).describe(
                     "The GitLab API URL, with or without `/api/v4` (for example `https://gitlab.example.com/`). \
-                     Defaults to `GITLAB_BASE_URL`, then `https://gitlab.com/api/v4/`.",
+                     Defaults to `GITLAB_BASE_URL` (also when `\"\"`), then `https://gitlab.com/api/v4/`. User info \
+                     (`https://user:password@host/`) is sent as HTTP Basic auth; the password is never shown.",
                 ),
                 Attribute::string("token").optional().sensitive().env(&["GITLAB_TOKEN"]).describe(
                     "A GitLab access token with the `api` scope, whose user is at least Maintainer of the groups \
-                     managed. Defaults to `GITLAB_TOKEN`.",
+                     managed. Defaults to `GITLAB_TOKEN` (also when `\"\"`). Not needed, and not sent, when `headers` \
+                     carry `PRIVATE-TOKEN` or `Authorization = \"Bearer ...\"`.",
                 ),
                 Attribute::string("cacert_file")
                     .optional()
-                    .describe("A PEM file of CA certificates to trust for GitLab, besides the system's."),
+                    .describe("A PEM file of CA certificates to trust for GitLab, besides the system's. A server \
+                     certificate that is itself in the file (self-signed, `CA:TRUE` or not) is trusted as GitLab's own; \
+                     its validity and host names are still checked."),
                 Attribute::bool("insecure")
                     .optional()
                     .describe("Skip verification of GitLab's TLS certificate. Defaults to `false`; avoid it."),
@@ -97,11 +109,12 @@ impl ProviderDef for GitlabProvider {
                     .sensitive()
                     .describe(
                         "Extra HTTP headers sent with every request to GitLab. Sensitive: they often carry \
-                         credentials (for a proxy in front of GitLab, say).",
+                         credentials (for a proxy in front of GitLab, say). A `PRIVATE-TOKEN` or a bearer \
+                         `Authorization` header here is GitLab's credential and replaces `token`.",
                     ),
                 Attribute::number("retries").optional().validate(IntRange(0, 100)).describe(
                     "How many times a request is retried after rate limiting (429), 502/503/504 and connection \
-                     errors, with exponential backoff and jitter. Defaults to `10`.",
+                     errors, with exponential backoff and jitter; `early_auth_check` included. Defaults to `10`.",
                 ),
                 Attribute::bool("early_auth_check").optional().describe(
                     "Check the token with `GET /user` when the provider is configured, so a bad token fails \
@@ -117,8 +130,9 @@ impl ProviderDef for GitlabProvider {
 
     fn validate(&self, c: &ProviderConfig) -> Diagnostics {
         let mut d = Diagnostics::new();
-        if c.client_cert.is_null() != c.client_key.is_null() {
-            let attr = if c.client_cert.is_null() {
+        let set = |v: &Val<String>| v.is_unknown() || given(v).is_some();
+        if set(&c.client_cert) != set(&c.client_key) {
+            let attr = if !set(&c.client_cert) {
                 "client_cert"
             } else {
                 "client_key"
@@ -131,7 +145,7 @@ impl ProviderDef for GitlabProvider {
                 .at_attr(attr),
             );
         }
-        if let Val::Known(u) = &c.base_url
+        if let Some(u) = given(&c.base_url)
             && let Err(e) = crate::gitlab::client::api_base(u)
         {
             d.push(Diagnostic::error("Invalid base_url", format!("{e}.")).at_attr("base_url"));
@@ -140,6 +154,44 @@ impl ProviderDef for GitlabProvider {
     }
 
     async fn configure(
+        &self,
+        c: ProviderConfig,
+        cancel: CancellationToken,
+    ) -> Result<ProviderData, Diagnostics> {
+        // Terraform prints the configuration line (and the values in it) a diagnostic points
+        // at: never point at a base_url that carries a password.
+        let secret_url = given(&c.base_url)
+            .and_then(crate::gitlab::client::user_info)
+            .is_some_and(|(_, p)| !p.is_empty());
+        self.configure_client(c, cancel).await.map_err(|mut d| {
+            if secret_url {
+                for x in &mut d.0 {
+                    if x.attribute
+                        .as_ref()
+                        .is_some_and(|a| a.to_string() == "base_url")
+                    {
+                        x.attribute = None;
+                    }
+                }
+            }
+            d
+        })
+    }
+
+    fn resources(&self) -> Vec<std::sync::Arc<dyn AnyResource<ProviderData>>> {
+        vec![resource(super::group_cluster::GroupCluster)]
+    }
+
+    fn data_sources(&self) -> Vec<std::sync::Arc<dyn AnyDataSource<ProviderData>>> {
+        vec![
+            data_source(super::group_cluster_data::GroupClusterDataSource),
+            data_source(super::group_clusters_data::GroupClustersDataSource),
+        ]
+    }
+}
+
+impl GitlabProvider {
+    async fn configure_client(
         &self,
         c: ProviderConfig,
         cancel: CancellationToken,
@@ -167,36 +219,72 @@ impl ProviderDef for GitlabProvider {
             .at_attr(first)
             .into());
         }
-        let base_url = c
-            .base_url
-            .known()
-            .cloned()
+        let base_url = given(&c.base_url)
+            .map(str::to_string)
             .or_else(|| env_first(&["GITLAB_BASE_URL"]))
             .unwrap_or_else(|| DEFAULT_BASE_URL.into());
+        // A password in base_url's user info is sent as Basic auth: never shown.
+        if let Some((user, password)) = crate::gitlab::client::user_info(&base_url) {
+            use base64::Engine as _;
+            self.redactor.add(&password);
+            if let Some(raw) = url::Url::parse(base_url.trim())
+                .ok()
+                .and_then(|u| u.password().map(str::to_string))
+            {
+                self.redactor.add(&raw);
+            }
+            self.redactor.add(
+                &base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}")),
+            );
+        }
+        let shown_url = crate::gitlab::client::masked_url(&base_url);
+        let headers: BTreeMap<String, Secret> = c
+            .headers
+            .known()
+            .map(|h| {
+                h.iter()
+                    .map(|(k, v)| (k.clone(), Secret::new(v.as_str())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        for v in headers.values() {
+            self.redactor.add(v.expose());
+        }
+        let header_credential = crate::gitlab::client::credential_header(
+            headers.iter().map(|(k, v)| (k.as_str(), v.expose())),
+        );
         let token = match c
             .token
             .known()
             .map(|t| t.expose().to_string())
+            .filter(|t| !t.trim().is_empty())
             .or_else(|| env_first(&["GITLAB_TOKEN"]))
         {
             Some(t) if !t.trim().is_empty() => Secret::new(t.trim()),
+            _ if header_credential.is_some() => Secret::new(""),
             _ => {
                 return Err(Diagnostic::error(
                     "Missing GitLab token",
                     "The GitLab provider needs an API token: set `token` in the provider block or the GITLAB_TOKEN \
-                     environment variable. The token needs the `api` scope and the Maintainer role on the groups \
-                     whose clusters it manages.",
+                     environment variable (or send it yourself in `headers`, as PRIVATE-TOKEN or \
+                     \"Authorization\" = \"Bearer ...\"). The token needs the `api` scope and the Maintainer role on \
+                     the groups whose clusters it manages.",
                 )
                 .at_attr("token")
                 .into());
             }
         };
+        if let Some(h) = &header_credential
+            && !token.expose().is_empty()
+        {
+            tracing::warn!(header = %h, "headers carry GitLab credentials: they are sent, and `token` is not");
+        }
         self.redactor.add(token.expose());
-        let ca_cert_pem = match c.cacert_file.known() {
+        let ca_cert_pem = match given(&c.cacert_file) {
             Some(p) => Some(read_file("cacert_file", p)?),
             None => None,
         };
-        let client_cert_pem = match (c.client_cert.known(), c.client_key.known()) {
+        let client_cert_pem = match (given(&c.client_cert), given(&c.client_key)) {
             (Some(cert), Some(key)) => {
                 let key = String::from_utf8(read_file("client_key", key)?).map_err(|_| {
                     Diagnostics::from(
@@ -245,15 +333,7 @@ impl ProviderDef for GitlabProvider {
             ca_cert_pem,
             insecure: c.insecure.known().copied().unwrap_or(false),
             client_cert_pem,
-            headers: c
-                .headers
-                .known()
-                .map(|h| {
-                    h.iter()
-                        .map(|(k, v)| (k.clone(), Secret::new(v.as_str())))
-                        .collect()
-                })
-                .unwrap_or_default(),
+            headers,
             retries: c
                 .retries
                 .known()
@@ -271,7 +351,7 @@ impl ProviderDef for GitlabProvider {
         };
         let client = Client::new(&cfg, cancel).map_err(|e| {
             let attr = match e {
-                ConfigError::BaseUrl(_) => "base_url",
+                ConfigError::BaseUrl(_) | ConfigError::ApiVersion(_) => "base_url",
                 ConfigError::CaCert(_) => "cacert_file",
                 ConfigError::ClientCert(_) => "client_cert",
                 ConfigError::Header(_) => "headers",
@@ -283,31 +363,17 @@ impl ProviderDef for GitlabProvider {
             )
         })?;
         if c.early_auth_check.known().copied().unwrap_or(true) {
-            early_auth_check(&client, &base_url, c.client_cert.known().is_some()).await?;
+            early_auth_check(&client, &shown_url).await?;
         }
         Ok(ProviderData { client })
     }
-
-    fn resources(&self) -> Vec<std::sync::Arc<dyn AnyResource<ProviderData>>> {
-        vec![resource(super::group_cluster::GroupCluster)]
-    }
-
-    fn data_sources(&self) -> Vec<std::sync::Arc<dyn AnyDataSource<ProviderData>>> {
-        vec![
-            data_source(super::group_cluster_data::GroupClusterDataSource),
-            data_source(super::group_clusters_data::GroupClustersDataSource),
-        ]
-    }
 }
 
-/// `GET /user`, so a wrong token or URL fails before any plan.
-async fn early_auth_check(
-    client: &Client,
-    base_url: &str,
-    has_client_cert: bool,
-) -> Result<(), Diagnostics> {
-    // A wrong URL should fail in seconds, not after the full retry budget.
-    match client.with_retries(2).current_user().await {
+/// `GET /user`, so a wrong token or URL fails before any plan. It runs under the
+/// configured retry policy, as every other request does. `base_url` is the configured URL
+/// with its password masked.
+async fn early_auth_check(client: &Client, base_url: &str) -> Result<(), Diagnostics> {
+    match client.current_user().await {
         Ok(u) => {
             tracing::info!(user = %u.username, "authenticated to GitLab");
             Ok(())
@@ -321,30 +387,18 @@ async fn early_auth_check(
         )
         .at_attr("token")
         .into()),
-        Err(e @ (Error::Transport { .. } | Error::Timeout { .. })) => {
-            let text = e.to_string();
-            let refused_us = ["CertificateRequired", "BadCertificate", "UnknownCA", "CertificateUnknown",
-                "CertificateExpired", "CertificateRevoked", "AccessDenied", "HandshakeFailure"]
-                .iter()
-                .any(|a| text.contains(&format!("received fatal alert: {a}")));
-            if refused_us {
-                let (attr, hint) = if has_client_cert {
-                    ("client_cert", " GitLab (or a proxy in front of it) refused the TLS client certificate: check that \
-                     `client_cert` is signed by a CA it trusts, is valid now, and matches `client_key`.")
-                } else {
-                    ("base_url", " GitLab (or a proxy in front of it) requires a TLS client certificate: set `client_cert` \
-                     and `client_key` to its PEM certificate and private key files.")
-                };
-                return Err(Diagnostic::error("Cannot reach GitLab", format!("{text} ({base_url}).{hint}")).at_attr(attr).into());
-            }
-            let hint = if text.contains("certificate") || text.contains("UnknownIssuer") || text.contains("tls") {
-                " GitLab's TLS certificate is not trusted: set `cacert_file` to its CA certificate (or, for a test \
-                 instance only, `insecure = true`)."
-            } else {
-                " Check `base_url` and that GitLab is reachable from here."
-            };
-            Err(Diagnostic::error("Cannot reach GitLab", format!("{text} ({base_url}).{hint}")).at_attr("base_url").into())
+        Err(e @ (Error::Tls { .. } | Error::NotApi { .. })) => {
+            Err(super::errors::connection("Cannot reach GitLab", &e).into())
         }
+        Err(e @ (Error::Transport { .. } | Error::Timeout { .. })) => Err(Diagnostic::error(
+            "Cannot reach GitLab",
+            format!(
+                "{e} ({base_url}). {} Check `base_url` and that GitLab is reachable from here.",
+                super::errors::retried(e.attempts().unwrap_or(1))
+            ),
+        )
+        .at_attr("base_url")
+        .into()),
         Err(e @ Error::Decode { .. }) => Err(Diagnostic::error(
             "base_url does not look like a GitLab API",
             format!("{e}. `base_url` should be the GitLab URL, with or without /api/v4 ({base_url})."),

@@ -206,7 +206,31 @@ fn management_project_allowed(db: &Db, user: &User, group_id: u64, project_id: i
     db.group_within(p.namespace_id, group_id) && db.project_access(user, pid) >= MAINTAINER
 }
 
+/// Where a path outside the REST API lands (lib/api/api.rb, config/routes.rb): Grape's v3
+/// catch-all answers 410; anything not under `/api/v4/` is a Rails route, and Rails'
+/// `ApplicationController#route_not_found` sends a client without a session to the sign-in
+/// page. `None`: the API's own router decides (its catch-all answers
+/// `404 {"error":"404 Not Found"}`).
+fn outside_api(req: &ApiRequest<'_>) -> Option<SimResponse> {
+    if req.path == "/api/v3" || req.path.starts_with("/api/v3/") {
+        return Some(SimResponse::error(
+            410,
+            "API V3 is no longer supported. Use API V4 instead.",
+        ));
+    }
+    if req.path.starts_with("/api/v4/") {
+        return None;
+    }
+    Some(
+        SimResponse::text(302, "text/html; charset=utf-8", "")
+            .header("Location", format!("{}/users/sign_in", req.base_url)),
+    )
+}
+
 pub fn handle(app: &App, req: &ApiRequest<'_>) -> Outcome {
+    if let Some(r) = outside_api(req) {
+        return r.into();
+    }
     let Some(route) = route(req.method, req.path) else {
         return SimResponse::error(404, "404 Not Found").into();
     };
