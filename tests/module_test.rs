@@ -193,6 +193,19 @@ fn the_example_module_passes_its_terraform_tests_against_gitlab_sim_as_the_guide
 }
 
 #[test]
+fn the_guide_shows_the_script_module_and_tests_this_suite_runs() {
+    let guide = std::fs::read_to_string(repo_root().join("docs/guides/testing-modules-offline.md"))
+        .expect("the guide");
+    for file in ["test-offline.sh", "main.tf", "tests/clusters.tftest.hcl"] {
+        let text = std::fs::read_to_string(repo_root().join(MODULE).join(file)).expect(file);
+        assert!(
+            guide.contains(text.trim()),
+            "the guide does not show {MODULE}/{file} as it is; run `cargo run --bin gen-docs`"
+        );
+    }
+}
+
+#[test]
 fn a_terraform_without_terraform_test_is_refused_saying_what_to_install() {
     let old = terraform("1.0.3");
     let err = newest_terraform(Some(old.clone())).expect_err("1.0.3 has no terraform test");
