@@ -14,10 +14,13 @@ export CHECKPOINT_DISABLE=1
 
 # 1. Start the simulator: the built-in data has the group `qa`; --group adds more.
 run="$(mktemp -d)"
-"${GITLAB_SIM:-gitlab-sim}" --group platform/infra \
-  --pid-file "$run/sim.pid" --ready-file "$run/sim.ready" >/dev/null &
-trap 'kill "$(cat "$run/sim.pid" 2>/dev/null)" 2>/dev/null; wait; rm -rf "$run"' EXIT
-for _ in $(seq 100); do [ -e "$run/sim.ready" ] && break; sleep 0.1; done
+"${GITLAB_SIM:-gitlab-sim}" --group platform/infra --ready-file "$run/sim.ready" >/dev/null &
+sim=$!
+trap 'kill "$sim" 2>/dev/null; wait "$sim" || true; rm -rf "$run"' EXIT
+for _ in $(seq 100); do
+  [ -e "$run/sim.ready" ] || ! kill -0 "$sim" 2>/dev/null && break
+  sleep 0.1
+done
 [ -e "$run/sim.ready" ] || { echo "gitlab-sim did not start" >&2; exit 1; }
 
 # 2. Point the provider at it.
