@@ -33,6 +33,7 @@ fn committed_docs_are_the_generated_ones() {
             "docs/resources/group_cluster.md",
             "docs/data-sources/group_cluster.md",
             "docs/data-sources/group_clusters.md",
+            "docs/guides/testing-modules-offline.md",
         ]
     );
 }

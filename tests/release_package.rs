@@ -1,11 +1,12 @@
-//! Release packaging: `.ci/package` builds the release binary and writes the zip,
-//! SHA256SUMS, registry manifest and a provider mirror; the real Terraform CLI installs the
-//! provider from that mirror — as a filesystem mirror and, served over HTTPS, as a network
-//! mirror whose checksum Terraform verifies — and applies the quickstart example against
-//! the GitLab simulator.
+//! Release packaging: `.ci/package` builds the release binaries and writes the provider zip,
+//! the gitlab-sim zip, SHA256SUMS, registry manifest and a provider mirror; the real Terraform
+//! CLI installs the provider from that mirror — as a filesystem mirror and, served over HTTPS,
+//! as a network mirror whose checksum Terraform verifies — and applies the quickstart example
+//! against the GitLab simulator; the simulator unpacked from its zip starts and serves.
 //!
-//! The script packages the binary this test build made (`PACKAGE_BINARY`), so the suite
-//! does not pay for a release build; `.ci/package` without it builds `--release`.
+//! The script packages the binaries this test build made (`PACKAGE_BINARY`,
+//! `PACKAGE_SIM_BINARY`), so the suite does not pay for a release build; `.ci/package` without
+//! them builds `--release`.
 
 mod support;
 
@@ -17,6 +18,7 @@ use serde_json::Value as J;
 use support::*;
 
 const NAME: &str = "terraform-provider-gitlab";
+const SIM: &str = "gitlab-sim";
 
 /// The target directory this test was built in (`<target>/debug/terraform-provider-gitlab`).
 fn target_dir() -> PathBuf {
@@ -56,24 +58,34 @@ fn run(cmd: &mut Command, timeout: Duration) -> (i32, String, String) {
     )
 }
 
-/// The test build's provider without its debug info (150 MB of it, which would only make
-/// every zip and hash slow), as `strip` from binutils (which gcc brings) leaves it.
+/// `binary` without its debug info (150 MB of it for the provider, which would only make every
+/// zip and hash slow), as `strip` from binutils (which gcc brings) leaves it.
+fn stripped(binary: &str, name: &str) -> PathBuf {
+    let dir = target_dir().join("release-package-test");
+    std::fs::create_dir_all(&dir).expect("dir");
+    let out = dir.join(format!("{name}-{}", std::process::id()));
+    let status = Command::new("strip")
+        .args(["--strip-debug", "-o"])
+        .arg(&out)
+        .arg(binary)
+        .status()
+        .expect("run strip (binutils)");
+    assert!(status.success(), "strip failed");
+    out
+}
+
+/// The test build's provider, stripped once per test process.
 fn stripped_binary() -> PathBuf {
     static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    BIN.get_or_init(|| {
-        let dir = target_dir().join("release-package-test");
-        std::fs::create_dir_all(&dir).expect("dir");
-        let out = dir.join(format!("terraform-provider-gitlab-{}", std::process::id()));
-        let status = Command::new("strip")
-            .args(["--strip-debug", "-o"])
-            .arg(&out)
-            .arg(env!("CARGO_BIN_EXE_terraform-provider-gitlab"))
-            .status()
-            .expect("run strip (binutils)");
-        assert!(status.success(), "strip failed");
-        out
-    })
-    .clone()
+    BIN.get_or_init(|| stripped(env!("CARGO_BIN_EXE_terraform-provider-gitlab"), NAME))
+        .clone()
+}
+
+/// The test build's gitlab-sim, stripped once per test process.
+fn stripped_sim() -> PathBuf {
+    static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| stripped(env!("CARGO_BIN_EXE_gitlab-sim"), SIM))
+        .clone()
 }
 
 /// `.ci/package <out>` with extra environment; panics with its output when it fails.
@@ -84,6 +96,7 @@ fn package(out: &Path, env: &[(&str, &str)]) {
     cmd.arg(out)
         .env("CARGO_TARGET_DIR", target_dir())
         .env("PACKAGE_BINARY", stripped_binary())
+        .env("PACKAGE_SIM_BINARY", stripped_sim())
         .envs(env.iter().copied());
     let (code, stdout, stderr) = run(&mut cmd, Duration::from_secs(3600));
     assert_eq!(code, 0, ".ci/package failed:\n{stdout}\n{stderr}");
@@ -111,6 +124,70 @@ print(json.dumps({
     );
     assert_eq!(code, 0, "{stderr}");
     serde_json::from_str(&stdout).expect("zip inspection JSON")
+}
+
+/// Unpacks gitlab-sim from its release zip (as `unzip` would, mode included), starts it with
+/// no seed file and checks it answers a Maintainer's request with the token it printed.
+fn unpacked_simulator_serves(zip: &Path) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let script = r#"
+import os, sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as z:
+    for i in z.infolist():
+        path = z.extract(i, sys.argv[2])
+        os.chmod(path, (i.external_attr >> 16) & 0o7777)
+"#;
+    let (code, _, stderr) = run(
+        Command::new("python3")
+            .args(["-c", script])
+            .arg(zip)
+            .arg(dir.path()),
+        Duration::from_secs(60),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let bin = dir.path().join(SIM);
+    let (code, stdout, _) = run(Command::new(&bin).arg("--version"), Duration::from_secs(30));
+    assert_eq!(
+        (code, stdout.trim()),
+        (0, format!("{SIM} {}", provider_version()).as_str())
+    );
+    let ready = dir.path().join("sim.ready");
+    let mut child = Command::new(&bin)
+        .args(["--group", "platform/infra", "--ready-file"])
+        .arg(&ready)
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start the unpacked gitlab-sim");
+    let start = Instant::now();
+    while !ready.exists() && start.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let lines = std::fs::read_to_string(&ready).unwrap_or_default();
+    let url = lines.lines().find_map(|l| l.strip_prefix("listening on "));
+    let token = lines.lines().find_map(|l| l.strip_prefix("token "));
+    let answer = match (url, token) {
+        (Some(url), Some(token)) => block_on(async move {
+            terraform_provider_gitlab::tls_provider::install_default();
+            let client = reqwest::Client::builder()
+                .no_proxy()
+                .build()
+                .expect("client");
+            let resp = client
+                .get(format!("{url}/api/v4/groups/platform%2Finfra/clusters"))
+                .header("PRIVATE-TOKEN", token)
+                .send()
+                .await
+                .expect("request");
+            (
+                resp.status().as_u16(),
+                resp.text().await.unwrap_or_default(),
+            )
+        }),
+        _ => (0, String::new()),
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(answer, (200, "[]".to_string()), "startup lines {lines:?}");
 }
 
 fn sha256_hex(path: &Path) -> String {
@@ -247,15 +324,37 @@ fn package_installs_from_its_mirror_and_applies_the_quickstart() {
     assert_eq!(zip["members"].as_array().map(Vec::len), Some(1), "{zip}");
     assert_eq!(zip["members"][0]["name"], member.as_str());
     assert_eq!(zip["members"][0]["mode"], 0o755);
+    let sim_zip_name = format!("{SIM}_{version}_{platform}.zip");
+    let sim_zip = inspect_zip(&out.join(&sim_zip_name));
+    let sims = sim_zip["members"].as_array().cloned().unwrap_or_default();
+    let names: Vec<_> = sims
+        .iter()
+        .map(|m| (m["name"].clone(), m["mode"].clone()))
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            (SIM.into(), 0o755.into()),
+            ("simulator.md".into(), 0o644.into())
+        ],
+        "{sim_zip}"
+    );
+    assert_eq!(sims[0]["sha256"], sha256_hex(&stripped_sim()).as_str());
+    assert_eq!(
+        sims[1]["sha256"],
+        sha256_hex(&repo_root().join("docs/simulator.md")).as_str()
+    );
     let sums = std::fs::read_to_string(out.join(&sums_name)).expect("SHA256SUMS");
     let zip_sha = zip["sha256"].as_str().expect("sha").to_string();
     assert_eq!(
         sums,
         format!(
-            "{zip_sha}  {zip_name}\n{}  {manifest_name}\n",
-            sha256_hex(&out.join(&manifest_name))
+            "{zip_sha}  {zip_name}\n{}  {manifest_name}\n{}  {sim_zip_name}\n",
+            sha256_hex(&out.join(&manifest_name)),
+            sim_zip["sha256"].as_str().expect("sha"),
         )
     );
+    unpacked_simulator_serves(&out.join(&sim_zip_name));
 
     // The mirror holds the same zip in the packed layout, and network-mirror indexes.
     let mirror = out.join("mirror");

@@ -1,7 +1,8 @@
 //! gitlab-sim: a faithful simulator of GitLab's Group clusters REST API (certificate-based
 //! clusters) for the provider's tests, benchmarks and quickstart. Entry point: parses the CLI,
-//! loads the seed or state, binds, prints `listening on <url>` and serves until SIGINT/SIGTERM.
-//! See docs/simulator.md.
+//! loads the seed or state (plus any `--group`), binds, prints `listening on <url>` (and, without
+//! a seed file, `token <maintainer token>`), writes the run files and serves until
+//! SIGINT/SIGTERM. See docs/simulator.md.
 #![recursion_limit = "256"]
 
 mod api;
@@ -15,6 +16,8 @@ mod http;
 mod pagination;
 mod params;
 mod persist;
+mod quickstart;
+mod runfiles;
 mod seed;
 mod server;
 mod stats;
@@ -36,23 +39,36 @@ use crate::faults::{FaultQueue, RandomFaults, RateLimiter};
 use crate::persist::Persister;
 use crate::stats::Stats;
 
-fn load_db(args: &cli::Args) -> Result<Db, String> {
-    if let Some(state) = &args.state
-        && state.exists()
-    {
+/// The loaded data and, without a seed file, the Maintainer token the startup lines print.
+fn load_db(args: &cli::Args) -> Result<(Db, Option<String>), String> {
+    let (mut seed, origin) = if let Some(state) = args.state.as_ref().filter(|s| s.exists()) {
         let text =
             std::fs::read_to_string(state).map_err(|e| format!("{}: {e}", state.display()))?;
-        return Db::from_seed(seed::parse(&text)?).map_err(|e| format!("{}: {e}", state.display()));
-    }
-    let (text, origin) = match &args.seed {
-        Some(path) => (
-            std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?,
-            path.display().to_string(),
-        ),
-        None => (seed::DEFAULT_SEED.to_string(), "built-in seed".to_string()),
+        let origin = state.display().to_string();
+        (
+            seed::parse(&text).map_err(|e| format!("{origin}: {e}"))?,
+            origin,
+        )
+    } else {
+        let (text, origin) = match &args.seed {
+            Some(path) => (
+                std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?,
+                path.display().to_string(),
+            ),
+            None => (seed::DEFAULT_SEED.to_string(), "built-in seed".to_string()),
+        };
+        (
+            seed::parse(&text).map_err(|e| format!("{origin}: {e}"))?,
+            origin,
+        )
     };
-    Db::from_seed(seed::parse(&text).map_err(|e| format!("{origin}: {e}"))?)
-        .map_err(|e| format!("{origin}: {e}"))
+    quickstart::add_groups(&mut seed, &args.group).map_err(|e| format!("{origin}: {e}"))?;
+    let token = match args.seed {
+        Some(_) => None,
+        None => quickstart::maintainer_token(&seed),
+    };
+    let db = Db::from_seed(seed).map_err(|e| format!("{origin}: {e}"))?;
+    Ok((db, token))
 }
 
 /// Registers SIGINT/SIGTERM handlers now (before the listening line is printed, so a signal
@@ -80,7 +96,7 @@ fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>, String> {
 
 async fn run(args: cli::Args) -> Result<(), String> {
     args.check()?;
-    let db = load_db(&args)?;
+    let (db, token) = load_db(&args)?;
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => Some(tls::acceptor(cert, key, args.client_ca.as_deref())?),
         _ => None,
@@ -105,16 +121,36 @@ async fn run(args: cli::Args) -> Result<(), String> {
         scheme,
         listen: local,
     });
-    {
+    // One write, so a reader that stops after the first line never breaks the second.
+    let mut lines = format!("listening on {scheme}://{local}\n");
+    if let Some(token) = &token {
+        lines.push_str(&format!("token {token}\n"));
+    }
+    let mut files = runfiles::RunFiles::default();
+    let written = (|| {
         let mut out = std::io::stdout().lock();
-        writeln!(out, "listening on {scheme}://{local}").map_err(|e| e.to_string())?;
-        out.flush().map_err(|e| e.to_string())?;
+        out.write_all(lines.as_bytes())
+            .and_then(|()| out.flush())
+            .map_err(|e| format!("cannot write to stdout: {e}"))?;
+        // The ready file last: once it exists, everything else is there.
+        if let Some(path) = &args.pid_file {
+            files.write(path, &format!("{}\n", std::process::id()))?;
+        }
+        if let Some(path) = &args.ready_file {
+            files.write(path, &lines)?;
+        }
+        Ok::<(), String>(())
+    })();
+    if let Err(e) = written {
+        files.remove();
+        return Err(e);
     }
     let (tx, rx) = watch::channel(false);
     let server = tokio::spawn(server::run(app, listener, tls, rx));
     stop.await;
     let _ = tx.send(true);
     let _ = server.await;
+    files.remove();
     Ok(())
 }
 

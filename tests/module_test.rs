@@ -1,0 +1,220 @@
+//! The guide "Testing your modules offline", run as written: the example module
+//! `examples/modules/group-clusters/` and its `terraform test` suite, through the guide's own
+//! script (`test-offline.sh`: gitlab-sim in the background, the provider from a filesystem
+//! mirror, `terraform test`), with the newest Terraform on this machine — never the internet.
+//!
+//! Terraform comes from `TF_ACC_TERRAFORM_PATH` if set, else `terraform` on PATH, and must be
+//! at least 1.6 (the first with `terraform test`); otherwise the test fails saying what to
+//! install.
+
+mod support;
+
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use support::*;
+
+const MODULE: &str = "examples/modules/group-clusters";
+/// The first Terraform release with `terraform test` and its `.tftest.hcl` syntax.
+const MINIMUM: (u64, u64) = (1, 6);
+
+/// The Terraform to use: `explicit` (`TF_ACC_TERRAFORM_PATH`) or `terraform` on PATH, with
+/// its version; an error saying what to install when there is none, or it is too old.
+fn newest_terraform(explicit: Option<PathBuf>) -> Result<(PathBuf, String), String> {
+    let install = "install Terraform 1.6 or newer (1.11 is what this project tests with; \
+                   `.ci/fetch-tools terraform 1.11.4` prints the path of one) and put it on PATH \
+                   or set TF_ACC_TERRAFORM_PATH to it";
+    let (bin, origin) = match explicit {
+        Some(p) => (p, "TF_ACC_TERRAFORM_PATH"),
+        None => (PathBuf::from("terraform"), "PATH"),
+    };
+    let out = Command::new(&bin)
+        .args(["version", "-json"])
+        .env("CHECKPOINT_DISABLE", "1")
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| {
+            format!(
+                "no Terraform from {origin} ({}: {e}): {install}",
+                bin.display()
+            )
+        })?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let version = serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| v["terraform_version"].as_str().map(str::to_string))
+        .ok_or_else(|| {
+            format!(
+                "{} (from {origin}) did not report its version as JSON ({text:?}): {install}",
+                bin.display()
+            )
+        })?;
+    let mut parts = version
+        .split(['.', '-'])
+        .map(|p| p.parse::<u64>().unwrap_or(0));
+    let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    if (major, minor) < MINIMUM {
+        return Err(format!(
+            "{} (from {origin}) is Terraform {version}, too old for `terraform test`: {install}",
+            bin.display()
+        ));
+    }
+    Ok((bin, version))
+}
+
+/// Copies the module (without any `.terraform` a local run left) so the checkout stays clean.
+fn copy_module(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("module dir");
+    for entry in std::fs::read_dir(from).expect("read module") {
+        let entry = entry.expect("entry");
+        let name = entry.file_name();
+        if name == ".terraform" || name == ".terraform.lock.hcl" {
+            continue;
+        }
+        let (src, dst) = (entry.path(), to.join(&name));
+        if entry.file_type().expect("file type").is_dir() {
+            copy_module(&src, &dst);
+        } else {
+            std::fs::copy(&src, &dst).expect("copy module file");
+        }
+    }
+}
+
+/// The guide's script running in its own process group; the whole group (the simulator
+/// included) is killed on drop, so nothing outlives a failed or timed-out test.
+struct Script {
+    child: Child,
+}
+
+impl Script {
+    fn group_alive(&self) -> bool {
+        // Signal 0 checks whether any process of the group still exists.
+        let pgid = self.child.id() as libc::pid_t;
+        // SAFETY: kill(2) with signal 0 only checks; the group is this test's child's.
+        unsafe { libc::kill(-pgid, 0) == 0 }
+    }
+}
+
+impl Drop for Script {
+    fn drop(&mut self) {
+        let pgid = self.child.id() as libc::pid_t;
+        // SAFETY: the group of the script this test started (process_group(0)).
+        unsafe {
+            libc::kill(-pgid, libc::SIGKILL);
+        }
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn the_example_module_passes_its_terraform_tests_against_gitlab_sim_as_the_guide_runs_them() {
+    let explicit = std::env::var_os("TF_ACC_TERRAFORM_PATH").map(PathBuf::from);
+    let (terraform, version) = newest_terraform(explicit).unwrap_or_else(|e| panic!("{e}"));
+    let dir = tempfile::tempdir().expect("tempdir");
+
+    // The provider in a filesystem mirror, as `terraform init` would find a downloaded one.
+    let mirror = dir.path().join("mirror");
+    let pdir = mirror
+        .join(PROVIDER_SOURCE)
+        .join(provider_version())
+        .join("linux_amd64");
+    std::fs::create_dir_all(&pdir).expect("mirror dir");
+    std::fs::copy(
+        provider_binary(),
+        pdir.join(format!("terraform-provider-gitlab_v{}", provider_version())),
+    )
+    .expect("copy provider");
+    let module = dir.path().join("group-clusters");
+    copy_module(&repo_root().join(MODULE), &module);
+
+    let (out, err) = (dir.path().join("stdout"), dir.path().join("stderr"));
+    let child = Command::new("bash")
+        .arg(module.join("test-offline.sh"))
+        .env("PROVIDER_MIRROR", &mirror)
+        .env("GITLAB_SIM", env!("CARGO_BIN_EXE_gitlab-sim"))
+        .env("TERRAFORM", &terraform)
+        .env("HOME", dir.path())
+        .env_remove("TF_CLI_CONFIG_FILE")
+        .env_remove("TF_CLI_ARGS")
+        .env_remove("TF_DATA_DIR")
+        .process_group(0)
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out).expect("stdout file"))
+        .stderr(std::fs::File::create(&err).expect("stderr file"))
+        .spawn()
+        .expect("run bash");
+    let mut script = Script { child };
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = script.child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(900),
+            "test-offline.sh did not finish within 15 minutes"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let stdout = std::fs::read_to_string(&out).unwrap_or_default();
+    let stderr = std::fs::read_to_string(&err).unwrap_or_default();
+    let all = format!("Terraform {version}\n{stdout}\n{stderr}");
+    assert!(status.success(), "test-offline.sh failed:\n{all}");
+    for run in [
+        "creates_one_cluster_per_environment",
+        "refuses_an_environment_name_that_is_not_a_plain_name",
+        "refuses_a_plain_http_api_url",
+        "updates_a_cluster_in_place_when_its_domain_and_name_change",
+        "plans_new_clusters_when_the_group_changes",
+        "replaces_the_clusters_in_the_new_group",
+        "leaves_no_cluster_in_the_old_group",
+    ] {
+        assert!(
+            stdout.contains(&format!("run \"{run}\"... pass")),
+            "run {run:?} did not pass:\n{all}"
+        );
+    }
+    assert!(stdout.contains("Success! 7 passed, 0 failed."), "{all}");
+    for bad in [
+        "inconsistent result after apply",
+        "inconsistent final plan",
+        "Provider produced invalid plan",
+        "panic:",
+    ] {
+        assert!(!all.contains(bad), "terraform reported {bad:?}:\n{all}");
+    }
+    // The script stopped the simulator it started (SIGTERM, clean exit) before it ended.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while script.group_alive() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(!script.group_alive(), "the simulator outlived the script");
+}
+
+#[test]
+fn the_guide_shows_the_script_module_and_tests_this_suite_runs() {
+    let guide = std::fs::read_to_string(repo_root().join("docs/guides/testing-modules-offline.md"))
+        .expect("the guide");
+    for file in ["test-offline.sh", "main.tf", "tests/clusters.tftest.hcl"] {
+        let text = std::fs::read_to_string(repo_root().join(MODULE).join(file)).expect(file);
+        assert!(
+            guide.contains(text.trim()),
+            "the guide does not show {MODULE}/{file} as it is; run `cargo run --bin gen-docs`"
+        );
+    }
+}
+
+#[test]
+fn a_terraform_without_terraform_test_is_refused_saying_what_to_install() {
+    let old = terraform("1.0.3");
+    let err = newest_terraform(Some(old.clone())).expect_err("1.0.3 has no terraform test");
+    assert!(err.contains("Terraform 1.0.3, too old"), "{err}");
+    assert!(err.contains("install Terraform 1.6 or newer"), "{err}");
+    let missing = newest_terraform(Some(PathBuf::from("/nonexistent/terraform")))
+        .expect_err("no such binary");
+    assert!(
+        missing.contains("TF_ACC_TERRAFORM_PATH") && missing.contains("install Terraform"),
+        "{missing}"
+    );
+}

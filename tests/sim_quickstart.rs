@@ -1,0 +1,206 @@
+//! `gitlab-sim` started for a module test with no seed file: the startup lines (URL and a
+//! Maintainer token), `--group`, and running in the background with `--pid-file` /
+//! `--ready-file` and a clean stop on SIGTERM.
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A simulator started with `args`; killed on drop if still running.
+struct Started {
+    child: Child,
+}
+
+impl Drop for Started {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(args: &[&str], stdout: &Path) -> Started {
+    let child = Command::new(env!("CARGO_BIN_EXE_gitlab-sim"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(stdout).expect("stdout file"))
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn gitlab-sim");
+    Started { child }
+}
+
+fn wait_for(path: &Path) -> String {
+    let start = Instant::now();
+    while !path.exists() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "{} never appeared",
+            path.display()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::fs::read_to_string(path).expect("read")
+}
+
+/// One HTTP/1.1 GET with a token; returns (status, body).
+fn get(url: &str, path: &str, token: &str) -> (u16, String) {
+    let addr = url.strip_prefix("http://").expect("http URL");
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nPRIVATE-TOKEN: {token}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("request");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("response");
+    let status = answer
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status in {answer:?}"));
+    let body = answer
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+#[test]
+fn without_a_seed_it_prints_its_url_and_a_maintainer_token_of_the_groups_it_was_given() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (out, ready, pid) = (
+        dir.path().join("out"),
+        dir.path().join("sim.ready"),
+        dir.path().join("sim.pid"),
+    );
+    let mut sim = start(
+        &[
+            "--group",
+            "platform/infra",
+            "--group",
+            "qa",
+            "--ready-file",
+            ready.to_str().expect("path"),
+            "--pid-file",
+            pid.to_str().expect("path"),
+        ],
+        &out,
+    );
+    let lines = wait_for(&ready);
+    // The ready file appears only once the lines are complete, and stdout says the same.
+    assert_eq!(std::fs::read_to_string(&out).expect("stdout"), lines);
+    let mut it = lines.lines();
+    let url = it
+        .next()
+        .and_then(|l| l.strip_prefix("listening on "))
+        .unwrap_or_else(|| panic!("first line of {lines:?}"))
+        .to_string();
+    let token = it
+        .next()
+        .and_then(|l| l.strip_prefix("token "))
+        .unwrap_or_else(|| panic!("second line of {lines:?}"))
+        .to_string();
+    assert_eq!(it.next(), None, "{lines:?}");
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    assert_eq!(
+        std::fs::read_to_string(&pid).expect("pid file").trim(),
+        sim.child.id().to_string()
+    );
+
+    // The token is a Maintainer's: it may see the clusters of the given groups (Developer
+    // and up), of a new nested one as of the built-in `qa`.
+    for group in ["platform%2Finfra", "platform", "qa"] {
+        let (status, body) = get(&url, &format!("/api/v4/groups/{group}/clusters"), &token);
+        assert_eq!((status, body.as_str()), (200, "[]"), "{group}");
+    }
+    assert_eq!(get(&url, "/api/v4/groups/nope/clusters", &token).0, 404);
+    let (status, body) = get(&url, "/api/v4/user", &token);
+    assert_eq!(status, 200);
+    assert!(body.contains("\"username\":\"maintainer\""), "{body}");
+
+    // SIGTERM: a clean stop, exit 0, the run files gone.
+    let pid_value = sim.child.id() as libc::pid_t;
+    // SAFETY: signalling a child this test started and has not reaped yet.
+    assert_eq!(unsafe { libc::kill(pid_value, libc::SIGTERM) }, 0);
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = sim.child.try_wait().expect("wait") {
+            break s;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "no exit after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(0));
+    assert!(!ready.exists() && !pid.exists(), "run files left behind");
+}
+
+#[test]
+fn with_a_seed_file_no_token_is_printed_and_groups_come_from_the_seed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out");
+    let ready = dir.path().join("ready");
+    let seed = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/sim/seed.json");
+    let _sim = start(
+        &[
+            "--seed",
+            seed,
+            "--ready-file",
+            ready.to_str().expect("path"),
+        ],
+        &out,
+    );
+    let lines = wait_for(&ready);
+    assert_eq!(lines.lines().count(), 1, "{lines:?}");
+    assert!(lines.starts_with("listening on http://"), "{lines:?}");
+
+    let refused = Command::new(env!("CARGO_BIN_EXE_gitlab-sim"))
+        .args(["--seed", seed, "--group", "platform"])
+        .output()
+        .expect("run gitlab-sim");
+    assert_eq!(refused.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains("'--seed <FILE>' cannot be used with '--group <PATH>'"),
+        "{said}"
+    );
+}
+
+#[test]
+fn a_group_path_gitlab_would_refuse_stops_the_start_naming_it() {
+    let out = Command::new(env!("CARGO_BIN_EXE_gitlab-sim"))
+        .args(["--group", "platform/infra.git"])
+        .output()
+        .expect("run gitlab-sim");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("--group \"platform/infra.git\": \"infra.git\" is not a GitLab group path"),
+        "{said}"
+    );
+}
+
+#[test]
+fn help_says_how_to_start_it_for_a_test_and_where_the_api_is() {
+    let out = Command::new(env!("CARGO_BIN_EXE_gitlab-sim"))
+        .arg("--help")
+        .output()
+        .expect("run gitlab-sim");
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    for needle in [
+        "--group <PATH>",
+        "--pid-file <FILE>",
+        "--ready-file <FILE>",
+        "listening on <url>",
+        "token <token>",
+        "GITLAB_BASE_URL=<url>/api/v4/",
+        "SIGTERM",
+    ] {
+        assert!(help.contains(needle), "{needle:?} not in --help:\n{help}");
+    }
+}
