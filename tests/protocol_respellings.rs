@@ -55,6 +55,7 @@ fn variants() -> Vec<Variant> {
 }
 
 async fn sim_get(url: &str) -> J {
+    terraform_provider_gitlab::tls_provider::install_default();
     let resp = reqwest::Client::builder()
         .no_proxy()
         .timeout(std::time::Duration::from_secs(30))
