@@ -4,7 +4,6 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
@@ -12,7 +11,7 @@ use rcgen::{
 };
 use serde_json::Value as J;
 
-use crate::support::{MAINTAINER_TOKEN, block_on, repo_root};
+use crate::support::{MAINTAINER_TOKEN, block_on, repo_root, sim_launcher};
 
 /// PEM files on disk, and their contents.
 pub struct Pki {
@@ -122,7 +121,7 @@ impl Pki {
 /// `gitlab-sim` over HTTPS (server certificate from a [`Pki`]), optionally requiring a
 /// client certificate signed by the client CA; killed on drop.
 pub struct HttpsSim {
-    child: Child,
+    process: sim_launcher::Sim,
     /// `https://127.0.0.1:<port>` as the banner says.
     pub url: String,
     pub port: u16,
@@ -140,38 +139,33 @@ impl HttpsSim {
     }
 
     pub fn start_seed(pki: &Pki, require_client_cert: bool, seed: &Path) -> HttpsSim {
-        use std::io::BufRead;
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_gitlab-sim"));
-        cmd.args(["--listen", "127.0.0.1:0", "--control", "--seed"])
-            .arg(seed)
-            .args(["--tls-cert", &pki.path("server.pem")])
-            .args(["--tls-key", &pki.path("server-key.pem")]);
+        let (cert, key, client_ca) = (
+            pki.path("server.pem"),
+            pki.path("server-key.pem"),
+            pki.path("client-ca.pem"),
+        );
+        let seed = seed.to_str().expect("seed path is UTF-8");
+        let mut args = vec![
+            "--control",
+            "--seed",
+            seed,
+            "--tls-cert",
+            &cert,
+            "--tls-key",
+            &key,
+        ];
         if require_client_cert {
-            cmd.args(["--client-ca", &pki.path("client-ca.pem")]);
+            args.extend(["--client-ca", client_ca.as_str()]);
         }
-        let mut child = cmd
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start gitlab-sim");
-        let stdout = child.stdout.take().expect("sim stdout");
-        let mut line = String::new();
-        std::io::BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("read sim banner");
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .filter(|u| u.starts_with("https://"))
-            .unwrap_or_else(|| panic!("expected an https banner, got {line:?}"))
-            .to_string();
-        let port = url
-            .rsplit(':')
-            .next()
-            .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| panic!("no port in {url}"));
+        let process = sim_launcher::Sim::start(&args);
+        let url = process.url.clone();
+        assert!(
+            url.starts_with("https://"),
+            "expected an https banner, got {url:?}"
+        );
+        let port = process.port();
         HttpsSim {
-            child,
+            process,
             url,
             port,
             identity: require_client_cert
@@ -190,6 +184,8 @@ impl HttpsSim {
         terraform_provider_gitlab::tls_provider::install_default();
         let mut b = reqwest::Client::builder()
             .no_proxy()
+            .connect_timeout(sim_launcher::HTTP_CONNECT_TIMEOUT)
+            .timeout(sim_launcher::HTTP_REQUEST_TIMEOUT)
             .tls_danger_accept_invalid_certs(true);
         if let Some(pem) = &self.identity {
             b = b.identity(reqwest::Identity::from_pem(pem.as_bytes()).expect("identity"));
@@ -257,13 +253,6 @@ impl HttpsSim {
             assert!(status.is_success(), "{status}: {j}");
             j["id"].as_i64().expect("id")
         })
-    }
-}
-
-impl Drop for HttpsSim {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
