@@ -4,16 +4,17 @@
 mod support;
 
 use std::process::Command;
+use std::time::Duration;
 
+use support::sim_launcher::guard;
 use support::{repo_root, terraform};
 
 fn fmt_check(dir: &std::path::Path) -> (i32, String) {
-    let out = Command::new(terraform("1.0.3"))
-        .args(["fmt", "-check", "-recursive", "-diff", "-no-color"])
+    let mut cmd = Command::new(terraform("1.0.3"));
+    cmd.args(["fmt", "-check", "-recursive", "-diff", "-no-color"])
         .arg(dir)
-        .env("CHECKPOINT_DISABLE", "1")
-        .output()
-        .expect("run terraform fmt");
+        .env("CHECKPOINT_DISABLE", "1");
+    let out = guard::output(cmd, Duration::from_secs(120), "terraform fmt -check");
     (
         out.status.code().unwrap_or(-1),
         format!(

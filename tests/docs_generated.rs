@@ -6,8 +6,10 @@ mod support;
 
 use std::path::Path;
 use std::process::Command;
+use std::time::Duration;
 
 use support::repo_root;
+use support::sim_launcher::guard;
 use terraform_provider_gitlab::docs;
 use terraform_provider_gitlab::protocol::schema::{Attribute, Schema};
 
@@ -191,7 +193,7 @@ fn gen_docs(root: &Path, check: bool) -> (i32, String, String) {
     if check {
         cmd.arg("--check");
     }
-    let out = cmd.output().expect("run gen-docs");
+    let out = guard::output(cmd, Duration::from_secs(120), "gen-docs");
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),

@@ -15,6 +15,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value as J;
+use support::sim_launcher::guard;
 use support::*;
 
 const NAME: &str = "terraform-provider-gitlab";
@@ -33,24 +34,19 @@ fn target_dir() -> PathBuf {
 fn run(cmd: &mut Command, timeout: Duration) -> (i32, String, String) {
     let dir = tempfile::tempdir().expect("tempdir");
     let (out, err) = (dir.path().join("out"), dir.path().join("err"));
-    let mut child = cmd
-        .stdin(Stdio::null())
+    cmd.stdin(Stdio::null())
         .stdout(std::fs::File::create(&out).expect("out"))
-        .stderr(std::fs::File::create(&err).expect("err"))
-        .spawn()
-        .unwrap_or_else(|e| panic!("start {cmd:?}: {e}"));
-    let start = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().expect("wait") {
-            break s;
-        }
-        if start.elapsed() > timeout {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{cmd:?} did not finish within {timeout:?}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
+        .stderr(std::fs::File::create(&err).expect("err"));
+    let what = format!("{cmd:?}");
+    let _w = guard::waiting_for(&what, timeout + Duration::from_secs(30));
+    // The guard takes the command by value (its spawner thread forks it).
+    let cmd = std::mem::replace(cmd, Command::new(cmd.get_program()));
+    let mut child = guard::spawn(cmd, &what);
+    let Some(status) = child.wait_within(timeout) else {
+        drop(child);
+        panic!("{what} did not finish within {timeout:?}");
     };
+    drop(child);
     (
         status.code().unwrap_or(-1),
         std::fs::read_to_string(out).unwrap_or_default(),
@@ -64,13 +60,14 @@ fn stripped(binary: &str, name: &str) -> PathBuf {
     let dir = target_dir().join("release-package-test");
     std::fs::create_dir_all(&dir).expect("dir");
     let out = dir.join(format!("{name}-{}", std::process::id()));
-    let status = Command::new("strip")
-        .args(["--strip-debug", "-o"])
-        .arg(&out)
-        .arg(binary)
-        .status()
-        .expect("run strip (binutils)");
-    assert!(status.success(), "strip failed");
+    let (code, _, stderr) = run(
+        Command::new("strip")
+            .args(["--strip-debug", "-o"])
+            .arg(&out)
+            .arg(binary),
+        Duration::from_secs(120),
+    );
+    assert_eq!(code, 0, "strip (binutils) failed: {stderr}");
     out
 }
 
@@ -98,7 +95,7 @@ fn package(out: &Path, env: &[(&str, &str)]) {
         .env("PACKAGE_BINARY", stripped_binary())
         .env("PACKAGE_SIM_BINARY", stripped_sim())
         .envs(env.iter().copied());
-    let (code, stdout, stderr) = run(&mut cmd, Duration::from_secs(3600));
+    let (code, stdout, stderr) = run(&mut cmd, Duration::from_secs(300));
     assert_eq!(code, 0, ".ci/package failed:\n{stdout}\n{stderr}");
 }
 
@@ -242,7 +239,7 @@ fn use_mirror(tf: &mut Tf, file: &str, mirror_block: &str) {
 
 /// A static HTTPS server (python3) over `dir`, trusted through SSL_CERT_FILE; killed on drop.
 struct Https {
-    child: std::process::Child,
+    _child: guard::Guarded,
     url: String,
     cert: PathBuf,
     _dir: tempfile::TempDir,
@@ -267,36 +264,35 @@ server.socket = ctx.wrap_socket(server.socket, server_side=True)
 print(server.server_address[1], flush=True)
 server.serve_forever()
 "#;
-        let mut child = Command::new("python3")
-            .args(["-c", script])
+        let mut cmd = Command::new("python3");
+        cmd.args(["-c", script])
             .arg(dir)
             .arg(&cert)
             .arg(&key)
+            .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start python3 https server");
-        let mut line = String::new();
-        std::io::BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("port");
+            .stderr(Stdio::null());
+        let mut child = guard::spawn(cmd, "the python3 https server");
+        let stdout = child.child_mut().stdout.take().expect("stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = std::io::BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let line = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the python3 https server printed its port within 60s");
         let port: u16 = line
             .trim()
             .parse()
             .unwrap_or_else(|_| panic!("port line {line:?}"));
         Https {
-            child,
+            _child: child,
             url: format!("https://127.0.0.1:{port}/"),
             cert,
             _dir: tls,
         }
-    }
-}
-
-impl Drop for Https {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -471,8 +467,11 @@ fn package_installs_from_its_mirror_and_applies_the_quickstart() {
     );
 }
 
-/// A throwaway GnuPG home with one signing key; its agent is stopped on drop.
+/// A throwaway GnuPG home with one signing key; its agent is killed on drop.
 struct Gpg {
+    /// gpg-agent in the foreground, as a guarded child: the agent gpg would start itself
+    /// detaches into a session of its own and outlives a killed test. Dropped before `home`.
+    _agent: guard::Guarded,
     home: tempfile::TempDir,
     fingerprint: String,
 }
@@ -483,11 +482,30 @@ impl Gpg {
             .prefix("gpg")
             .tempdir_in("/tmp")
             .expect("tempdir");
+        let mut agent = Command::new("gpg-agent");
+        agent
+            .env("GNUPGHOME", home.path())
+            .args(["--daemon", "--no-detach"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let agent = guard::spawn(agent, "gpg-agent");
+        let socket = home.path().join("S.gpg-agent");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !socket.exists() {
+            assert!(
+                Instant::now() < deadline,
+                "gpg-agent made no socket at {} within 30s",
+                socket.display()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let gpg = |args: &[&str]| {
             let (code, stdout, stderr) = run(
                 Command::new("gpg")
                     .env("GNUPGHOME", home.path())
-                    .args(["--batch", "--pinentry-mode", "loopback", "--passphrase", ""])
+                    .args(["--batch", "--no-autostart", "--pinentry-mode", "loopback"])
+                    .args(["--passphrase", ""])
                     .args(args),
                 Duration::from_secs(120),
             );
@@ -507,16 +525,11 @@ impl Gpg {
             .find_map(|l| l.strip_prefix("fpr:"))
             .map(|l| l.trim_matches(':').to_string())
             .expect("fingerprint");
-        Gpg { home, fingerprint }
-    }
-}
-
-impl Drop for Gpg {
-    fn drop(&mut self) {
-        let _ = Command::new("gpgconf")
-            .env("GNUPGHOME", self.home.path())
-            .args(["--kill", "gpg-agent"])
-            .status();
+        Gpg {
+            _agent: agent,
+            home,
+            fingerprint,
+        }
     }
 }
 
@@ -532,11 +545,12 @@ fn package_is_reproducible_and_signs_its_checksums_when_given_a_key() {
     assert!(!a.path().join(format!("{sums_name}.sig")).exists());
 
     // Signing needs GnuPG; without it the run still checks reproducibility.
-    let gpg = Command::new("gpg")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
+    let mut probe = Command::new("gpg");
+    probe.arg("--version").stdout(Stdio::null());
+    let gpg = guard::try_spawn(probe, "gpg --version")
+        .ok()
+        .and_then(|mut c| c.wait_within(Duration::from_secs(60)))
+        .is_some_and(|s| s.success())
         .then(Gpg::new);
     let home = gpg.as_ref().map(|g| g.home.path().display().to_string());
     let env: Vec<(&str, &str)> = match (&gpg, &home) {

@@ -4,7 +4,9 @@
 mod support;
 
 use std::process::Command;
+use std::time::Duration;
 
+use support::sim_launcher::guard;
 use support::*;
 
 fn changelog() -> String {
@@ -20,10 +22,13 @@ fn release_headings(text: &str) -> Vec<&str> {
 
 #[test]
 fn version_flag_prints_the_cargo_version() {
-    let out = Command::new(provider_binary())
-        .arg("--version")
-        .output()
-        .expect("run the provider");
+    let mut cmd = Command::new(provider_binary());
+    cmd.arg("--version");
+    let out = guard::output(
+        cmd,
+        Duration::from_secs(60),
+        "terraform-provider-gitlab --version",
+    );
     assert!(out.status.success());
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),

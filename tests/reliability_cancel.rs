@@ -4,11 +4,11 @@
 
 mod support;
 
-use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
+use support::sim_launcher::guard;
 use support::*;
 
 const N: usize = 60;
@@ -39,24 +39,23 @@ resource "gitlab_group_cluster" "c" {{
     sim.fault(json!({"method": "POST", "path": "/clusters/user", "count": N, "action": {"kind": "delay", "ms": 400}}));
 
     // Like a terminal's Ctrl-C, the signal goes to the whole process group: Terraform
-    // (its panicwrap parent and the real child) and the provider plugin.
-    let mut child = Command::new(&tf.bin)
-        .process_group(0)
-        .args([
-            "apply",
-            "-auto-approve",
-            "-no-color",
-            "-input=false",
-            "-parallelism=5",
-        ])
-        .current_dir(tf.work())
-        .envs(tf.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .env("TF_LOG", "INFO")
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(tf.dir.path().join("interrupted.out")).expect("out"))
-        .stderr(std::fs::File::create(tf.dir.path().join("interrupted.err")).expect("err"))
-        .spawn()
-        .expect("start terraform");
+    // (its panicwrap parent and the real child) and the provider plugin. guard::spawn puts
+    // Terraform in a process group of its own, like a shell job.
+    let mut cmd = Command::new(&tf.bin);
+    cmd.args([
+        "apply",
+        "-auto-approve",
+        "-no-color",
+        "-input=false",
+        "-parallelism=5",
+    ])
+    .current_dir(tf.work())
+    .envs(tf.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    .env("TF_LOG", "INFO")
+    .stdin(Stdio::null())
+    .stdout(std::fs::File::create(tf.dir.path().join("interrupted.out")).expect("out"))
+    .stderr(std::fs::File::create(tf.dir.path().join("interrupted.err")).expect("err"));
+    let mut child = guard::spawn(cmd, "terraform apply (to be interrupted)");
     // Wait until some clusters exist, then press Ctrl-C.
     let deadline = Instant::now() + Duration::from_secs(120);
     while sim
@@ -69,16 +68,9 @@ resource "gitlab_group_cluster" "c" {{
         assert!(Instant::now() < deadline, "the apply never got going");
         std::thread::sleep(Duration::from_millis(50));
     }
-    let group = format!("-{}", child.id());
-    assert!(
-        Command::new("kill")
-            .args(["-INT", "--", &group])
-            .status()
-            .expect("kill")
-            .success()
-    );
+    child.signal_group(libc::SIGINT);
     let status = loop {
-        if let Some(s) = child.try_wait().expect("wait") {
+        if let Some(s) = child.try_wait() {
             break s;
         }
         assert!(

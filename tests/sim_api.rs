@@ -2,86 +2,25 @@
 //! GitLab's status codes, error bodies, entities, pagination, persistence, controls, rate
 //! limiting, fault injection, concurrency and TLS with a plain HTTP client.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+mod sim_launcher;
+
 use std::time::Duration;
 
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
+use sim_launcher::Sim;
 
 const ADMIN: &str = "sim-admin-token";
 const MAINTAINER: &str = "sim-maintainer-token";
 const DEVELOPER: &str = "sim-developer-token";
 const REPORTER: &str = "sim-reporter-token";
 
-struct Sim {
-    child: Child,
-    url: String,
-}
-
-impl Sim {
-    fn start(args: &[&str]) -> Sim {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_gitlab-sim"))
-            .args(["--listen", "127.0.0.1:0"])
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("spawn gitlab-sim");
-        let stdout = child.stdout.take().expect("stdout");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
-        });
-        let line = rx
-            .recv_timeout(Duration::from_secs(20))
-            .expect("gitlab-sim printed its listening line");
-        let url = line
-            .trim_end()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .to_string();
-        Sim { child, url }
-    }
-
-    fn api(&self, path: &str) -> String {
-        format!("{}/api/v4{path}", self.url)
-    }
-
-    fn signal(&self, sig: &str) {
-        let status = Command::new("kill")
-            .args([sig, &self.child.id().to_string()])
-            .status()
-            .expect("kill");
-        assert!(status.success());
-    }
-
-    fn wait_exit(&mut self) -> std::process::ExitStatus {
-        for _ in 0..200 {
-            if let Some(st) = self.child.try_wait().expect("try_wait") {
-                return st;
-            }
-            std::thread::sleep(Duration::from_millis(25));
-        }
-        panic!("gitlab-sim did not exit");
-    }
-}
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn client() -> Client {
     terraform_provider_gitlab::tls_provider::install_default();
     Client::builder()
         .no_proxy()
-        .timeout(Duration::from_secs(30))
+        .connect_timeout(sim_launcher::HTTP_CONNECT_TIMEOUT)
+        .timeout(sim_launcher::HTTP_REQUEST_TIMEOUT)
         .build()
         .expect("client")
 }
@@ -173,7 +112,7 @@ fn ca_pem() -> String {
 
 #[test]
 fn prints_listening_line_and_exits_cleanly_on_sigterm_and_sigint() {
-    for sig in ["-TERM", "-INT"] {
+    for sig in [libc::SIGTERM, libc::SIGINT] {
         let mut sim = Sim::start(&[]);
         let port = sim
             .url
@@ -1128,7 +1067,7 @@ async fn state_file_survives_a_restart() {
         let mut sim = Sim::start(&["--state", &state_arg]);
         let v = create(&sim, &c, "42", "durable", "durable").await;
         assert!(state.exists());
-        sim.signal("-TERM");
+        sim.signal(libc::SIGTERM);
         assert_eq!(sim.wait_exit().code(), Some(0));
         (v["id"].as_u64().expect("id"), v)
     };
@@ -1784,6 +1723,8 @@ async fn tls_serves_https_and_can_require_client_certificates() {
     terraform_provider_gitlab::tls_provider::install_default();
     let https = Client::builder()
         .no_proxy()
+        .connect_timeout(sim_launcher::HTTP_CONNECT_TIMEOUT)
+        .timeout(sim_launcher::HTTP_REQUEST_TIMEOUT)
         .tls_certs_only([ca.clone()])
         .build()
         .expect("client");
@@ -1810,12 +1751,18 @@ async fn tls_serves_https_and_can_require_client_certificates() {
         .send()
         .await;
     assert!(r.is_err(), "a client without certificate is refused");
+    if let Err(e) = &r {
+        // Refused by the handshake, not given up on by the client's timeout.
+        assert!(!e.is_timeout(), "{e:?}");
+    }
     let identity = reqwest::Identity::from_pem(
         format!("{}{}", client_cert.pem(), client_key.serialize_pem()).as_bytes(),
     )
     .expect("identity");
     let mtls = Client::builder()
         .no_proxy()
+        .connect_timeout(sim_launcher::HTTP_CONNECT_TIMEOUT)
+        .timeout(sim_launcher::HTTP_REQUEST_TIMEOUT)
         .tls_certs_only([ca])
         .identity(identity)
         .build()

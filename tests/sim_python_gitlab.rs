@@ -1,27 +1,24 @@
 //! Third-party fidelity check: python-gitlab (fetched from PyPI by `.ci/fetch-tools`) drives
 //! the real `gitlab-sim` binary through `tests/python/group_clusters.py`.
 
-use std::io::{BufRead, BufReader};
+mod sim_launcher;
+
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
+use std::process::Command;
 use std::time::Duration;
 
-struct Sim(std::process::Child);
+use sim_launcher::{Sim, guard};
 
-impl Drop for Sim {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+/// How long `.ci/fetch-tools` may take to install python-gitlab (or find it installed).
+const FETCH_LIMIT: Duration = Duration::from_secs(600);
+/// How long the python-gitlab script may run.
+const SCRIPT_LIMIT: Duration = Duration::from_secs(300);
 
 fn python() -> PathBuf {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let out = Command::new(root.join(".ci/fetch-tools"))
-        .arg("python-gitlab")
-        .output()
-        .expect("run .ci/fetch-tools");
+    let mut cmd = Command::new(root.join(".ci/fetch-tools"));
+    cmd.arg("python-gitlab");
+    let out = guard::output(cmd, FETCH_LIMIT, ".ci/fetch-tools python-gitlab");
     assert!(
         out.status.success(),
         "fetch-tools python-gitlab failed: {}",
@@ -33,28 +30,8 @@ fn python() -> PathBuf {
 #[test]
 fn python_gitlab_creates_pages_gets_updates_deletes_and_gets_gitlab_errors() {
     let python = python();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gitlab-sim"))
-        .args(["--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn gitlab-sim");
-    let stdout = child.stdout.take().expect("stdout");
-    let _sim = Sim(child);
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut line = String::new();
-        let _ = BufReader::new(stdout).read_line(&mut line);
-        let _ = tx.send(line);
-    });
-    let line = rx
-        .recv_timeout(Duration::from_secs(20))
-        .expect("listening line");
-    let url = line
-        .trim()
-        .strip_prefix("listening on ")
-        .expect("listening line format")
-        .to_string();
+    let sim = Sim::start(&[]);
+    let url = sim.url.clone();
 
     let key = rcgen::KeyPair::generate().expect("key");
     let mut params =
@@ -63,8 +40,8 @@ fn python_gitlab_creates_pages_gets_updates_deletes_and_gets_gitlab_errors() {
     let ca_pem = params.self_signed(&key).expect("cert").pem();
 
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/python/group_clusters.py");
-    let out = Command::new(python)
-        .arg(script)
+    let mut cmd = Command::new(python);
+    cmd.arg(script)
         .env("GITLAB_SIM_URL", &url)
         .env("GITLAB_SIM_CA_PEM", ca_pem)
         .env("NO_PROXY", "127.0.0.1,localhost")
@@ -74,9 +51,8 @@ fn python_gitlab_creates_pages_gets_updates_deletes_and_gets_gitlab_errors() {
         .env_remove("http_proxy")
         .env_remove("https_proxy")
         .env_remove("ALL_PROXY")
-        .env_remove("all_proxy")
-        .output()
-        .expect("run python");
+        .env_remove("all_proxy");
+    let out = guard::output(cmd, SCRIPT_LIMIT, "the python-gitlab script");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(

@@ -22,6 +22,9 @@ use std::process::{Command, ExitStatus, Stdio};
 use std::sync::{Arc, Condvar, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
+#[path = "../sim_launcher/guard.rs"]
+pub mod process_guard;
+
 use base64::Engine;
 use hyper_util::rt::TokioIo;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -392,11 +395,12 @@ impl Launch {
     pub fn socket_base(&self) -> PathBuf {
         self.dir.path().to_path_buf()
     }
-    pub fn spawn(mut self) -> Plugin {
-        let mut child = self.cmd.spawn().expect("spawn the provider binary");
+    pub fn spawn(self) -> Plugin {
+        // Dies with the test process, by any signal (see process_guard).
+        let mut child = process_guard::spawn(self.cmd, "the provider binary");
         let pid = child.id();
         let (line_tx, stdout) = mpsc::channel();
-        let out = child.stdout.take().expect("stdout");
+        let out = child.child_mut().stdout.take().expect("stdout");
         std::thread::spawn(move || {
             for line in BufReader::new(out).lines() {
                 let Ok(line) = line else { break };
@@ -406,7 +410,10 @@ impl Launch {
             }
         });
         let stderr = Arc::new(Stderr::default());
-        let (sink, mut err) = (stderr.clone(), child.stderr.take().expect("stderr"));
+        let (sink, mut err) = (
+            stderr.clone(),
+            child.child_mut().stderr.take().expect("stderr"),
+        );
         std::thread::spawn(move || {
             let mut buf = [0u8; 4096];
             loop {
@@ -423,7 +430,7 @@ impl Launch {
         });
         let (exit_tx, exit) = mpsc::channel();
         std::thread::spawn(move || {
-            let _ = exit_tx.send(child.wait().expect("wait for the provider"));
+            let _ = exit_tx.send(child.wait());
         });
         Plugin {
             pid,

