@@ -34,6 +34,8 @@ const MAX_WAIT: Duration = Duration::from_secs(60);
 pub struct ClientConfig {
     pub base_url: String,
     pub token: Secret,
+    /// Send `token` as a CI/CD job token (`JOB-TOKEN`) instead of `PRIVATE-TOKEN`.
+    pub job_token: bool,
     /// PEM CA certificate(s) to trust in addition to the system roots.
     pub ca_cert_pem: Option<Vec<u8>>,
     pub insecure: bool,
@@ -53,6 +55,7 @@ impl Default for ClientConfig {
         ClientConfig {
             base_url: "https://gitlab.com/api/v4/".into(),
             token: Secret::new(""),
+            job_token: false,
             ca_cert_pem: None,
             insecure: false,
             client_cert_pem: None,
@@ -151,7 +154,12 @@ impl Client {
         let mut token =
             HeaderValue::from_str(cfg.token.expose().trim()).map_err(|_| ConfigError::Token)?;
         token.set_sensitive(true);
-        headers.insert("PRIVATE-TOKEN", token);
+        let token_header = if cfg.job_token {
+            "JOB-TOKEN"
+        } else {
+            "PRIVATE-TOKEN"
+        };
+        headers.insert(token_header, token);
 
         crate::tls_provider::install_default();
         let mut b = reqwest::Client::builder()
@@ -729,5 +737,19 @@ mod tests {
         let c = Client::new(&cfg, CancellationToken::new()).unwrap();
         assert!(c.headers["PRIVATE-TOKEN"].is_sensitive());
         assert!(!format!("{:?}", c.headers).contains("glpat-x"));
+    }
+
+    #[test]
+    fn a_job_token_is_sent_as_job_token_and_never_as_private_token() {
+        let cfg = ClientConfig {
+            base_url: "http://h/".into(),
+            token: Secret::new("glcbt-job"),
+            job_token: true,
+            ..ClientConfig::default()
+        };
+        let c = Client::new(&cfg, CancellationToken::new()).unwrap();
+        assert!(c.headers["JOB-TOKEN"].is_sensitive());
+        assert_eq!(c.headers["JOB-TOKEN"], "glcbt-job");
+        assert!(!c.headers.contains_key("PRIVATE-TOKEN"));
     }
 }
