@@ -2,7 +2,9 @@
 //! every documented `provider "gitlab"` argument is in the schema with the same type, and
 //! each (and each environment variable) is accepted with the same meaning. The real binary
 //! is launched as go-plugin launches it, with a controlled environment (HOME, the GitLab and
-//! CI variables), and configured over gRPC against the simulator.
+//! CI variables), and configured over gRPC against the simulator or a recorder of request
+//! heads. (`cacert_file`, `insecure`, `client_cert` and `client_key` are proven against a
+//! real TLS server in `security_tls.rs`.)
 
 mod grpc_support;
 mod support;
@@ -160,6 +162,64 @@ contexts:
 ",
         url = sim.url
     )
+}
+
+/// A stand-in for GitLab that records every request head and answers `GET /user` with a
+/// user, and any other request with the next status of `script` (then 200 `[]`), closing
+/// each connection so each request is seen on its own.
+struct Recorder {
+    url: String,
+    heads: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Recorder {
+    async fn start(script: &[u16]) -> Recorder {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = format!("http://{}/api/v4/", listener.local_addr().expect("addr"));
+        let heads = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (log, mut script) = (heads.clone(), script.to_vec());
+        script.reverse();
+        let task = tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match sock.read(&mut chunk).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                let head = String::from_utf8_lossy(&buf).to_lowercase();
+                let (status, body) = if head.starts_with("get /api/v4/user ") {
+                    (200, r#"{"id":1,"username":"recorder"}"#)
+                } else {
+                    (script.pop().unwrap_or(200), "[]")
+                };
+                log.lock().expect("log").push(head);
+                let reply = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = sock.write_all(reply.as_bytes()).await;
+                let _ = sock.shutdown().await;
+            }
+        });
+        Recorder { url, heads, task }
+    }
+
+    fn heads(&self) -> Vec<String> {
+        self.heads.lock().expect("log").clone()
+    }
+}
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
 }
 
 const FILE_ENV: (&str, &str) = ("SIM_MAINTAINER_TOKEN", support::MAINTAINER_TOKEN);
@@ -373,4 +433,72 @@ async fn enable_auto_ci_support_uses_the_ci_job_token_which_gitlab_refuses_on_cl
     // Without the argument the CI variables mean nothing: a token is still needed.
     let mut l = launch(&ci).await;
     error_at(&l.configure(&[]).await, "token");
+}
+
+#[tokio::test]
+async fn headers_are_sent_with_every_request() {
+    let gitlab = Recorder::start(&[]).await;
+    let mut l = launch(&[]).await;
+    let headers = Value::Map(
+        [("X-Proxy-Auth".to_string(), Value::from("proxy-secret"))]
+            .into_iter()
+            .collect(),
+    );
+    ok(&l
+        .configure(&[
+            ("base_url", gitlab.url.as_str().into()),
+            ("token", "glpat-recorded".into()),
+            ("headers", headers),
+        ])
+        .await);
+    ok(&l.list_clusters().await);
+    let heads = gitlab.heads();
+    assert_eq!(heads.len(), 2, "{heads:?}");
+    for h in &heads {
+        assert!(h.contains("\r\nx-proxy-auth: proxy-secret\r\n"), "{h}");
+        assert!(h.contains("\r\nprivate-token: glpat-recorded\r\n"), "{h}");
+    }
+}
+
+#[tokio::test]
+async fn retries_bounds_the_attempts_after_a_503() {
+    for (retries, attempts, fails) in [(0, 1, true), (1, 2, false)] {
+        let gitlab = Recorder::start(&[503]).await;
+        let mut l = launch(&[]).await;
+        ok(&l
+            .configure(&[
+                ("base_url", gitlab.url.as_str().into()),
+                ("token", "glpat-recorded".into()),
+                ("early_auth_check", false.into()),
+                ("retries", Value::int(retries)),
+            ])
+            .await);
+        let d = l.list_clusters().await;
+        assert_eq!(errors(&d).is_empty(), !fails, "retries {retries}: {d:?}");
+        assert_eq!(gitlab.heads().len(), attempts, "retries {retries}");
+    }
+}
+
+#[tokio::test]
+async fn a_ci_job_token_is_sent_as_job_token_never_as_private_token() {
+    let gitlab = Recorder::start(&[]).await;
+    let mut l = launch(&[
+        ("CI", "true"),
+        ("CI_API_V4_URL", gitlab.url.as_str()),
+        ("CI_JOB_TOKEN", "glcbt-recorded-job-token"),
+    ])
+    .await;
+    ok(&l
+        .configure(&[("enable_auto_ci_support", true.into())])
+        .await);
+    ok(&l.list_clusters().await);
+    let heads = gitlab.heads();
+    assert_eq!(heads.len(), 2, "{heads:?}");
+    for h in &heads {
+        assert!(
+            h.contains("\r\njob-token: glcbt-recorded-job-token\r\n"),
+            "{h}"
+        );
+        assert!(!h.contains("private-token"), "{h}");
+    }
 }
