@@ -326,6 +326,9 @@ fn provider_config_debug_hides_the_token() {
         retries: Val::Known(3),
         early_auth_check: Val::Known(true),
         request_timeout: Val::Known(30),
+        config_file: Val::Known("/etc/gitlab/config.yaml".into()),
+        context: Val::Known("work".into()),
+        enable_auto_ci_support: Val::Known(false),
     };
     let d = format!("{c:?}");
     assert_hidden("ProviderConfig", &d);
@@ -360,6 +363,7 @@ fn client_config_debug_hides_the_token_and_the_client_key() {
     let c = ClientConfig {
         base_url: "https://gitlab.example.com/".into(),
         token: Secret::new(TOKEN),
+        job_token: false,
         ca_cert_pem: Some(
             b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n".to_vec(),
         ),

@@ -37,6 +37,8 @@ pub struct ClientConfig {
     /// May carry user info (`https://user:password@host/`): sent as Basic auth.
     pub base_url: String,
     pub token: Secret,
+    /// Send `token` as a CI/CD job token (`JOB-TOKEN`) instead of `PRIVATE-TOKEN`.
+    pub job_token: bool,
     /// PEM CA certificate(s) to trust in addition to the system roots.
     pub ca_cert_pem: Option<Vec<u8>>,
     pub insecure: bool,
@@ -56,6 +58,7 @@ impl Default for ClientConfig {
         ClientConfig {
             base_url: "https://gitlab.com/api/v4/".into(),
             token: Secret::new(""),
+            job_token: false,
             ca_cert_pem: None,
             insecure: false,
             client_cert_pem: None,
@@ -238,7 +241,13 @@ impl Client {
         if in_headers.is_none() && !token.is_empty() {
             let mut token = HeaderValue::from_str(token).map_err(|_| ConfigError::Token)?;
             token.set_sensitive(true);
-            headers.insert("PRIVATE-TOKEN", token);
+            // A CI/CD job token goes in GitLab's JOB-TOKEN header.
+            let header = if cfg.job_token {
+                "JOB-TOKEN"
+            } else {
+                "PRIVATE-TOKEN"
+            };
+            headers.insert(header, token);
         }
         // User info travels as Basic auth, as Go's net/http sends it, unless an
         // Authorization header is configured; it never stays in a URL.
@@ -1016,5 +1025,19 @@ mod tests {
         let c = Client::new(&cfg, CancellationToken::new()).unwrap();
         assert!(c.headers["PRIVATE-TOKEN"].is_sensitive());
         assert!(!format!("{:?}", c.headers).contains("glpat-x"));
+    }
+
+    #[test]
+    fn a_job_token_is_sent_as_job_token_and_never_as_private_token() {
+        let cfg = ClientConfig {
+            base_url: "http://h/".into(),
+            token: Secret::new("glcbt-job"),
+            job_token: true,
+            ..ClientConfig::default()
+        };
+        let c = Client::new(&cfg, CancellationToken::new()).unwrap();
+        assert!(c.headers["JOB-TOKEN"].is_sensitive());
+        assert_eq!(c.headers["JOB-TOKEN"], "glcbt-job");
+        assert!(!c.headers.contains_key("PRIVATE-TOKEN"));
     }
 }

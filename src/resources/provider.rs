@@ -11,6 +11,7 @@ use super::errors::diagnostics;
 use crate::framework::model::{Sensitive, Val};
 use crate::framework::validate::IntRange;
 use crate::framework::{AnyDataSource, AnyResource, ProviderDef, data_source, resource};
+use crate::gitlab::config_file::{self, Field};
 use crate::gitlab::{Client, ClientConfig, ConfigError, Error};
 use crate::protocol::diag::{Diagnostic, Diagnostics};
 use crate::protocol::logging::Redactor;
@@ -34,6 +35,9 @@ crate::tf_model! {
         retries: Val<i64>,
         early_auth_check: Val<bool>,
         request_timeout: Val<i64>,
+        config_file: Val<String>,
+        context: Val<String>,
+        enable_auto_ci_support: Val<bool>,
     }
 }
 
@@ -116,14 +120,31 @@ impl ProviderDef for GitlabProvider {
                     "How many times a request is retried after rate limiting (429), 502/503/504 and connection \
                      errors, with exponential backoff and jitter; `early_auth_check` included. Defaults to `10`.",
                 ),
-                Attribute::bool("early_auth_check").optional().describe(
+                Attribute::bool("early_auth_check").optional().env(&["GITLAB_EARLY_AUTH_CHECK"]).describe(
                     "Check the token with `GET /user` when the provider is configured, so a bad token fails \
-                     fast. Defaults to `true`.",
+                     fast. Defaults to `GITLAB_EARLY_AUTH_CHECK`, then `true`.",
                 ),
                 Attribute::number("request_timeout")
                     .optional()
                     .validate(IntRange(1, 3600))
                     .describe("Seconds to wait for GitLab to answer one request. Defaults to `60`."),
+                Attribute::string("config_file").optional().env(&["GITLAB_CONFIG_FILE"]).describe(
+                    "A GitLab client configuration file (`gitlab.com/config/v1beta1`, as GitLab's Go client and the \
+                     official provider read it), used only when no `token` (nor `GITLAB_TOKEN`) is set: its context \
+                     gives the server, TLS settings and token. Defaults to `GITLAB_CONFIG_FILE`, then \
+                     `GITLAB_CONFIG`, then the first of `gitlab/config.yaml` in the user config directory, \
+                     `~/.gitlab/config.yaml` and `./.gitlab/config.yaml` that exists.",
+                ),
+                Attribute::string("context").optional().env(&["GITLAB_CONTEXT"]).describe(
+                    "The context of the configuration file to use. Defaults to `GITLAB_CONTEXT`, then the file's \
+                     `current-context`.",
+                ),
+                Attribute::bool("enable_auto_ci_support").optional().describe(
+                    "Inside a GitLab CI job (`CI=true`), and when no `token` is set, use the job's API URL \
+                     (`CI_API_V4_URL`) and CI/CD job token (`CI_JOB_TOKEN`, sent as `JOB-TOKEN`) instead of a \
+                     configuration file. GitLab does not accept job tokens on the group cluster endpoints: see \
+                     the CI section below. Defaults to `false`.",
+                ),
             ],
         )
     }
@@ -203,6 +224,8 @@ impl GitlabProvider {
             ("client_cert", c.client_cert.is_unknown()),
             ("client_key", c.client_key.is_unknown()),
             ("headers", c.headers.is_unknown()),
+            ("config_file", c.config_file.is_unknown()),
+            ("context", c.context.is_unknown()),
         ]
         .into_iter()
         .filter_map(|(k, u)| u.then_some(k))
@@ -218,6 +241,9 @@ impl GitlabProvider {
             )
             .at_attr(first)
             .into());
+        }
+        if let Some(data) = self.configure_from_file(&c, &cancel).await? {
+            return Ok(data);
         }
         let base_url = given(&c.base_url)
             .map(str::to_string)
@@ -362,10 +388,182 @@ impl GitlabProvider {
                 Diagnostic::error("Invalid provider configuration", format!("{e}.")).at_attr(attr),
             )
         })?;
-        if c.early_auth_check.known().copied().unwrap_or(true) {
+        if early_auth_enabled(&c)? {
             early_auth_check(&client, &shown_url).await?;
         }
         Ok(ProviderData { client })
+    }
+}
+
+/// `early_auth_check`, else `GITLAB_EARLY_AUTH_CHECK` (Go's `strconv.ParseBool` spellings), else on.
+fn early_auth_enabled(c: &ProviderConfig) -> Result<bool, Diagnostics> {
+    if let Some(b) = c.early_auth_check.known() {
+        return Ok(*b);
+    }
+    match env_first(&["GITLAB_EARLY_AUTH_CHECK"]).as_deref() {
+        None => Ok(true),
+        Some("1" | "t" | "T" | "TRUE" | "true" | "True") => Ok(true),
+        Some("0" | "f" | "F" | "FALSE" | "false" | "False") => Ok(false),
+        Some(other) => Err(Diagnostic::error(
+            "Invalid GITLAB_EARLY_AUTH_CHECK",
+            format!("GITLAB_EARLY_AUTH_CHECK is {other:?}; set it to true or false, or set `early_auth_check`."),
+        )
+        .at_attr("early_auth_check")
+        .into()),
+    }
+}
+
+impl GitlabProvider {
+    /// The official provider's configuration when no token is set: the GitLab CI job's
+    /// (`enable_auto_ci_support`) or a context of the GitLab client config file
+    /// (`config_file`, `context`), whose settings replace `base_url`, `cacert_file`,
+    /// `insecure` and `client_cert`/`client_key` as they do there; `headers` are added to the
+    /// file's. `None` when a token is set or there is no file, leaving `configure` as it was.
+    async fn configure_from_file(
+        &self,
+        c: &ProviderConfig,
+        cancel: &CancellationToken,
+    ) -> Result<Option<ProviderData>, Diagnostics> {
+        let has_token = c
+            .token
+            .known()
+            .is_some_and(|t| !t.expose().trim().is_empty())
+            || env_first(&["GITLAB_TOKEN"]).is_some_and(|t| !t.trim().is_empty());
+        if has_token {
+            return Ok(None);
+        }
+        let path = c
+            .config_file
+            .known()
+            .cloned()
+            .filter(|p| !p.is_empty())
+            .or_else(|| env_first(&["GITLAB_CONFIG_FILE"]));
+        let context = c
+            .context
+            .known()
+            .cloned()
+            .filter(|p| !p.is_empty())
+            .or_else(|| env_first(&["GITLAB_CONTEXT"]));
+        let request = config_file::Request {
+            path: path.as_deref(),
+            context: context.as_deref(),
+            auto_ci: c.enable_auto_ci_support.known().copied().unwrap_or(false),
+        };
+        let s = match config_file::resolve(&request, &config_file::process_env) {
+            Ok(Some(s)) => s,
+            Ok(None) => return Ok(None),
+            Err(e) => {
+                let (summary, attr) = match e.field {
+                    Field::ConfigFile => ("Invalid GitLab configuration file", "config_file"),
+                    Field::Context => ("Unknown GitLab configuration context", "context"),
+                    Field::AutoCi => (
+                        "Cannot use the GitLab CI job's settings",
+                        "enable_auto_ci_support",
+                    ),
+                };
+                return Err(Diagnostic::error(summary, format!("{e}."))
+                    .at_attr(attr)
+                    .into());
+            }
+        };
+        for secret in s.secrets() {
+            self.redactor.add(secret);
+        }
+        let ignored: Vec<&str> = [
+            ("base_url", c.base_url.is_null()),
+            ("cacert_file", c.cacert_file.is_null()),
+            ("insecure", c.insecure.is_null()),
+            ("client_cert", c.client_cert.is_null()),
+        ]
+        .into_iter()
+        .filter_map(|(k, null)| (!null).then_some(k))
+        .collect();
+        if !ignored.is_empty() {
+            tracing::warn!(ignored = %ignored.join(", "), source = %s.source, context = %s.context,
+                "no token is set, so the connection comes from the configuration file's context, as with the official provider");
+        }
+        let mut headers = s.headers.clone();
+        for (k, v) in c.headers.known().into_iter().flatten() {
+            headers.insert(k.clone(), Secret::new(v.as_str()));
+        }
+        let cfg = ClientConfig {
+            base_url: s.base_url.clone(),
+            token: s.credential.secret().clone(),
+            job_token: s.credential.is_job_token(),
+            ca_cert_pem: s.ca_cert_pem.clone(),
+            insecure: s.insecure,
+            client_cert_pem: s.client_cert_pem.clone().zip(s.client_key_pem.clone()),
+            headers,
+            retries: s.retry_max.unwrap_or_else(|| {
+                c.retries
+                    .known()
+                    .copied()
+                    .unwrap_or(DEFAULT_RETRIES)
+                    .clamp(0, 100) as u32
+            }),
+            timeout: Duration::from_secs(
+                c.request_timeout
+                    .known()
+                    .copied()
+                    .unwrap_or(DEFAULT_TIMEOUT_SECONDS)
+                    .clamp(1, 3600) as u64,
+            ),
+            ..ClientConfig::default()
+        };
+        let attr = if s.source == "the GitLab CI job" {
+            "enable_auto_ci_support"
+        } else {
+            "config_file"
+        };
+        let client = Client::new(&cfg, cancel.clone()).map_err(|e| {
+            Diagnostics::from(
+                Diagnostic::error(
+                    "Invalid GitLab configuration file",
+                    format!("{}, context {:?}: {e}.", s.source, s.context),
+                )
+                .at_attr(attr),
+            )
+        })?;
+        if early_auth_enabled(c)? {
+            match client.current_user().await {
+                Ok(u) => {
+                    tracing::info!(user = %u.username, context = %s.context, "authenticated to GitLab")
+                }
+                Err(Error::Unauthorized { message }) => {
+                    let detail = if s.credential.is_job_token() {
+                        format!(
+                            "GET /user answered 401 ({message}) to the CI/CD job token of {}. GitLab accepts job tokens \
+                             only on the endpoints it opens to CI jobs, and neither /user nor any group cluster \
+                             endpoint is one of them: give this provider an access token with the `api` scope \
+                             (`token`, GITLAB_TOKEN from a masked CI/CD variable, or a personal-access-token auth in \
+                             a configuration file).",
+                            s.source
+                        )
+                    } else {
+                        format!(
+                            "GET /user answered 401 ({message}) to the token of {}, context {:?}: it must be a valid, \
+                             unexpired access token with the `api` scope for {}.",
+                            s.source, s.context, s.base_url
+                        )
+                    };
+                    return Err(Diagnostic::error("GitLab rejected the token", detail)
+                        .at_attr(attr)
+                        .into());
+                }
+                Err(e) => {
+                    return Err(Diagnostic::error(
+                        "Cannot reach GitLab",
+                        format!(
+                            "{e} ({}, from {}, context {:?}).",
+                            s.base_url, s.source, s.context
+                        ),
+                    )
+                    .at_attr(attr)
+                    .into());
+                }
+            }
+        }
+        Ok(Some(ProviderData { client }))
     }
 }
 
