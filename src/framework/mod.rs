@@ -5,6 +5,7 @@
 
 pub mod model;
 pub mod plan;
+pub mod presence;
 pub mod validate;
 
 use std::collections::BTreeMap;
@@ -16,8 +17,8 @@ use tokio_util::sync::CancellationToken;
 use crate::protocol::codec::{self, UnknownAttrs};
 use crate::protocol::diag::{AttributePath, Diagnostic, Diagnostics};
 use crate::protocol::provider::{
-    ApplyRequest, ApplyResponse, ConfigureRequest, ImportedResource, PlanRequest, PlanResponse,
-    ProviderServer, ReadRequest, ReadResponse, UpgradeRequest,
+    ApplyRequest, ApplyResponse, ClientCapabilities, ConfigureRequest, ImportedResource,
+    PlanRequest, PlanResponse, ProviderServer, ReadRequest, ReadResponse, UpgradeRequest,
 };
 use crate::protocol::schema::{ProviderSchemas, Schema};
 use crate::protocol::value::Value;
@@ -162,7 +163,15 @@ pub trait AnyResource<D>: Send + Sync {
         attributes: &mut serde_json::Map<String, serde_json::Value>,
     );
     async fn plan(&self, ctx: &Ctx<'_, D>, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse;
-    async fn apply(&self, ctx: &Ctx<'_, D>, prior: Value, planned: Value) -> (Value, Diagnostics);
+    /// `config` supplies the write-only values, which the plan holds as null.
+    async fn apply(
+        &self,
+        ctx: &Ctx<'_, D>,
+        schema: &Schema,
+        prior: Value,
+        planned: Value,
+        config: &Value,
+    ) -> (Value, Diagnostics);
     async fn read(&self, ctx: &Ctx<'_, D>, state: Value) -> (Value, Diagnostics);
     async fn import(&self, ctx: &Ctx<'_, D>, id: &str) -> (Option<Value>, Diagnostics);
 }
@@ -215,12 +224,10 @@ impl<D: Send + Sync + 'static, R: Resource<D>> AnyResource<D> for Typed<R> {
     }
 
     async fn plan(&self, ctx: &Ctx<'_, D>, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
-        let planned = plan::planned_state(
-            schema,
-            &req.prior_state,
-            &req.proposed_new_state,
-            &req.config,
-        );
+        // Write-only values never enter the plan: Terraform's proposed state still has
+        // the configured ones, so they go before anything is compared.
+        let proposed = presence::without_write_only(schema, &req.proposed_new_state);
+        let planned = plan::planned_state(schema, &req.prior_state, &proposed, &req.config);
         let adjusted = async {
             if planned.is_null() {
                 return Ok((planned, PlanNotes::default()));
@@ -232,7 +239,9 @@ impl<D: Send + Sync + 'static, R: Resource<D>> AnyResource<D> for Typed<R> {
                 .0
                 .modify_plan(ctx, prior.as_ref(), &mut typed, &config)
                 .await;
-            Ok::<_, Diagnostics>((typed.to_value(), notes))
+            let mut planned = typed.to_value();
+            presence::strip_write_only(schema, &mut planned);
+            Ok::<_, Diagnostics>((planned, notes))
         };
         match adjusted.await {
             Ok((planned, notes)) => PlanResponse {
@@ -256,7 +265,16 @@ impl<D: Send + Sync + 'static, R: Resource<D>> AnyResource<D> for Typed<R> {
         }
     }
 
-    async fn apply(&self, ctx: &Ctx<'_, D>, prior: Value, planned: Value) -> (Value, Diagnostics) {
+    async fn apply(
+        &self,
+        ctx: &Ctx<'_, D>,
+        schema: &Schema,
+        prior: Value,
+        planned: Value,
+        config: &Value,
+    ) -> (Value, Diagnostics) {
+        // The resource sees the configured write-only values; the new state never holds them.
+        let planned = presence::with_config_write_only(schema, &planned, config);
         let (prior_t, planned_t) = match (
             decode_opt::<R::State>(&prior),
             decode_opt::<R::State>(&planned),
@@ -276,11 +294,12 @@ impl<D: Send + Sync + 'static, R: Resource<D>> AnyResource<D> for Typed<R> {
             }
             (None, None) => return (Value::Null, Diagnostics::new()),
         };
-        let state = match outcome.state {
+        let mut state = match outcome.state {
             Some(s) => s.to_value(),
             // Nothing new to record: keep what Terraform had (null on a failed create).
             None => prior,
         };
+        presence::strip_write_only(schema, &mut state);
         (state, outcome.diags)
     }
 
@@ -442,7 +461,8 @@ impl<P: ProviderDef> ProviderServer for Framework<P> {
     }
 
     async fn validate_provider_config(&self, config: Value) -> Diagnostics {
-        let mut d = validate::validate_config(&self.schemas.provider, &config);
+        let mut d = presence::required_nulls(&self.schemas.provider, &config);
+        d.extend(validate::validate_config(&self.schemas.provider, &config));
         match decode::<P::Config>(&config) {
             Ok(c) => d.extend(self.def.validate(&c)),
             Err(e) => d.extend(e),
@@ -471,10 +491,17 @@ impl<P: ProviderDef> ProviderServer for Framework<P> {
         diags
     }
 
-    async fn validate_resource_config(&self, type_name: &str, config: Value) -> Diagnostics {
+    async fn validate_resource_config(
+        &self,
+        type_name: &str,
+        config: Value,
+        client: ClientCapabilities,
+    ) -> Diagnostics {
         match self.resource(type_name) {
             Ok((r, schema)) => {
-                let mut d = validate::validate_config(schema, &config);
+                let mut d = presence::required_nulls(schema, &config);
+                d.extend(presence::write_only_refused(schema, &config, client));
+                d.extend(validate::validate_config(schema, &config));
                 d.extend(r.validate(&config));
                 d
             }
@@ -488,7 +515,8 @@ impl<P: ProviderDef> ProviderServer for Framework<P> {
             self.schemas.data_sources.get(type_name),
         ) {
             (Some(ds), Some(schema)) => {
-                let mut d = validate::validate_config(schema, &config);
+                let mut d = presence::required_nulls(schema, &config);
+                d.extend(validate::validate_config(schema, &config));
                 d.extend(ds.validate(&config));
                 d
             }
@@ -560,7 +588,8 @@ impl<P: ProviderDef> ProviderServer for Framework<P> {
             UnknownAttrs::Ignore,
             &AttributePath::root(),
         ) {
-            Ok(v) => (v, Diagnostics::new()),
+            // A write-only value in stored state (from a client that kept it) goes.
+            Ok(v) => (presence::without_write_only(schema, &v), Diagnostics::new()),
             Err(e) => (
                 Value::Null,
                 Diagnostic::error(
@@ -576,13 +605,15 @@ impl<P: ProviderDef> ProviderServer for Framework<P> {
     async fn read_resource(&self, req: ReadRequest<'_>) -> ReadResponse {
         let run = async {
             self.stopped()?;
-            let (r, _) = self.resource(req.type_name)?;
+            let (r, schema) = self.resource(req.type_name)?;
             let data = self.data()?;
             let ctx = Ctx {
                 data: &*data,
                 cancel: &self.cancel,
             };
-            Ok::<_, Diagnostics>(r.read(&ctx, req.current_state.clone()).await)
+            let (mut new_state, diags) = r.read(&ctx, req.current_state.clone()).await;
+            presence::strip_write_only(schema, &mut new_state);
+            Ok::<_, Diagnostics>((new_state, diags))
         };
         match run.await {
             Ok((new_state, diagnostics)) => ReadResponse {
@@ -601,6 +632,12 @@ impl<P: ProviderDef> ProviderServer for Framework<P> {
     async fn plan_resource_change(&self, req: PlanRequest<'_>) -> PlanResponse {
         let run = async {
             let (r, schema) = self.resource(req.type_name)?;
+            // Terraform validated the configuration already; a client that skipped that
+            // still gets no plan from a configuration that breaks the schema's presence rules.
+            let refused = presence::required_nulls(schema, &req.config);
+            if refused.has_errors() {
+                return Err(refused);
+            }
             let data = self.data()?;
             let ctx = Ctx {
                 data: &*data,
@@ -617,15 +654,21 @@ impl<P: ProviderDef> ProviderServer for Framework<P> {
     async fn apply_resource_change(&self, req: ApplyRequest<'_>) -> ApplyResponse {
         let run = async {
             self.stopped()?;
-            let (r, _) = self.resource(req.type_name)?;
+            let (r, schema) = self.resource(req.type_name)?;
             let data = self.data()?;
             let ctx = Ctx {
                 data: &*data,
                 cancel: &self.cancel,
             };
             Ok::<_, Diagnostics>(
-                r.apply(&ctx, req.prior_state.clone(), req.planned_state.clone())
-                    .await,
+                r.apply(
+                    &ctx,
+                    schema,
+                    req.prior_state.clone(),
+                    req.planned_state.clone(),
+                    &req.config,
+                )
+                .await,
             )
         };
         match run.await {
@@ -655,13 +698,15 @@ impl<P: ProviderDef> ProviderServer for Framework<P> {
     ) -> (Vec<ImportedResource>, Diagnostics) {
         let run = async {
             self.stopped()?;
-            let (r, _) = self.resource(type_name)?;
+            let (r, schema) = self.resource(type_name)?;
             let data = self.data()?;
             let ctx = Ctx {
                 data: &*data,
                 cancel: &self.cancel,
             };
-            Ok::<_, Diagnostics>(r.import(&ctx, id).await)
+            let (state, diags) = r.import(&ctx, id).await;
+            let state = state.map(|s| presence::without_write_only(schema, &s));
+            Ok::<_, Diagnostics>((state, diags))
         };
         match run.await {
             Ok((Some(state), d)) => (

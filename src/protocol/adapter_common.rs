@@ -6,7 +6,8 @@
 use crate::protocol::codec::{self, UnknownAttrs};
 use crate::protocol::diag::{AttributePath, Diagnostic, Diagnostics, PathStep, Severity};
 use crate::protocol::provider::{
-    ApplyRequest, ConfigureRequest, PlanRequest, ProviderServer, ReadRequest, UpgradeRequest,
+    ApplyRequest, ClientCapabilities, ConfigureRequest, PlanRequest, ProviderServer, ReadRequest,
+    UpgradeRequest,
 };
 use crate::protocol::schema::{Attribute, Schema};
 use crate::protocol::value::{Type, Value};
@@ -97,6 +98,8 @@ fn encode(v: &Value, ty: &Type, diags: &mut Diagnostics) -> Option<pb::DynamicVa
     }
 }
 
+// tfplugin6's attribute has `nested_type`, tfplugin5's has not.
+#[allow(clippy::needless_update)]
 fn pb_attribute(a: &Attribute) -> pb::schema::Attribute {
     pb::schema::Attribute {
         name: a.name.clone(),
@@ -107,6 +110,7 @@ fn pb_attribute(a: &Attribute) -> pb::schema::Attribute {
         optional: a.optional,
         computed: a.computed,
         sensitive: a.sensitive,
+        write_only: a.write_only,
         deprecated: a.deprecation.is_some(),
         deprecation_message: a.deprecation.clone().unwrap_or_default(),
         ..Default::default()
@@ -213,11 +217,16 @@ async fn validate_resource_config<P: ProviderServer>(
     p: &P,
     type_name: &str,
     config: Option<&pb::DynamicValue>,
+    capabilities: Option<&pb::ClientCapabilities>,
 ) -> Vec<pb::Diagnostic> {
+    // Absent (Terraform / OpenTofu < 1.11, or any protocol 5 client before 5.8) means none.
+    let client = ClientCapabilities {
+        write_only_attributes_allowed: capabilities.is_some_and(|c| c.write_only_attributes_allowed),
+    };
     let r = async {
         let schema = resource_schema(p, type_name)?;
         let v = decode(config, &schema.value_type(), "resource configuration")?;
-        Ok::<_, Diagnostics>(p.validate_resource_config(type_name, v).await)
+        Ok::<_, Diagnostics>(p.validate_resource_config(type_name, v, client).await)
     };
     pb_diags(r.await.unwrap_or_else(|d| d))
 }
