@@ -342,8 +342,8 @@ impl Resource<ProviderData> for GroupCluster {
 
     /// `group` may be spelled as an id or as a path. When only the spelling changed (the
     /// cluster is found under the new spelling: group clusters belong to exactly one
-    /// group), the change is cosmetic: no replacement, no API write, a new `id`. A create
-    /// needs a token (`create_needs_a_token`).
+    /// group), the change is cosmetic: no replacement, no API write, a new `id`. The token
+    /// rules are checked on the known values, and a create needs a token.
     async fn modify_plan(
         &self,
         ctx: &Ctx<'_, ProviderData>,
@@ -352,6 +352,11 @@ impl Resource<ProviderData> for GroupCluster {
         config: &GroupClusterState,
     ) -> PlanNotes {
         let mut notes = PlanNotes::default();
+        // Again with the values known now (validation may have seen them unknown).
+        notes.diags.extend(token_rules(config));
+        if notes.diags.has_errors() {
+            return notes;
+        }
         let Some(prior) = prior else {
             notes.diags.extend(create_needs_a_token(config));
             return notes;
