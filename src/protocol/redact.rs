@@ -260,4 +260,34 @@ mod tests {
         assert_eq!(d.summary, "bad [REDACTED]");
         assert_eq!(d.detail, "GitLab said: token [REDACTED] invalid");
     }
+
+    #[tokio::test]
+    async fn write_only_values_are_scrubbed_even_when_not_marked_sensitive() {
+        let mut schemas = ProviderSchemas::default();
+        schemas.resources.insert(
+            "r".into(),
+            Schema::new(
+                "",
+                vec![
+                    Attribute::string("secret").optional().write_only("other"),
+                    Attribute::string("other").optional(),
+                ],
+            ),
+        );
+        let server = Redacting::new(Echo(schemas), Redactor::default());
+        let config = Value::object([
+            ("secret", Value::from("wo-leaky-secret")),
+            ("other", Value::Null),
+        ]);
+        let r = server
+            .apply_resource_change(ApplyRequest {
+                type_name: "r",
+                prior_state: Value::Null,
+                planned_state: Value::Null,
+                config,
+                planned_private: Vec::new(),
+            })
+            .await;
+        assert_eq!(r.diagnostics.0[0].summary, "bad [REDACTED]");
+    }
 }
