@@ -458,7 +458,57 @@ fn both_tokens_from_variables_are_refused_at_plan() {
     assert!(qa_clusters(&sim).is_empty());
 }
 
+/// A terraform.tfstate as 0.1.0 of this provider wrote it (schema version 0, no write-only
+/// attributes) is read by 0.2.0 and plans no change.
+fn state_written_by_0_1_0_plans_no_change(version: &str) {
+    let sim = Sim::start();
+    let id = existing_cluster(&sim, "c");
+    let created_at = sim
+        .clusters()
+        .iter()
+        .find(|c| c["id"] == id)
+        .expect("cluster")["created_at"]
+        .clone();
+    let tf = Tf::new(version);
+    tf.config(&sim, &cluster_block("c", ""));
+    let state = json!({
+        "version": 4, "terraform_version": "1.0.3", "serial": 1,
+        "lineage": "0b6f0d7e-2d7c-4c1e-8d59-6f2a4e0d0a10", "outputs": {},
+        "resources": [{
+            "mode": "managed", "type": "gitlab_group_cluster", "name": "c",
+            "provider": format!("provider[\"{PROVIDER_SOURCE}\"]"),
+            "instances": [{
+                "schema_version": 0,
+                "sensitive_attributes": [],
+                "attributes": {
+                    "id": format!("qa:{id}"), "group": "qa", "name": "c", "domain": null,
+                    "enabled": true, "managed": true,
+                    "kubernetes_api_url": "https://k8s.example.com:6443",
+                    "kubernetes_token": KUBE_TOKEN, "kubernetes_ca_cert": null,
+                    "kubernetes_authorization_type": "rbac", "kubernetes_namespace": null,
+                    "environment_scope": "*", "namespace_per_environment": true,
+                    "management_project_id": null, "cluster_id": id,
+                    "cluster_type": "group_type", "created_at": created_at,
+                    "provider_type": "user", "platform_type": "kubernetes"
+                }
+            }]
+        }]
+    });
+    tf.write("terraform.tfstate", &state.to_string());
+    tf.init();
+    sim.reset_stats();
+    let plan = tf.plan();
+    assert_eq!(
+        plan.code,
+        0,
+        "0.1.0's state must plan no change:\n{}",
+        plan.all()
+    );
+    assert!(writes(&sim).is_empty(), "{:?}", writes(&sim));
+}
+
 on_every_terraform!(
+    state_written_by_0_1_0_plans_no_change,
     creating_without_a_token_fails_at_plan_naming_both_before_any_request,
     both_tokens_are_refused_at_both_attributes,
 );
@@ -490,4 +540,21 @@ fn the_modern_terraform_found_is_1_11_or_later() {
     let mut parts = v.split('.').map(|p| p.parse::<u64>().unwrap_or(0));
     let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
     assert!((major, minor) >= MODERN_MIN, "found {v:?}");
+}
+
+#[test]
+fn the_write_only_token_never_appears_in_trace_logs() {
+    let sim = Sim::start();
+    let mut tf = terraform_with(MODERN, &sim, &format!("{WO_VAR}{}", wo_block("c", 1)));
+    tf.set_env("TF_VAR_wo", WO_TOKEN);
+    tf.set_env("TF_LOG", "TRACE");
+    let created = tf.apply().ok();
+    tf.config(&sim, &format!("{WO_VAR}{}", wo_block("c", 2)));
+    tf.set_env("TF_VAR_wo", WO_TOKEN_2);
+    let rotated = tf.apply().ok();
+    assert!(
+        created.stderr.contains("GitLab request"),
+        "provider logs should be in the TRACE output"
+    );
+    assert_secrets_absent(&tf, &[&created, &rotated], &[WO_TOKEN, WO_TOKEN_2]);
 }

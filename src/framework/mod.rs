@@ -634,7 +634,12 @@ impl<P: ProviderDef> ProviderServer for Framework<P> {
             let (r, schema) = self.resource(req.type_name)?;
             // Terraform validated the configuration already; a client that skipped that
             // still gets no plan from a configuration that breaks the schema's presence rules.
-            let refused = presence::required_nulls(schema, &req.config);
+            let mut refused = presence::required_nulls(schema, &req.config);
+            refused.extend(presence::write_only_refused(
+                schema,
+                &req.config,
+                req.client,
+            ));
             if refused.has_errors() {
                 return Err(refused);
             }

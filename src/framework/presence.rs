@@ -1,7 +1,7 @@
 //! Schema rules on whether a value may be present, for every resource alike: a required
 //! attribute written out as `null` is refused (as the Go framework's "Missing Configuration
 //! for Required Attribute"); a write-only value is refused from a client that would store it
-//! in state (Terraform / OpenTofu < 1.11); and write-only values never leave the provider:
+//! in state (Terraform / OpenTofu < 1.11), at validation and again at plan; and write-only values never leave the provider:
 //! planned state, new state, read, import and upgrade results hold null for them, as
 //! Terraform requires (anything else is "Provider produced invalid object/plan").
 
@@ -36,6 +36,8 @@ pub fn required_nulls(schema: &Schema, config: &Value) -> Diagnostics {
 }
 
 /// Write-only attributes set in `config` when the client cannot keep them out of state.
+/// Unknown values are let through: they may turn out null, and the plan checks them again
+/// once known.
 pub fn write_only_refused(
     schema: &Schema,
     config: &Value,
@@ -46,7 +48,8 @@ pub fn write_only_refused(
         return diags;
     }
     for attr in schema.attributes.iter().filter(|a| a.write_only) {
-        if config.get(&attr.name).is_null() {
+        let v = config.get(&attr.name);
+        if v.is_null() || v.is_unknown() {
             continue;
         }
         let instead = attr
@@ -172,14 +175,9 @@ mod tests {
         // Not set: nothing to refuse, whatever the client.
         let unset = obj("n".into(), Value::Null);
         assert!(write_only_refused(&schema(), &unset, ClientCapabilities::default()).is_empty());
-        // Unknown will be a value: refused too.
+        // Unknown may be null: left to the plan, which sees it known.
         let unknown = obj("n".into(), Value::Unknown);
-        assert_eq!(
-            write_only_refused(&schema(), &unknown, ClientCapabilities::default())
-                .0
-                .len(),
-            1
-        );
+        assert!(write_only_refused(&schema(), &unknown, ClientCapabilities::default()).is_empty());
     }
 
     #[test]

@@ -213,16 +213,18 @@ async fn configure<P: ProviderServer>(
     }
 }
 
+/// Absent (Terraform / OpenTofu < 1.11, protocol < 6.8 / 5.8) means none.
+fn client_capabilities(c: Option<&pb::ClientCapabilities>) -> ClientCapabilities {
+    ClientCapabilities { write_only_attributes_allowed: c.is_some_and(|c| c.write_only_attributes_allowed) }
+}
+
 async fn validate_resource_config<P: ProviderServer>(
     p: &P,
     type_name: &str,
     config: Option<&pb::DynamicValue>,
     capabilities: Option<&pb::ClientCapabilities>,
 ) -> Vec<pb::Diagnostic> {
-    // Absent (Terraform / OpenTofu < 1.11, or any protocol 5 client before 5.8) means none.
-    let client = ClientCapabilities {
-        write_only_attributes_allowed: capabilities.is_some_and(|c| c.write_only_attributes_allowed),
-    };
+    let client = client_capabilities(capabilities);
     let r = async {
         let schema = resource_schema(p, type_name)?;
         let v = decode(config, &schema.value_type(), "resource configuration")?;
@@ -302,6 +304,7 @@ async fn plan_resource_change<P: ProviderServer>(
                 proposed_new_state,
                 config,
                 prior_private: req.prior_private,
+                client: client_capabilities(req.client_capabilities.as_ref()),
             })
             .await;
         let mut diags = resp.diagnostics;

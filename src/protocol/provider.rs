@@ -48,6 +48,7 @@ pub struct PlanRequest<'a> {
     pub proposed_new_state: Value,
     pub config: Value,
     pub prior_private: Vec<u8>,
+    pub client: ClientCapabilities,
 }
 
 #[derive(Default)]

@@ -557,7 +557,9 @@ fn token_rules(c: &GroupClusterState) -> Diagnostics {
                 Diagnostic::error(
                     "Conflicting Kubernetes tokens",
                     format!(
-                        "`kubernetes_token` and `kubernetes_token_wo` cannot both be set. Keep one:                          `kubernetes_token_wo` (Terraform / OpenTofu 1.11 or later) keeps the token out of state;                          remove `{other}`."
+                        "`kubernetes_token` and `kubernetes_token_wo` cannot both be set. Keep one: \
+                 `kubernetes_token_wo` (Terraform / OpenTofu 1.11 or later) keeps the token out of state; \
+                 remove `{other}`."
                     ),
                 )
                 .at_attr(attr),
@@ -568,7 +570,8 @@ fn token_rules(c: &GroupClusterState) -> Diagnostics {
         d.push(
             Diagnostic::error(
                 "kubernetes_token_wo_version needs kubernetes_token_wo",
-                "`kubernetes_token_wo_version` says when to send `kubernetes_token_wo` again, and                  `kubernetes_token_wo` is not set. Set `kubernetes_token_wo`, or remove `kubernetes_token_wo_version`.",
+                "`kubernetes_token_wo_version` says when to send `kubernetes_token_wo` again, and \
+                 `kubernetes_token_wo` is not set. Set `kubernetes_token_wo`, or remove `kubernetes_token_wo_version`.",
             )
             .at_attr("kubernetes_token_wo_version"),
         );
@@ -584,7 +587,9 @@ fn create_needs_a_token(config: &GroupClusterState) -> Diagnostics {
     }
     Diagnostic::error(
         "Missing Kubernetes token",
-        "Creating a cluster needs the service-account token GitLab will use: set `kubernetes_token`, or          `kubernetes_token_wo` (write-only, Terraform / OpenTofu 1.11 or later). An existing cluster brought in          with `terraform import` or an `import` block needs neither.",
+        "Creating a cluster needs the service-account token GitLab will use: set `kubernetes_token`, or \
+                 `kubernetes_token_wo` (write-only, Terraform / OpenTofu 1.11 or later). An existing cluster brought in \
+                 with `terraform import` or an `import` block needs neither.",
     )
     .at_attr("kubernetes_token")
     .into()

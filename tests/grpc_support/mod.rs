@@ -1249,12 +1249,28 @@ impl Tf {
         Ok(out)
     }
 
+    /// PlanResourceChange as Terraform 1.11 sends it (ClientCapabilities with
+    /// `write_only_attributes_allowed`).
     pub async fn plan(
         &mut self,
         type_name: &str,
         prior: Option<Dv>,
         proposed: Option<Dv>,
         config: Option<Dv>,
+    ) -> Result<Planned, Status> {
+        self.plan_as(type_name, prior, proposed, config, Some(true))
+            .await
+    }
+
+    /// PlanResourceChange with `write_only_attributes_allowed` as given (`None`: no
+    /// ClientCapabilities at all, as Terraform < 1.9 sends it).
+    pub async fn plan_as(
+        &mut self,
+        type_name: &str,
+        prior: Option<Dv>,
+        proposed: Option<Dv>,
+        config: Option<Dv>,
+        write_only_allowed: Option<bool>,
     ) -> Result<Planned, Status> {
         let out: Result<_, Status> = async {
             on_version!(self, c, pb => {
@@ -1264,6 +1280,10 @@ impl Tf {
                     proposed_new_state: dv!(pb, proposed),
                     config: dv!(pb, config),
                     prior_private: b"private-from-prior".to_vec(),
+                    client_capabilities: write_only_allowed.map(|w| pb::ClientCapabilities {
+                        write_only_attributes_allowed: w,
+                        ..Default::default()
+                    }),
                     ..Default::default()
                 };
                 let r = c.plan_resource_change(req).await?.into_inner();
