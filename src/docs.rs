@@ -504,6 +504,10 @@ fn attribute_line<'a>(
     if a.sensitive {
         flags.push("Sensitive".into());
     }
+    if a.write_only {
+        // The Registry's own spelling for these.
+        flags.push("[Write-only](https://developer.hashicorp.com/terraform/language/resources/ephemeral#write-only-arguments)".into());
+    }
     if a.deprecation.is_some() {
         flags.push("Deprecated".into());
     }

@@ -9,8 +9,8 @@ use std::time::Duration;
 use support::sim_launcher::guard;
 use support::{repo_root, terraform};
 
-fn fmt_check(dir: &std::path::Path) -> (i32, String) {
-    let mut cmd = Command::new(terraform("1.0.3"));
+fn fmt_check(tf_version: &str, dir: &std::path::Path) -> (i32, String) {
+    let mut cmd = Command::new(terraform(tf_version));
     cmd.args(["fmt", "-check", "-recursive", "-diff", "-no-color"])
         .arg(dir)
         .env("CHECKPOINT_DISABLE", "1");
@@ -25,17 +25,15 @@ fn fmt_check(dir: &std::path::Path) -> (i32, String) {
     )
 }
 
-#[test]
-fn examples_are_terraform_fmt_clean() {
-    let (code, out) = fmt_check(&repo_root().join("examples"));
+fn examples_are_terraform_fmt_clean(tf_version: &str) {
+    let (code, out) = fmt_check(tf_version, &repo_root().join("examples"));
     assert_eq!(
         code, 0,
         "terraform fmt -check found unformatted examples; run `terraform fmt -recursive examples`:\n{out}"
     );
 }
 
-#[test]
-fn fmt_check_does_fail_on_an_unformatted_file() {
+fn fmt_check_does_fail_on_an_unformatted_file(tf_version: &str) {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::create_dir_all(dir.path().join("nested")).expect("mkdir");
     std::fs::write(
@@ -43,7 +41,12 @@ fn fmt_check_does_fail_on_an_unformatted_file() {
         "variable \"x\" {\ntype=string\n}\n",
     )
     .expect("write");
-    let (code, out) = fmt_check(dir.path());
+    let (code, out) = fmt_check(tf_version, dir.path());
     assert_ne!(code, 0, "{out}");
     assert!(out.contains("nested/bad.tf"), "{out}");
 }
+
+on_every_terraform!(
+    examples_are_terraform_fmt_clean,
+    fmt_check_does_fail_on_an_unformatted_file,
+);

@@ -1,5 +1,6 @@
-//! End-to-end: the real Terraform CLI (1.0.3 from PyPI) drives the provider against the
-//! GitLab simulator. Each test has its own simulator and work directory.
+//! End-to-end: the real Terraform CLI drives the provider against the GitLab simulator,
+//! every test on Terraform 1.0.3 (from PyPI) and on the newest Terraform >= 1.11 found
+//! (`on_every_terraform!`). Each test has its own simulator and work directory.
 
 mod support;
 
@@ -22,16 +23,16 @@ fn qa_clusters(sim: &Sim) -> Vec<J> {
         .collect()
 }
 
-fn setup(body: &str) -> (Sim, Tf) {
+fn setup(tf_version: &str, body: &str) -> (Sim, Tf) {
     let sim = Sim::start();
-    let tf = terraform_as(&sim, MAINTAINER_TOKEN, body);
+    let tf = terraform_as(tf_version, &sim, MAINTAINER_TOKEN, body);
     (sim, tf)
 }
 
-/// Terraform 1.0.3, initialised in a fresh directory, with the provider pointed at `sim`
-/// authenticating as `token`, and `body` after the provider block.
-fn terraform_as(sim: &Sim, token: &str, body: &str) -> Tf {
-    let tf = Tf::new("1.0.3");
+/// Terraform `tf_version`, initialised in a fresh directory, with the provider pointed at
+/// `sim` authenticating as `token`, and `body` after the provider block.
+fn terraform_as(tf_version: &str, sim: &Sim, token: &str, body: &str) -> Tf {
+    let tf = Tf::new(tf_version);
     tf.write(
         "main.tf",
         &format!("{}\n{body}", provider_block(sim, token)),
@@ -40,13 +41,15 @@ fn terraform_as(sim: &Sim, token: &str, body: &str) -> Tf {
     tf
 }
 
-#[test]
-fn create_then_plan_has_no_changes_and_state_matches_gitlab() {
+fn create_then_plan_has_no_changes_and_state_matches_gitlab(tf_version: &str) {
     let ca = ca_cert_pem(); // ends with a newline, which GitLab strips
-    let (sim, tf) = setup(&cluster_block(
-        "c",
-        &format!("  domain = \"example.com\"\n  kubernetes_ca_cert = <<-EOT\n{ca}  EOT\n"),
-    ));
+    let (sim, tf) = setup(
+        tf_version,
+        &cluster_block(
+            "c",
+            &format!("  domain = \"example.com\"\n  kubernetes_ca_cert = <<-EOT\n{ca}  EOT\n"),
+        ),
+    );
     let apply = tf.apply().ok();
     assert!(apply.stdout.contains("1 added"), "{}", apply.stdout);
     assert!(
@@ -74,8 +77,7 @@ fn create_then_plan_has_no_changes_and_state_matches_gitlab() {
     assert_eq!(clusters[0]["platform_kubernetes"]["ca_cert"], ca.trim());
 }
 
-#[test]
-fn each_in_place_change_sends_a_put_with_only_that_field() {
+fn each_in_place_change_sends_a_put_with_only_that_field(tf_version: &str) {
     let ca = ca_cert_pem();
     let base = |extra: &str| {
         let block = cluster_block("c", &format!("  managed = false\n{extra}"));
@@ -85,7 +87,7 @@ fn each_in_place_change_sends_a_put_with_only_that_field() {
             block
         }
     };
-    let (sim, tf) = setup(&base(""));
+    let (sim, tf) = setup(tf_version, &base(""));
     tf.apply().ok();
     let steps: Vec<(String, J)> = vec![
         ("  name = \"renamed\"\n".into(), json!({"name": "renamed"})),
@@ -166,9 +168,8 @@ fn each_in_place_change_sends_a_put_with_only_that_field() {
     assert_eq!(tf.plan().code, 0);
 }
 
-#[test]
-fn changing_group_or_authorization_type_plans_a_replacement() {
-    let (sim, tf) = setup(&cluster_block("c", ""));
+fn changing_group_or_authorization_type_plans_a_replacement(tf_version: &str) {
+    let (sim, tf) = setup(tf_version, &cluster_block("c", ""));
     tf.apply().ok();
     tf.config(
         &sim,
@@ -205,9 +206,8 @@ fn changing_group_or_authorization_type_plans_a_replacement() {
     assert_eq!(tf.plan().code, 0);
 }
 
-#[test]
-fn drift_on_name_and_enabled_is_detected_and_corrected() {
-    let (sim, tf) = setup(&cluster_block("c", ""));
+fn drift_on_name_and_enabled_is_detected_and_corrected(tf_version: &str) {
+    let (sim, tf) = setup(tf_version, &cluster_block("c", ""));
     tf.apply().ok();
     let id = qa_clusters(&sim)[0]["id"].as_i64().unwrap();
     sim.patch_cluster(id, json!({"name": "changed-by-hand", "enabled": false}));
@@ -232,9 +232,8 @@ fn drift_on_name_and_enabled_is_detected_and_corrected() {
     assert_eq!(tf.plan().code, 0);
 }
 
-#[test]
-fn cluster_deleted_outside_terraform_is_planned_for_recreation() {
-    let (sim, tf) = setup(&cluster_block("c", ""));
+fn cluster_deleted_outside_terraform_is_planned_for_recreation(tf_version: &str) {
+    let (sim, tf) = setup(tf_version, &cluster_block("c", ""));
     tf.apply().ok();
     let id = qa_clusters(&sim)[0]["id"].as_i64().unwrap();
     sim.delete_cluster(id);
@@ -264,11 +263,11 @@ fn existing_cluster(sim: &Sim, group: &str, name: &str, ca: &str) -> i64 {
     body["id"].as_i64().unwrap()
 }
 
-fn import_then_plan(group_in_config: &str, import_group: &str, sim_group: &str) {
+fn import_then_plan(tf_version: &str, group_in_config: &str, import_group: &str, sim_group: &str) {
     let sim = Sim::start();
     let ca = ca_cert_pem();
     let id = existing_cluster(&sim, sim_group, "imported", ca.trim());
-    let tf = Tf::new("1.0.3");
+    let tf = Tf::new(tf_version);
     let block = cluster_block(
         "c",
         &format!("  kubernetes_ca_cert = <<-EOT\n{}\n  EOT\n", ca.trim()),
@@ -325,19 +324,16 @@ fn import_then_plan(group_in_config: &str, import_group: &str, sim_group: &str) 
     assert_eq!(tf.plan().code, 0);
 }
 
-#[test]
-fn import_by_numeric_group_id_round_trips() {
-    import_then_plan("42", "42", "qa");
+fn import_by_numeric_group_id_round_trips(tf_version: &str) {
+    import_then_plan(tf_version, "42", "42", "qa");
 }
 
-#[test]
-fn import_by_full_group_path_round_trips() {
-    import_then_plan("qa/platform", "qa/platform", "qa/platform");
+fn import_by_full_group_path_round_trips(tf_version: &str) {
+    import_then_plan(tf_version, "qa/platform", "qa/platform", "qa/platform");
 }
 
-#[test]
-fn import_with_a_malformed_id_names_the_expected_format() {
-    let (_sim, tf) = setup(&cluster_block("c", ""));
+fn import_with_a_malformed_id_names_the_expected_format(tf_version: &str) {
+    let (_sim, tf) = setup(tf_version, &cluster_block("c", ""));
     let r = tf.run(&[
         "import",
         "-no-color",
@@ -349,12 +345,11 @@ fn import_with_a_malformed_id_names_the_expected_format() {
     assert!(r.stderr.contains("<group>:<cluster_id>"), "{}", r.stderr);
 }
 
-#[test]
-fn data_sources_read_one_cluster_and_all_clusters() {
+fn data_sources_read_one_cluster_and_all_clusters(tf_version: &str) {
     let sim = Sim::start();
     let ca = ca_cert_pem();
     let a = existing_cluster(&sim, "qa", "alpha", ca.trim());
-    let tf = Tf::new("1.0.3");
+    let tf = Tf::new(tf_version);
     tf.config(
         &sim,
         &format!(
@@ -394,9 +389,8 @@ output "names" {{ value = [for c in data.gitlab_group_clusters.all.clusters : c.
     assert_eq!(o["names"]["value"], json!(["alpha"]));
 }
 
-#[test]
-fn validation_errors_name_the_attribute_before_any_api_call() {
-    let (sim, tf) = setup(&cluster_block(
+fn validation_errors_name_the_attribute_before_any_api_call(tf_version: &str) {
+    let (sim, tf) = setup(tf_version, &cluster_block(
         "c",
         "  kubernetes_authorization_type = \"root\"\n  kubernetes_ca_cert = \"not a certificate\"\n",
     ).replace("https://k8s.example.com:6443", "k8s.example.com"));
@@ -424,9 +418,11 @@ fn validation_errors_name_the_attribute_before_any_api_call() {
     );
 }
 
-#[test]
-fn namespace_with_a_managed_cluster_is_rejected_at_plan() {
-    let (_sim, tf) = setup(&cluster_block("c", "  kubernetes_namespace = \"apps\"\n"));
+fn namespace_with_a_managed_cluster_is_rejected_at_plan(tf_version: &str) {
+    let (_sim, tf) = setup(
+        tf_version,
+        &cluster_block("c", "  kubernetes_namespace = \"apps\"\n"),
+    );
     let r = tf.run(&["validate", "-no-color"]);
     assert_eq!(r.code, 1);
     assert!(
@@ -436,10 +432,9 @@ fn namespace_with_a_managed_cluster_is_rejected_at_plan() {
     );
 }
 
-#[test]
-fn bad_token_fails_clearly_and_records_nothing() {
+fn bad_token_fails_clearly_and_records_nothing(tf_version: &str) {
     let sim = Sim::start();
-    let tf = terraform_as(&sim, "wrong-token", &cluster_block("c", ""));
+    let tf = terraform_as(tf_version, &sim, "wrong-token", &cluster_block("c", ""));
     let r = tf.apply();
     assert_eq!(r.code, 1);
     assert!(
@@ -452,10 +447,9 @@ fn bad_token_fails_clearly_and_records_nothing() {
     assert!(qa_clusters(&sim).is_empty());
 }
 
-#[test]
-fn missing_token_names_token_and_the_environment_variable() {
+fn missing_token_names_token_and_the_environment_variable(tf_version: &str) {
     let sim = Sim::start();
-    let tf = Tf::new("1.0.3");
+    let tf = Tf::new(tf_version);
     let provider = provider_block(&sim, "x").replace("  token    = \"x\"\n", "");
     tf.write(
         "main.tf",
@@ -471,19 +465,17 @@ fn missing_token_names_token_and_the_environment_variable() {
     );
 }
 
-#[test]
-fn developer_token_gets_a_maintainer_role_hint() {
+fn developer_token_gets_a_maintainer_role_hint(tf_version: &str) {
     let sim = Sim::start();
-    let tf = terraform_as(&sim, DEVELOPER_TOKEN, &cluster_block("c", ""));
+    let tf = terraform_as(tf_version, &sim, DEVELOPER_TOKEN, &cluster_block("c", ""));
     let r = tf.apply();
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("Maintainer"), "{}", r.stderr);
     assert!(qa_clusters(&sim).is_empty());
 }
 
-#[test]
-fn rate_limits_and_bad_gateways_are_retried_to_exactly_one_cluster() {
-    let (sim, tf) = setup(&cluster_block("c", ""));
+fn rate_limits_and_bad_gateways_are_retried_to_exactly_one_cluster(tf_version: &str) {
+    let (sim, tf) = setup(tf_version, &cluster_block("c", ""));
     sim.fault(
         json!({"method": "POST", "path": "/clusters/user", "count": 2,
         "action": {"kind": "status", "status": 429, "retry_after": 1}}),
@@ -499,9 +491,8 @@ fn rate_limits_and_bad_gateways_are_retried_to_exactly_one_cluster() {
     assert_eq!(tf.plan().code, 0);
 }
 
-#[test]
-fn lost_create_response_still_yields_exactly_one_cluster_in_state() {
-    let (sim, tf) = setup(&cluster_block("c", ""));
+fn lost_create_response_still_yields_exactly_one_cluster_in_state(tf_version: &str) {
+    let (sim, tf) = setup(tf_version, &cluster_block("c", ""));
     sim.fault(json!({"method": "POST", "path": "/clusters/user", "count": 1, "action": {"kind": "drop_after_apply"}}));
     let r = tf.apply().ok();
     assert!(r.all().contains("Recovered a lost response"), "{}", r.all());
@@ -512,11 +503,10 @@ fn lost_create_response_still_yields_exactly_one_cluster_in_state() {
     assert_eq!(tf.plan().code, 0);
 }
 
-#[test]
-fn duplicated_environment_scope_names_the_clashing_cluster_and_import_command() {
+fn duplicated_environment_scope_names_the_clashing_cluster_and_import_command(tf_version: &str) {
     let sim = Sim::start();
     let id = existing_cluster(&sim, "qa", "hand-made", &ca_cert_pem());
-    let tf = terraform_as(&sim, MAINTAINER_TOKEN, &cluster_block("c", ""));
+    let tf = terraform_as(tf_version, &sim, MAINTAINER_TOKEN, &cluster_block("c", ""));
     let r = tf.apply();
     assert_eq!(r.code, 1);
     assert!(
@@ -533,8 +523,7 @@ fn duplicated_environment_scope_names_the_clashing_cluster_and_import_command() 
     assert!(r.stderr.contains("environment_scope"), "{}", r.stderr);
 }
 
-#[test]
-fn certificate_clusters_switched_off_is_said_plainly() {
+fn certificate_clusters_switched_off_is_said_plainly(tf_version: &str) {
     let dir = tempfile::tempdir().unwrap();
     let mut seed: J = serde_json::from_str(
         &std::fs::read_to_string(repo_root().join("tests/fixtures/sim/seed.json")).unwrap(),
@@ -544,7 +533,7 @@ fn certificate_clusters_switched_off_is_said_plainly() {
     let path = dir.path().join("seed.json");
     std::fs::write(&path, seed.to_string()).unwrap();
     let sim = Sim::start_seed(&path, &[]);
-    let tf = terraform_as(&sim, MAINTAINER_TOKEN, &cluster_block("c", ""));
+    let tf = terraform_as(tf_version, &sim, MAINTAINER_TOKEN, &cluster_block("c", ""));
     let r = tf.apply();
     assert_eq!(r.code, 1);
     assert!(
@@ -554,22 +543,23 @@ fn certificate_clusters_switched_off_is_said_plainly() {
     );
 }
 
-#[test]
-fn destroy_leaves_no_cluster() {
-    let (sim, tf) = setup(&format!(
-        "{}{}",
-        cluster_block("a", ""),
-        cluster_block("b", "  environment_scope = \"b\"\n")
-    ));
+fn destroy_leaves_no_cluster(tf_version: &str) {
+    let (sim, tf) = setup(
+        tf_version,
+        &format!(
+            "{}{}",
+            cluster_block("a", ""),
+            cluster_block("b", "  environment_scope = \"b\"\n")
+        ),
+    );
     tf.apply().ok();
     assert_eq!(qa_clusters(&sim).len(), 2);
     tf.destroy().ok();
     assert!(qa_clusters(&sim).is_empty());
 }
 
-#[test]
-fn token_never_appears_in_plan_output_or_trace_logs() {
-    let (sim, mut tf) = setup(&cluster_block("c", ""));
+fn token_never_appears_in_plan_output_or_trace_logs(tf_version: &str) {
+    let (sim, mut tf) = setup(tf_version, &cluster_block("c", ""));
     tf.set_env("TF_LOG", "TRACE");
     let apply = tf.apply().ok();
     tf.config(
@@ -593,12 +583,11 @@ fn token_never_appears_in_plan_output_or_trace_logs() {
     );
 }
 
-#[test]
-fn spelling_the_group_by_path_instead_of_id_is_not_a_replacement() {
+fn spelling_the_group_by_path_instead_of_id_is_not_a_replacement(tf_version: &str) {
     let sim = Sim::start();
     let ca = ca_cert_pem();
     let id = existing_cluster(&sim, "qa/platform", "imported", ca.trim());
-    let tf = Tf::new("1.0.3");
+    let tf = Tf::new(tf_version);
     let block = cluster_block("c", &format!("  kubernetes_ca_cert = <<-EOT\n{ca}  EOT\n"))
         .replace("\"qa\"", "\"qa/platform\"")
         .replace(
@@ -638,13 +627,14 @@ fn spelling_the_group_by_path_instead_of_id_is_not_a_replacement() {
     assert_eq!(sim.clusters().iter().filter(|c| c["id"] == id).count(), 1);
 }
 
-#[test]
-fn state_from_the_official_provider_migrates_with_replace_provider_and_plans_clean() {
+fn state_from_the_official_provider_migrates_with_replace_provider_and_plans_clean(
+    tf_version: &str,
+) {
     let sim = Sim::start();
     let ca = ca_cert_pem();
     let id = existing_cluster(&sim, "qa", "legacy", ca.trim());
     let created_at = sim.clusters().iter().find(|c| c["id"] == id).unwrap()["created_at"].clone();
-    let tf = Tf::new("1.0.3");
+    let tf = Tf::new(tf_version);
     let block = cluster_block("c", &format!("  kubernetes_ca_cert = <<-EOT\n{ca}  EOT\n")).replace(
         "name               = \"c\"",
         "name               = \"legacy\"",
@@ -712,3 +702,28 @@ fn state_from_the_official_provider_migrates_with_replace_provider_and_plans_cle
     assert_eq!(migrated["namespace_per_environment"], true);
     assert_eq!(migrated["domain"], J::Null);
 }
+
+on_every_terraform!(
+    create_then_plan_has_no_changes_and_state_matches_gitlab,
+    each_in_place_change_sends_a_put_with_only_that_field,
+    changing_group_or_authorization_type_plans_a_replacement,
+    drift_on_name_and_enabled_is_detected_and_corrected,
+    cluster_deleted_outside_terraform_is_planned_for_recreation,
+    import_by_numeric_group_id_round_trips,
+    import_by_full_group_path_round_trips,
+    import_with_a_malformed_id_names_the_expected_format,
+    data_sources_read_one_cluster_and_all_clusters,
+    validation_errors_name_the_attribute_before_any_api_call,
+    namespace_with_a_managed_cluster_is_rejected_at_plan,
+    bad_token_fails_clearly_and_records_nothing,
+    missing_token_names_token_and_the_environment_variable,
+    developer_token_gets_a_maintainer_role_hint,
+    rate_limits_and_bad_gateways_are_retried_to_exactly_one_cluster,
+    lost_create_response_still_yields_exactly_one_cluster_in_state,
+    duplicated_environment_scope_names_the_clashing_cluster_and_import_command,
+    certificate_clusters_switched_off_is_said_plainly,
+    destroy_leaves_no_cluster,
+    token_never_appears_in_plan_output_or_trace_logs,
+    spelling_the_group_by_path_instead_of_id_is_not_a_replacement,
+    state_from_the_official_provider_migrates_with_replace_provider_and_plans_clean,
+);

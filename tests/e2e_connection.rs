@@ -9,7 +9,7 @@ use serde_json::json;
 use support::*;
 
 /// The Terraform version these tests run with (a parameter, so suites can run on several).
-const TF: &str = "1.11.4";
+const TF: &str = support::MODERN;
 
 /// A work dir with a provider block of `attrs` (HCL lines) and `body`; initialised.
 fn terraform_with(attrs: &str, body: &str) -> Tf {

@@ -1,6 +1,7 @@
 //! End-to-end: the real Terraform CLI installs the provider from a filesystem mirror and
-//! loads it over the plugin protocol — protocol 6 with Terraform 1.0.3, protocol 5 with
-//! CloudRail's builds of Terraform 0.13-0.15, which speak only 5.
+//! loads it over the plugin protocol — protocol 6 with Terraform 1.0.3 and the newest
+//! Terraform >= 1.11 found, protocol 5 with CloudRail's builds of Terraform 0.13-0.15, which
+//! speak only 5.
 
 mod support;
 
@@ -45,6 +46,11 @@ fn schema_and_validate(version: &str) {
     let p = &j["provider_schemas"][PROVIDER_SOURCE];
     let res = &p["resource_schemas"]["gitlab_group_cluster"]["block"]["attributes"];
     assert_eq!(res["kubernetes_token"]["sensitive"], true);
+    if version == MODERN {
+        // Terraform >= 1.11 reads the write-only flag from the wire.
+        assert_eq!(res["kubernetes_token_wo"]["write_only"], true, "{res}");
+        assert_eq!(res["kubernetes_token_wo"]["sensitive"], true);
+    }
     assert_eq!(res["group"]["required"], true);
     assert_eq!(res["cluster_id"]["computed"], true);
     assert!(p["data_source_schemas"]["gitlab_group_clusters"].is_object());
@@ -64,6 +70,12 @@ fn schema_and_validate(version: &str) {
 #[test]
 fn terraform_1_0_installs_from_a_mirror_reads_the_schema_and_validates_the_examples() {
     schema_and_validate("1.0.3");
+}
+
+#[test]
+fn terraform_1_11_or_later_installs_from_a_mirror_reads_the_write_only_schema_and_validates_the_examples()
+ {
+    schema_and_validate(MODERN);
 }
 
 #[test]
@@ -119,10 +131,9 @@ fn terraform_0_13_applies_plans_and_destroys_over_protocol_5() {
     apply_cycle("0.13");
 }
 
-#[test]
-fn provider_logs_reach_terraform_as_hclog_json() {
+fn provider_logs_reach_terraform_as_hclog_json(tf_version: &str) {
     let sim = Sim::start();
-    let mut tf = Tf::new("1.0.3");
+    let mut tf = Tf::new(tf_version);
     tf.set_env("TF_LOG", "DEBUG");
     tf.config(
         &sim,
@@ -192,3 +203,5 @@ fn terraform_0_12_loads_the_provider_from_a_plugin_dir_and_applies_over_protocol
     // CloudRail's 0.12 build plans destroys as empty even for HashiCorp's own null provider,
     // so the destroy path is proven with 0.13-0.15 and 1.0 instead.
 }
+
+on_every_terraform!(provider_logs_reach_terraform_as_hclog_json);

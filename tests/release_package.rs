@@ -296,8 +296,7 @@ server.serve_forever()
     }
 }
 
-#[test]
-fn package_installs_from_its_mirror_and_applies_the_quickstart() {
+fn package_installs_from_its_mirror_and_applies_the_quickstart(tf_version: &str) {
     let version = provider_version();
     let platform = "linux_amd64";
     let out = tempfile::tempdir().expect("tempdir");
@@ -366,7 +365,7 @@ fn package_installs_from_its_mirror_and_applies_the_quickstart() {
     // exactly the zip's contents. (Terraform records zh: hashes only for packages whose
     // SHA256SUMS the registry's signing key vouches for, never from a mirror.)
     let sim = Sim::start();
-    let mut tf = Tf::new("1.0.3");
+    let mut tf = Tf::new(tf_version);
     use_mirror(
         &mut tf,
         "fs-mirror.tfrc",
@@ -412,7 +411,7 @@ fn package_installs_from_its_mirror_and_applies_the_quickstart() {
 
     // The README's simplest install: the zip under ~/.terraform.d/plugins/, which Terraform
     // searches without any provider_installation configuration.
-    let mut home = Tf::new("1.0.3");
+    let mut home = Tf::new(tf_version);
     let plugins = home
         .dir
         .path()
@@ -430,7 +429,7 @@ fn package_installs_from_its_mirror_and_applies_the_quickstart() {
     // Served over HTTPS, the same directory is a network mirror: Terraform checks the zip
     // against the zh: hash the package script wrote from SHA256SUMS ...
     let https = Https::serve(&mirror);
-    let mut net = Tf::new("1.0.3");
+    let mut net = Tf::new(tf_version);
     net.set_env("SSL_CERT_FILE", &https.cert.display().to_string());
     use_mirror(
         &mut net,
@@ -449,7 +448,7 @@ fn package_installs_from_its_mirror_and_applies_the_quickstart() {
     assert!(listed.contains(&format!("\"zh:{zip_sha}\"")), "{listed}");
     let wrong: String = zip_sha.chars().rev().collect();
     std::fs::write(&version_json, listed.replace(&zip_sha, &wrong)).expect("tamper");
-    let mut tampered = Tf::new("1.0.3");
+    let mut tampered = Tf::new(tf_version);
     for (k, v) in net.env.clone() {
         tampered.set_env(&k, &v);
     }
@@ -576,3 +575,5 @@ fn package_is_reproducible_and_signs_its_checksums_when_given_a_key() {
     assert_eq!(code, 0, "signature does not verify: {stderr}");
     assert!(stderr.contains("Good signature"), "{stderr}");
 }
+
+on_every_terraform!(package_installs_from_its_mirror_and_applies_the_quickstart,);

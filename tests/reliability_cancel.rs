@@ -13,10 +13,11 @@ use support::*;
 
 const N: usize = 60;
 
-#[test]
-fn interrupting_an_apply_records_every_created_cluster_and_the_next_apply_converges() {
+fn interrupting_an_apply_records_every_created_cluster_and_the_next_apply_converges(
+    tf_version: &str,
+) {
     let sim = Sim::start();
-    let tf = Tf::new("1.0.3");
+    let tf = Tf::new(tf_version);
     tf.write(
         "main.tf",
         &format!(
@@ -140,3 +141,7 @@ resource "gitlab_group_cluster" "c" {{
     );
     assert_eq!(tf.plan().code, 0);
 }
+
+on_every_terraform!(
+    interrupting_an_apply_records_every_created_cluster_and_the_next_apply_converges,
+);

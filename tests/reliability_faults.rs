@@ -22,8 +22,8 @@ fn provider(sim: &Sim, timeout_s: u32) -> String {
     )
 }
 
-fn setup(sim: &Sim, timeout_s: u32) -> Tf {
-    let tf = Tf::new("1.0.3");
+fn setup(tf_version: &str, sim: &Sim, timeout_s: u32) -> Tf {
+    let tf = Tf::new(tf_version);
     tf.write(
         "main.tf",
         &format!("{}\n{}", provider(sim, timeout_s), cluster_block("c", "")),
@@ -41,10 +41,9 @@ fn requests(sim: &Sim, method: &str, path_part: &str) -> usize {
         .count()
 }
 
-#[test]
-fn a_read_that_times_out_is_retried() {
+fn a_read_that_times_out_is_retried(tf_version: &str) {
     let sim = Sim::start();
-    let tf = setup(&sim, 1);
+    let tf = setup(tf_version, &sim, 1);
     tf.apply().ok();
     let id = qa_clusters(&sim)[0]["id"].as_i64().unwrap();
     sim.reset_stats();
@@ -65,10 +64,9 @@ fn a_read_that_times_out_is_retried() {
     );
 }
 
-#[test]
-fn a_create_that_times_out_yields_exactly_one_cluster() {
+fn a_create_that_times_out_yields_exactly_one_cluster(tf_version: &str) {
     let sim = Sim::start();
-    let tf = setup(&sim, 1);
+    let tf = setup(tf_version, &sim, 1);
     // GitLab applies the request only after the client gave up on it.
     sim.fault(json!({"method": "POST", "path": "/clusters/user", "action": {"kind": "delay", "ms": 2500}}));
     let r = tf.apply().ok();
@@ -84,20 +82,18 @@ fn a_create_that_times_out_yields_exactly_one_cluster() {
     assert_eq!(tf.plan().code, 0);
 }
 
-#[test]
-fn a_connection_reset_during_create_is_recovered_without_duplicate() {
+fn a_connection_reset_during_create_is_recovered_without_duplicate(tf_version: &str) {
     let sim = Sim::start();
-    let tf = setup(&sim, 10);
+    let tf = setup(tf_version, &sim, 10);
     sim.fault(json!({"method": "POST", "path": "/clusters/user", "action": {"kind": "reset"}}));
     tf.apply().ok();
     assert_eq!(qa_clusters(&sim).len(), 1);
     assert_eq!(tf.plan().code, 0);
 }
 
-#[test]
-fn a_connection_reset_during_refresh_is_retried() {
+fn a_connection_reset_during_refresh_is_retried(tf_version: &str) {
     let sim = Sim::start();
-    let tf = setup(&sim, 10);
+    let tf = setup(tf_version, &sim, 10);
     tf.apply().ok();
     sim.fault(
         json!({"method": "GET", "path": "/clusters/", "count": 2, "action": {"kind": "reset"}}),
@@ -105,10 +101,9 @@ fn a_connection_reset_during_refresh_is_retried() {
     assert_eq!(tf.plan().code, 0);
 }
 
-#[test]
-fn a_lost_update_response_is_retried_and_state_is_right() {
+fn a_lost_update_response_is_retried_and_state_is_right(tf_version: &str) {
     let sim = Sim::start();
-    let tf = setup(&sim, 10);
+    let tf = setup(tf_version, &sim, 10);
     tf.apply().ok();
     sim.fault(json!({"method": "PUT", "action": {"kind": "drop_after_apply"}}));
     tf.write(
@@ -128,20 +123,18 @@ fn a_lost_update_response_is_retried_and_state_is_right() {
     assert_eq!(tf.plan().code, 0);
 }
 
-#[test]
-fn bad_gateway_on_delete_is_retried() {
+fn bad_gateway_on_delete_is_retried(tf_version: &str) {
     let sim = Sim::start();
-    let tf = setup(&sim, 10);
+    let tf = setup(tf_version, &sim, 10);
     tf.apply().ok();
     sim.fault(json!({"method": "DELETE", "count": 2, "action": {"kind": "status", "status": 502}}));
     tf.destroy().ok();
     assert!(qa_clusters(&sim).is_empty());
 }
 
-#[test]
-fn internal_error_on_delete_keeps_the_cluster_in_state() {
+fn internal_error_on_delete_keeps_the_cluster_in_state(tf_version: &str) {
     let sim = Sim::start();
-    let tf = setup(&sim, 10);
+    let tf = setup(tf_version, &sim, 10);
     tf.apply().ok();
     sim.fault(
         json!({"method": "DELETE", "action": {"kind": "status", "status": 500,
@@ -163,9 +156,9 @@ fn internal_error_on_delete_keeps_the_cluster_in_state() {
     assert!(qa_clusters(&sim).is_empty());
 }
 
-fn malformed_read_leaves_state_untouched(body: &str) {
+fn malformed_read_leaves_state_untouched(tf_version: &str, body: &str) {
     let sim = Sim::start();
-    let tf = setup(&sim, 10);
+    let tf = setup(tf_version, &sim, 10);
     tf.apply().ok();
     let state_path = tf.work().join("terraform.tfstate");
     let before = std::fs::read(&state_path).unwrap();
@@ -190,20 +183,17 @@ fn malformed_read_leaves_state_untouched(body: &str) {
     assert_eq!(tf.plan().code, 0, "the next run is fine");
 }
 
-#[test]
-fn malformed_json_from_gitlab_is_a_clear_error_and_state_is_untouched() {
-    malformed_read_leaves_state_untouched("{\"id\": 1, \"name\": ");
+fn malformed_json_from_gitlab_is_a_clear_error_and_state_is_untouched(tf_version: &str) {
+    malformed_read_leaves_state_untouched(tf_version, "{\"id\": 1, \"name\": ");
 }
 
-#[test]
-fn an_unexpected_json_shape_is_a_clear_error_and_state_is_untouched() {
-    malformed_read_leaves_state_untouched("[{\"unexpected\": true}]");
+fn an_unexpected_json_shape_is_a_clear_error_and_state_is_untouched(tf_version: &str) {
+    malformed_read_leaves_state_untouched(tf_version, "[{\"unexpected\": true}]");
 }
 
-#[test]
-fn an_unreadable_create_answer_is_checked_before_retrying() {
+fn an_unreadable_create_answer_is_checked_before_retrying(tf_version: &str) {
     let sim = Sim::start();
-    let tf = setup(&sim, 10);
+    let tf = setup(tf_version, &sim, 10);
     sim.fault(json!({"method": "POST", "path": "/clusters/user",
         "action": {"kind": "raw", "status": 201, "body": "<html>proxy says hi</html>"}}));
     tf.apply().ok();
@@ -212,10 +202,9 @@ fn an_unreadable_create_answer_is_checked_before_retrying() {
     assert_eq!(tf.plan().code, 0);
 }
 
-#[test]
-fn persistent_rate_limiting_gives_up_with_advice() {
+fn persistent_rate_limiting_gives_up_with_advice(tf_version: &str) {
     let sim = Sim::start();
-    let tf = Tf::new("1.0.3");
+    let tf = Tf::new(tf_version);
     let p = provider(&sim, 10).replace("  token    =", "  retries = 1\n  token    =");
     tf.write("main.tf", &format!("{p}\n{}", cluster_block("c", "")));
     tf.init();
@@ -233,3 +222,17 @@ fn persistent_rate_limiting_gives_up_with_advice() {
         "nothing recorded"
     );
 }
+
+on_every_terraform!(
+    a_read_that_times_out_is_retried,
+    a_create_that_times_out_yields_exactly_one_cluster,
+    a_connection_reset_during_create_is_recovered_without_duplicate,
+    a_connection_reset_during_refresh_is_retried,
+    a_lost_update_response_is_retried_and_state_is_right,
+    bad_gateway_on_delete_is_retried,
+    internal_error_on_delete_keeps_the_cluster_in_state,
+    malformed_json_from_gitlab_is_a_clear_error_and_state_is_untouched,
+    an_unexpected_json_shape_is_a_clear_error_and_state_is_untouched,
+    an_unreadable_create_answer_is_checked_before_retrying,
+    persistent_rate_limiting_gives_up_with_advice,
+);

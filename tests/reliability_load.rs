@@ -18,8 +18,7 @@ fn ours(sim: &Sim) -> Vec<serde_json::Value> {
         .collect()
 }
 
-#[test]
-fn five_hundred_clusters_survive_rate_limits_and_bad_gateways_at_parallelism_50() {
+fn five_hundred_clusters_survive_rate_limits_and_bad_gateways_at_parallelism_50(tf_version: &str) {
     let sim = Sim::start_with(&[
         "--rate-limit",
         "40",
@@ -28,7 +27,7 @@ fn five_hundred_clusters_survive_rate_limits_and_bad_gateways_at_parallelism_50(
         "--fault-seed",
         "7",
     ]);
-    let tf = Tf::new("1.0.3");
+    let tf = Tf::new(tf_version);
     tf.write(
         "main.tf",
         &format!(
@@ -109,3 +108,5 @@ resource "gitlab_group_cluster" "c" {{
     .ok();
     assert!(ours(&sim).is_empty());
 }
+
+on_every_terraform!(five_hundred_clusters_survive_rate_limits_and_bad_gateways_at_parallelism_50,);

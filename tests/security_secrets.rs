@@ -79,8 +79,8 @@ impl Captured {
 }
 
 /// A Terraform work dir logging at TRACE (Terraform's and the provider's) into a file.
-fn tracing_tf(log: &std::path::Path) -> Tf {
-    let mut tf = Tf::new("1.0.3");
+fn tracing_tf(tf_version: &str, log: &std::path::Path) -> Tf {
+    let mut tf = Tf::new(tf_version);
     tf.set_env("TF_LOG", "TRACE");
     tf.set_env("TF_LOG_PROVIDER", "TRACE");
     tf.set_env("TF_LOG_PATH", &log.display().to_string());
@@ -137,13 +137,14 @@ fn qa_clusters(sim: &HttpsSim) -> Vec<serde_json::Value> {
         .collect()
 }
 
-#[test]
-fn no_secret_appears_in_any_output_or_trace_log_through_every_flow_including_failures() {
+fn no_secret_appears_in_any_output_or_trace_log_through_every_flow_including_failures(
+    tf_version: &str,
+) {
     let pki = Pki::new();
     let sim = HttpsSim::start(&pki, true);
     let logdir = tempfile::tempdir().unwrap();
     let log = logdir.path().join("terraform.log");
-    let mut tf = tracing_tf(&log);
+    let mut tf = tracing_tf(tf_version, &log);
     tf.set_env("TF_VAR_gitlab_token", MAINTAINER_TOKEN);
     tf.set_env("TF_VAR_kube_token", KUBE_TOKEN);
     tf.set_env("TF_VAR_imported_kube_token", IMPORTED_KUBE_TOKEN);
@@ -251,13 +252,12 @@ fn no_secret_appears_in_any_output_or_trace_log_through_every_flow_including_fai
 /// A misbehaving GitLab (or a proxy in front of it) that echoes what it received into its
 /// error bodies must not turn them into a leak: the secret values are redacted from the
 /// diagnostics Terraform prints, as they are from log lines.
-#[test]
-fn error_bodies_that_echo_a_secret_back_do_not_leak_it_into_diagnostics() {
+fn error_bodies_that_echo_a_secret_back_do_not_leak_it_into_diagnostics(tf_version: &str) {
     let pki = Pki::new();
     let sim = HttpsSim::start(&pki, true);
     let logdir = tempfile::tempdir().unwrap();
     let log = logdir.path().join("terraform.log");
-    let mut tf = tracing_tf(&log);
+    let mut tf = tracing_tf(tf_version, &log);
     tf.set_env("TF_VAR_gitlab_token", MAINTAINER_TOKEN);
     tf.set_env("TF_VAR_kube_token", KUBE_TOKEN);
     tf.set_env("TF_VAR_imported_kube_token", IMPORTED_KUBE_TOKEN);
@@ -405,3 +405,8 @@ fn create_and_update_request_debug_hides_the_kubernetes_token() {
     // Serialising is for GitLab: there the token must be present.
     assert!(serde_json::to_string(&create).unwrap().contains(KUBE));
 }
+
+on_every_terraform!(
+    no_secret_appears_in_any_output_or_trace_log_through_every_flow_including_failures,
+    error_bodies_that_echo_a_secret_back_do_not_leak_it_into_diagnostics,
+);

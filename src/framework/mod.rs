@@ -5,6 +5,7 @@
 
 pub mod model;
 pub mod plan;
+pub mod presence;
 pub mod validate;
 
 use std::collections::BTreeMap;
@@ -16,8 +17,8 @@ use tokio_util::sync::CancellationToken;
 use crate::protocol::codec::{self, UnknownAttrs};
 use crate::protocol::diag::{AttributePath, Diagnostic, Diagnostics};
 use crate::protocol::provider::{
-    ApplyRequest, ApplyResponse, ConfigureRequest, ImportedResource, PlanRequest, PlanResponse,
-    ProviderServer, ReadRequest, ReadResponse, UpgradeRequest,
+    ApplyRequest, ApplyResponse, ClientCapabilities, ConfigureRequest, ImportedResource,
+    PlanRequest, PlanResponse, ProviderServer, ReadRequest, ReadResponse, UpgradeRequest,
 };
 use crate::protocol::schema::{Attribute, ProviderSchemas, Schema};
 use crate::protocol::value::Value;
@@ -162,12 +163,14 @@ pub trait AnyResource<D>: Send + Sync {
         attributes: &mut serde_json::Map<String, serde_json::Value>,
     );
     async fn plan(&self, ctx: &Ctx<'_, D>, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse;
+    /// `config` supplies the write-only values, which the plan holds as null.
     async fn apply(
         &self,
         ctx: &Ctx<'_, D>,
         schema: &Schema,
         prior: Value,
         planned: Value,
+        config: &Value,
     ) -> (Value, Diagnostics);
     async fn read(&self, ctx: &Ctx<'_, D>, schema: &Schema, state: Value) -> (Value, Diagnostics);
     async fn import(&self, ctx: &Ctx<'_, D>, id: &str) -> (Option<Value>, Diagnostics);
@@ -221,12 +224,10 @@ impl<D: Send + Sync + 'static, R: Resource<D>> AnyResource<D> for Typed<R> {
     }
 
     async fn plan(&self, ctx: &Ctx<'_, D>, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
-        let planned = plan::planned_state(
-            schema,
-            &req.prior_state,
-            &req.proposed_new_state,
-            &req.config,
-        );
+        // Write-only values never enter the plan: Terraform's proposed state still has
+        // the configured ones, so they go before anything is compared.
+        let proposed = presence::without_write_only(schema, &req.proposed_new_state);
+        let planned = plan::planned_state(schema, &req.prior_state, &proposed, &req.config);
         let adjusted = async {
             if planned.is_null() {
                 return Ok((planned, PlanNotes::default()));
@@ -238,7 +239,9 @@ impl<D: Send + Sync + 'static, R: Resource<D>> AnyResource<D> for Typed<R> {
                 .0
                 .modify_plan(ctx, prior.as_ref(), &mut typed, &config)
                 .await;
-            Ok::<_, Diagnostics>((typed.to_value(), notes))
+            let mut planned = typed.to_value();
+            presence::strip_write_only(schema, &mut planned);
+            Ok::<_, Diagnostics>((planned, notes))
         };
         match adjusted.await {
             // A plan with errors is no plan: nothing in it (a replacement least of all) may
@@ -274,10 +277,13 @@ impl<D: Send + Sync + 'static, R: Resource<D>> AnyResource<D> for Typed<R> {
         schema: &Schema,
         prior: Value,
         planned: Value,
+        config: &Value,
     ) -> (Value, Diagnostics) {
+        // The resource sees the configured write-only values; the new state never holds them.
+        let with_write_only = presence::with_config_write_only(schema, &planned, config);
         let (prior_t, planned_t) = match (
             decode_opt::<R::State>(&prior),
-            decode_opt::<R::State>(&planned),
+            decode_opt::<R::State>(&with_write_only),
         ) {
             (Ok(a), Ok(b)) => (a, b),
             (Err(d), _) | (_, Err(d)) => return (prior, d),
@@ -301,6 +307,7 @@ impl<D: Send + Sync + 'static, R: Resource<D>> AnyResource<D> for Typed<R> {
         };
         let mut diags = outcome.diags;
         let mut new_state = state.to_value();
+        presence::strip_write_only(schema, &mut new_state);
         if deleting || diags.has_errors() {
             return (new_state, diags);
         }
@@ -309,7 +316,7 @@ impl<D: Send + Sync + 'static, R: Resource<D>> AnyResource<D> for Typed<R> {
             // GitLab's answer differs from the approved plan (say, the object changed outside
             // Terraform after `plan -out`, and the update sent only what the plan changed):
             // one more update, from what the API now holds to the plan.
-            let (current, planned_t) = match (decode(&new_state), decode(&planned)) {
+            let (current, planned_t) = match (decode(&new_state), decode(&with_write_only)) {
                 (Ok(c), Ok(p)) => (c, p),
                 (Err(d), _) | (_, Err(d)) => {
                     diags.extend(d);
@@ -320,6 +327,7 @@ impl<D: Send + Sync + 'static, R: Resource<D>> AnyResource<D> for Typed<R> {
             diags.extend(again.diags);
             if let Some(s) = again.state {
                 new_state = s.to_value();
+                presence::strip_write_only(schema, &mut new_state);
                 keep_spelling(schema, &planned, &mut new_state);
             }
             if diags.has_errors() {
@@ -554,7 +562,8 @@ impl<P: ProviderDef> ProviderServer for Framework<P> {
     }
 
     async fn validate_provider_config(&self, config: Value) -> Diagnostics {
-        let mut d = validate::validate_config(&self.schemas.provider, &config);
+        let mut d = presence::required_nulls(&self.schemas.provider, &config);
+        d.extend(validate::validate_config(&self.schemas.provider, &config));
         match decode::<P::Config>(&config) {
             Ok(c) => d.extend(self.def.validate(&c)),
             Err(e) => d.extend(e),
@@ -583,10 +592,17 @@ impl<P: ProviderDef> ProviderServer for Framework<P> {
         diags
     }
 
-    async fn validate_resource_config(&self, type_name: &str, config: Value) -> Diagnostics {
+    async fn validate_resource_config(
+        &self,
+        type_name: &str,
+        config: Value,
+        client: ClientCapabilities,
+    ) -> Diagnostics {
         match self.resource(type_name) {
             Ok((r, schema)) => {
-                let mut d = validate::validate_config(schema, &config);
+                let mut d = presence::required_nulls(schema, &config);
+                d.extend(presence::write_only_refused(schema, &config, client));
+                d.extend(validate::validate_config(schema, &config));
                 d.extend(r.validate(&config));
                 d
             }
@@ -600,7 +616,8 @@ impl<P: ProviderDef> ProviderServer for Framework<P> {
             self.schemas.data_sources.get(type_name),
         ) {
             (Some(ds), Some(schema)) => {
-                let mut d = validate::validate_config(schema, &config);
+                let mut d = presence::required_nulls(schema, &config);
+                d.extend(validate::validate_config(schema, &config));
                 d.extend(ds.validate(&config));
                 d
             }
@@ -672,7 +689,8 @@ impl<P: ProviderDef> ProviderServer for Framework<P> {
             UnknownAttrs::Ignore,
             &AttributePath::root(),
         ) {
-            Ok(v) => (v, Diagnostics::new()),
+            // A write-only value in stored state (from a client that kept it) goes.
+            Ok(v) => (presence::without_write_only(schema, &v), Diagnostics::new()),
             Err(e) => (
                 Value::Null,
                 Diagnostic::error(
@@ -694,7 +712,9 @@ impl<P: ProviderDef> ProviderServer for Framework<P> {
                 data: &*data,
                 cancel: &self.cancel,
             };
-            Ok::<_, Diagnostics>(r.read(&ctx, schema, req.current_state.clone()).await)
+            let (mut new_state, diags) = r.read(&ctx, schema, req.current_state.clone()).await;
+            presence::strip_write_only(schema, &mut new_state);
+            Ok::<_, Diagnostics>((new_state, diags))
         };
         match run.await {
             Ok((new_state, diagnostics)) => ReadResponse {
@@ -713,6 +733,17 @@ impl<P: ProviderDef> ProviderServer for Framework<P> {
     async fn plan_resource_change(&self, req: PlanRequest<'_>) -> PlanResponse {
         let run = async {
             let (r, schema) = self.resource(req.type_name)?;
+            // Terraform validated the configuration already; a client that skipped that
+            // still gets no plan from a configuration that breaks the schema's presence rules.
+            let mut refused = presence::required_nulls(schema, &req.config);
+            refused.extend(presence::write_only_refused(
+                schema,
+                &req.config,
+                req.client,
+            ));
+            if refused.has_errors() {
+                return Err(refused);
+            }
             let data = self.data()?;
             let ctx = Ctx {
                 data: &*data,
@@ -741,6 +772,7 @@ impl<P: ProviderDef> ProviderServer for Framework<P> {
                     schema,
                     req.prior_state.clone(),
                     req.planned_state.clone(),
+                    &req.config,
                 )
                 .await,
             )
@@ -772,13 +804,15 @@ impl<P: ProviderDef> ProviderServer for Framework<P> {
     ) -> (Vec<ImportedResource>, Diagnostics) {
         let run = async {
             self.stopped()?;
-            let (r, _) = self.resource(type_name)?;
+            let (r, schema) = self.resource(type_name)?;
             let data = self.data()?;
             let ctx = Ctx {
                 data: &*data,
                 cancel: &self.cancel,
             };
-            Ok::<_, Diagnostics>(r.import(&ctx, id).await)
+            let (state, diags) = r.import(&ctx, id).await;
+            let state = state.map(|s| presence::without_write_only(schema, &s));
+            Ok::<_, Diagnostics>((state, diags))
         };
         match run.await {
             Ok((Some(state), d)) => (

@@ -6,7 +6,8 @@
 use crate::protocol::codec::{self, UnknownAttrs};
 use crate::protocol::diag::{AttributePath, Diagnostic, Diagnostics, PathStep, Severity};
 use crate::protocol::provider::{
-    ApplyRequest, ConfigureRequest, PlanRequest, ProviderServer, ReadRequest, UpgradeRequest,
+    ApplyRequest, ClientCapabilities, ConfigureRequest, PlanRequest, ProviderServer, ReadRequest,
+    UpgradeRequest,
 };
 use crate::protocol::schema::{Attribute, Schema};
 use crate::protocol::value::{Type, Value};
@@ -97,6 +98,8 @@ fn encode(v: &Value, ty: &Type, diags: &mut Diagnostics) -> Option<pb::DynamicVa
     }
 }
 
+// tfplugin6's attribute has `nested_type`, tfplugin5's has not.
+#[allow(clippy::needless_update)]
 fn pb_attribute(a: &Attribute) -> pb::schema::Attribute {
     pb::schema::Attribute {
         name: a.name.clone(),
@@ -107,6 +110,7 @@ fn pb_attribute(a: &Attribute) -> pb::schema::Attribute {
         optional: a.optional,
         computed: a.computed,
         sensitive: a.sensitive,
+        write_only: a.write_only,
         deprecated: a.deprecation.is_some(),
         deprecation_message: a.deprecation.clone().unwrap_or_default(),
         ..Default::default()
@@ -209,15 +213,22 @@ async fn configure<P: ProviderServer>(
     }
 }
 
+/// Absent (Terraform / OpenTofu < 1.11, protocol < 6.8 / 5.8) means none.
+fn client_capabilities(c: Option<&pb::ClientCapabilities>) -> ClientCapabilities {
+    ClientCapabilities { write_only_attributes_allowed: c.is_some_and(|c| c.write_only_attributes_allowed) }
+}
+
 async fn validate_resource_config<P: ProviderServer>(
     p: &P,
     type_name: &str,
     config: Option<&pb::DynamicValue>,
+    capabilities: Option<&pb::ClientCapabilities>,
 ) -> Vec<pb::Diagnostic> {
+    let client = client_capabilities(capabilities);
     let r = async {
         let schema = resource_schema(p, type_name)?;
         let v = decode(config, &schema.value_type(), "resource configuration")?;
-        Ok::<_, Diagnostics>(p.validate_resource_config(type_name, v).await)
+        Ok::<_, Diagnostics>(p.validate_resource_config(type_name, v, client).await)
     };
     pb_diags(r.await.unwrap_or_else(|d| d))
 }
@@ -293,6 +304,7 @@ async fn plan_resource_change<P: ProviderServer>(
                 proposed_new_state,
                 config,
                 prior_private: req.prior_private,
+                client: client_capabilities(req.client_capabilities.as_ref()),
             })
             .await;
         let mut diags = resp.diagnostics;

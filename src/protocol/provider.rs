@@ -12,6 +12,14 @@ pub struct ConfigureRequest {
     pub config: Value,
 }
 
+/// What the client says it can handle (ClientCapabilities); all false for clients that
+/// send none.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ClientCapabilities {
+    /// Terraform / OpenTofu >= 1.11: write-only attribute values are kept out of state.
+    pub write_only_attributes_allowed: bool,
+}
+
 /// Raw state as Terraform stored it, before any decoding.
 pub struct UpgradeRequest<'a> {
     pub type_name: &'a str,
@@ -40,6 +48,7 @@ pub struct PlanRequest<'a> {
     pub proposed_new_state: Value,
     pub config: Value,
     pub prior_private: Vec<u8>,
+    pub client: ClientCapabilities,
 }
 
 #[derive(Default)]
@@ -77,7 +86,12 @@ pub trait ProviderServer: Send + Sync + 'static {
     fn schemas(&self) -> &ProviderSchemas;
     async fn validate_provider_config(&self, config: Value) -> Diagnostics;
     async fn configure(&self, req: ConfigureRequest) -> Diagnostics;
-    async fn validate_resource_config(&self, type_name: &str, config: Value) -> Diagnostics;
+    async fn validate_resource_config(
+        &self,
+        type_name: &str,
+        config: Value,
+        client: ClientCapabilities,
+    ) -> Diagnostics;
     async fn validate_data_source_config(&self, type_name: &str, config: Value) -> Diagnostics;
     async fn upgrade_resource_state(&self, req: UpgradeRequest<'_>) -> (Value, Diagnostics);
     async fn read_resource(&self, req: ReadRequest<'_>) -> ReadResponse;

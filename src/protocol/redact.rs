@@ -1,16 +1,16 @@
 //! Secrets never reach Terraform's output: a [`ProviderServer`] wrapper that learns the
-//! value of every sensitive attribute it sees (provider token, `kubernetes_token`, ...)
-//! and scrubs them from every diagnostic before it goes back, whatever produced the text
-//! (an error body GitLab or a proxy echoed, a library's message). The same redactor
-//! guards the log lines.
+//! value of every sensitive or write-only attribute it sees (provider token, `kubernetes_token`,
+//! `kubernetes_token_wo`, ...) and scrubs them from every diagnostic before it goes back,
+//! whatever produced the text (an error body GitLab or a proxy echoed, a library's
+//! message). The same redactor guards the log lines.
 
 use async_trait::async_trait;
 
 use super::diag::Diagnostics;
 use super::logging::Redactor;
 use super::provider::{
-    ApplyRequest, ApplyResponse, ConfigureRequest, ImportedResource, PlanRequest, PlanResponse,
-    ProviderServer, ReadRequest, ReadResponse, UpgradeRequest,
+    ApplyRequest, ApplyResponse, ClientCapabilities, ConfigureRequest, ImportedResource,
+    PlanRequest, PlanResponse, ProviderServer, ReadRequest, ReadResponse, UpgradeRequest,
 };
 use super::schema::{Attribute, ProviderSchemas, Schema};
 use super::value::Value;
@@ -48,7 +48,7 @@ impl<S: ProviderServer> Redacting<S> {
 fn learn_attrs(r: &Redactor, attrs: &[Attribute], v: &Value) {
     for a in attrs {
         let item = v.get(&a.name);
-        if a.sensitive {
+        if a.sensitive || a.write_only {
             match item {
                 Value::String(s) => r.add(s),
                 Value::Map(m) | Value::Object(m) => {
@@ -83,9 +83,18 @@ impl<S: ProviderServer> ProviderServer for Redacting<S> {
         self.scrub(self.inner.configure(req).await)
     }
 
-    async fn validate_resource_config(&self, type_name: &str, config: Value) -> Diagnostics {
+    async fn validate_resource_config(
+        &self,
+        type_name: &str,
+        config: Value,
+        client: ClientCapabilities,
+    ) -> Diagnostics {
         self.learn(self.resource(type_name), &[&config]);
-        self.scrub(self.inner.validate_resource_config(type_name, config).await)
+        self.scrub(
+            self.inner
+                .validate_resource_config(type_name, config, client)
+                .await,
+        )
     }
 
     async fn validate_data_source_config(&self, type_name: &str, config: Value) -> Diagnostics {
@@ -170,7 +179,12 @@ mod tests {
         async fn configure(&self, _: ConfigureRequest) -> Diagnostics {
             Diagnostics::new()
         }
-        async fn validate_resource_config(&self, _: &str, _: Value) -> Diagnostics {
+        async fn validate_resource_config(
+            &self,
+            _: &str,
+            _: Value,
+            _: ClientCapabilities,
+        ) -> Diagnostics {
             Diagnostics::new()
         }
         async fn validate_data_source_config(&self, _: &str, _: Value) -> Diagnostics {
@@ -245,5 +259,35 @@ mod tests {
         let d = &r.diagnostics.0[0];
         assert_eq!(d.summary, "bad [REDACTED]");
         assert_eq!(d.detail, "GitLab said: token [REDACTED] invalid");
+    }
+
+    #[tokio::test]
+    async fn write_only_values_are_scrubbed_even_when_not_marked_sensitive() {
+        let mut schemas = ProviderSchemas::default();
+        schemas.resources.insert(
+            "r".into(),
+            Schema::new(
+                "",
+                vec![
+                    Attribute::string("secret").optional().write_only("other"),
+                    Attribute::string("other").optional(),
+                ],
+            ),
+        );
+        let server = Redacting::new(Echo(schemas), Redactor::default());
+        let config = Value::object([
+            ("secret", Value::from("wo-leaky-secret")),
+            ("other", Value::Null),
+        ]);
+        let r = server
+            .apply_resource_change(ApplyRequest {
+                type_name: "r",
+                prior_state: Value::Null,
+                planned_state: Value::Null,
+                config,
+                planned_private: Vec::new(),
+            })
+            .await;
+        assert_eq!(r.diagnostics.0[0].summary, "bad [REDACTED]");
     }
 }

@@ -106,6 +106,12 @@ pub struct Attribute {
     pub optional: bool,
     pub computed: bool,
     pub sensitive: bool,
+    /// Write-only (Terraform / OpenTofu >= 1.11): the configuration carries the value, and
+    /// plan, state, read and import always hold null for it.
+    pub write_only: bool,
+    /// For a write-only attribute: the attribute that does the same job with every client
+    /// (named in the error a client without write-only support gets).
+    pub write_only_fallback: Option<String>,
     pub description: String,
     pub deprecation: Option<String>,
     /// Changing it destroys and re-creates the object (RequiresReplace).
@@ -132,6 +138,7 @@ impl fmt::Debug for Attribute {
             .field("optional", &self.optional)
             .field("computed", &self.computed)
             .field("sensitive", &self.sensitive)
+            .field("write_only", &self.write_only)
             .field("force_new", &self.force_new)
             .finish_non_exhaustive()
     }
@@ -147,6 +154,8 @@ impl Attribute {
             optional: false,
             computed: false,
             sensitive: false,
+            write_only: false,
+            write_only_fallback: None,
             description: String::new(),
             deprecation: None,
             force_new: false,
@@ -195,6 +204,13 @@ impl Attribute {
     }
     pub fn sensitive(mut self) -> Self {
         self.sensitive = true;
+        self
+    }
+    /// Write-only: never in plan or state. `fallback` names the attribute that clients
+    /// without write-only support (Terraform / OpenTofu < 1.11) can use instead.
+    pub fn write_only(mut self, fallback: &str) -> Self {
+        self.write_only = true;
+        self.write_only_fallback = Some(fallback.to_string());
         self
     }
     pub fn force_new(mut self) -> Self {

@@ -87,7 +87,13 @@ impl<P: ProviderServer> pb::provider_server::Provider for ProviderV5<P> {
     ) -> R<pb::validate_resource_type_config::Response> {
         let r = r.into_inner();
         ok(pb::validate_resource_type_config::Response {
-            diagnostics: validate_resource_config(&*self.0, &r.type_name, r.config.as_ref()).await,
+            diagnostics: validate_resource_config(
+                &*self.0,
+                &r.type_name,
+                r.config.as_ref(),
+                r.client_capabilities.as_ref(),
+            )
+            .await,
         })
     }
     async fn validate_data_source_config(

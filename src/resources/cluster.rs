@@ -20,7 +20,16 @@ pub mod desc {
     pub const API_URL: &str =
         "The URL of the Kubernetes API server, e.g. `https://k8s.example.com:6443`.";
     pub const TOKEN: &str = "The service-account token GitLab uses to authenticate against Kubernetes. \
-        GitLab never returns it, so it is kept from the configuration and cannot be imported.";
+        GitLab never returns it, so it is kept from the configuration (in state) and cannot be imported. \
+        Creating a cluster needs it or `kubernetes_token_wo`; an existing (imported) cluster needs neither, and \
+        leaving it out sends nothing to GitLab. Conflicts with `kubernetes_token_wo`.";
+    pub const TOKEN_WO: &str = "The service-account token, write-only: sent to GitLab but never stored in the plan \
+        or state (Terraform 1.11 or later, OpenTofu 1.11 or later; older clients get an error, use \
+        `kubernetes_token` with them). GitLab receives it on create, and whenever `kubernetes_token_wo_version` \
+        changes; a new value under the same version is not seen. Conflicts with `kubernetes_token`.";
+    pub const TOKEN_WO_VERSION: &str = "A whole number you change to send `kubernetes_token_wo` to GitLab again \
+        (rotation). Setting it for the first time, or switching from `kubernetes_token` with it, also sends the \
+        token. Needs `kubernetes_token_wo`.";
     pub const CA_CERT: &str = "The PEM CA certificate of the Kubernetes API server, if it is not publicly trusted. \
         GitLab strips surrounding whitespace; the provider treats such differences as no change.";
     pub const AUTH_TYPE: &str = "The cluster authorization type: `rbac`, `abac` or `unknown_authorization`. \

@@ -97,6 +97,8 @@ crate::tf_model! {
         managed: Val<bool>,
         kubernetes_api_url: Val<String>,
         kubernetes_token: Val<Sensitive>,
+        kubernetes_token_wo: Val<Sensitive>,
+        kubernetes_token_wo_version: Val<i64>,
         kubernetes_ca_cert: Val<String>,
         kubernetes_authorization_type: Val<String>,
         kubernetes_namespace: Val<String>,
@@ -234,7 +236,8 @@ fn changed_fields(prior: &GroupClusterState, planned: &GroupClusterState) -> Upd
             ))
             .then(|| known(&planned.kubernetes_api_url))
             .flatten(),
-            token: changed(&prior.kubernetes_token, &planned.kubernetes_token),
+            token: changed(&prior.kubernetes_token, &planned.kubernetes_token)
+                .or_else(|| write_only_token(prior, planned)),
             ca_cert: changed_nullable(
                 CA_CERT_NORM,
                 &prior.kubernetes_ca_cert,
@@ -299,10 +302,19 @@ impl Resource<ProviderData> for GroupCluster {
                     .validate(HttpUrl { hint: API_URL_HINT })
                     .describe(desc::API_URL),
                 Attribute::string("kubernetes_token")
-                    .required()
+                    .optional()
                     .sensitive()
                     .validate(NotBlank)
                     .describe(desc::TOKEN),
+                Attribute::string("kubernetes_token_wo")
+                    .optional()
+                    .sensitive()
+                    .write_only("kubernetes_token")
+                    .validate(NotBlank)
+                    .describe(desc::TOKEN_WO),
+                Attribute::number("kubernetes_token_wo_version")
+                    .optional()
+                    .describe(desc::TOKEN_WO_VERSION),
                 Attribute::string("kubernetes_ca_cert")
                     .optional()
                     .normalize(CA_CERT_NORM)
@@ -384,6 +396,7 @@ impl Resource<ProviderData> for GroupCluster {
                 .at_attr("kubernetes_namespace"),
             );
         }
+        d.extend(token_rules(c));
         d
     }
 
@@ -417,17 +430,18 @@ impl Resource<ProviderData> for GroupCluster {
         }
     }
 
-    /// Checks what only the plan can (the name's length applies when it is set or changed),
-    /// and recognises `group` spelled as an id or as a path: when only the spelling changed
-    /// (the cluster is found under the new spelling: group clusters belong to exactly one
-    /// group), the change is cosmetic: no replacement, no API write, a new `id`. A lookup
-    /// that fails is a plan error, never a replacement.
+    /// Checks what only the plan can (the name's length applies when it is set or changed;
+    /// the token rules on the values known now; a create needs a token), and recognises
+    /// `group` spelled as an id or as a path: when only the spelling changed (the cluster is
+    /// found under the new spelling: group clusters belong to exactly one group), the change
+    /// is cosmetic: no replacement, no API write, a new `id`. A lookup that fails is a plan
+    /// error, never a replacement.
     async fn modify_plan(
         &self,
         ctx: &Ctx<'_, ProviderData>,
         prior: Option<&GroupClusterState>,
         planned: &mut GroupClusterState,
-        _config: &GroupClusterState,
+        config: &GroupClusterState,
     ) -> PlanNotes {
         let mut notes = PlanNotes::default();
         if let Val::Known(name) = &planned.name
@@ -447,7 +461,15 @@ impl Resource<ProviderData> for GroupCluster {
                 );
             }
         }
-        let Some(prior) = prior else { return notes };
+        // Again with the values known now (validation may have seen them unknown).
+        notes.diags.extend(token_rules(config));
+        if notes.diags.has_errors() {
+            return notes;
+        }
+        let Some(prior) = prior else {
+            notes.diags.extend(create_needs_a_token(config));
+            return notes;
+        };
         let (Some(old), Some(new), Some(id)) = (
             prior.group.known(),
             planned.group.known(),
@@ -508,7 +530,11 @@ impl Resource<ProviderData> for GroupCluster {
             namespace_per_environment: planned.namespace_per_environment.known().copied(),
             platform_kubernetes_attributes: CreatePlatform {
                 api_url: known(&planned.kubernetes_api_url).unwrap_or_default(),
-                token: planned.kubernetes_token.known().cloned(),
+                token: planned
+                    .kubernetes_token
+                    .known()
+                    .or(planned.kubernetes_token_wo.known())
+                    .cloned(),
                 ca_cert: known(&planned.kubernetes_ca_cert),
                 authorization_type: known(&planned.kubernetes_authorization_type),
                 namespace: known(&planned.kubernetes_namespace),
@@ -636,6 +662,66 @@ impl Resource<ProviderData> for GroupCluster {
             )),
         }
     }
+}
+
+/// The write-only token goes to GitLab when its version changes (first appearance
+/// included); Terraform cannot see a new value under the same version.
+fn write_only_token(prior: &GroupClusterState, planned: &GroupClusterState) -> Option<Sensitive> {
+    (prior.kubernetes_token_wo_version != planned.kubernetes_token_wo_version)
+        .then(|| planned.kubernetes_token_wo.known().cloned())
+        .flatten()
+}
+
+/// `kubernetes_token` and `kubernetes_token_wo` exclude each other, and a version is
+/// meaningless without the write-only token. Unknown values are checked once known.
+fn token_rules(c: &GroupClusterState) -> Diagnostics {
+    let mut d = Diagnostics::new();
+    let known = |v: &Val<Sensitive>| matches!(v, Val::Known(_));
+    if known(&c.kubernetes_token) && known(&c.kubernetes_token_wo) {
+        for (attr, other) in [
+            ("kubernetes_token", "kubernetes_token_wo"),
+            ("kubernetes_token_wo", "kubernetes_token"),
+        ] {
+            d.push(
+                Diagnostic::error(
+                    "Conflicting Kubernetes tokens",
+                    format!(
+                        "`kubernetes_token` and `kubernetes_token_wo` cannot both be set. Keep one: \
+                 `kubernetes_token_wo` (Terraform / OpenTofu 1.11 or later) keeps the token out of state; \
+                 remove `{other}`."
+                    ),
+                )
+                .at_attr(attr),
+            );
+        }
+    }
+    if c.kubernetes_token_wo_version.known().is_some() && c.kubernetes_token_wo.is_null() {
+        d.push(
+            Diagnostic::error(
+                "kubernetes_token_wo_version needs kubernetes_token_wo",
+                "`kubernetes_token_wo_version` says when to send `kubernetes_token_wo` again, and \
+                 `kubernetes_token_wo` is not set. Set `kubernetes_token_wo`, or remove `kubernetes_token_wo_version`.",
+            )
+            .at_attr("kubernetes_token_wo_version"),
+        );
+    }
+    d
+}
+
+/// GitLab needs a token to create a cluster (it holds it afterwards, so an existing or
+/// imported cluster needs none). Said at plan time, before any request.
+fn create_needs_a_token(config: &GroupClusterState) -> Diagnostics {
+    if !config.kubernetes_token.is_null() || !config.kubernetes_token_wo.is_null() {
+        return Diagnostics::new();
+    }
+    Diagnostic::error(
+        "Missing Kubernetes token",
+        "Creating a cluster needs the service-account token GitLab will use: set `kubernetes_token`, or \
+                 `kubernetes_token_wo` (write-only, Terraform / OpenTofu 1.11 or later). An existing cluster brought in \
+                 with `terraform import` or an `import` block needs neither.",
+    )
+    .at_attr("kubernetes_token")
+    .into()
 }
 
 /// Decides what a 404 on one cluster means. GitLab answers 404 alike when the cluster is
@@ -830,6 +916,110 @@ mod tests {
         planned.kubernetes_ca_cert = Val::Known("CERT\r\n".into());
         planned.domain = Val::Known(String::new());
         assert!(update_body(&prior, &planned).is_empty());
+    }
+
+    #[test]
+    fn a_write_only_token_is_sent_exactly_when_its_version_changes() {
+        let mut prior = state();
+        prior.kubernetes_token = Val::Null;
+        prior.kubernetes_token_wo_version = Val::Known(1);
+        // The framework hands the resource the configured write-only value.
+        let mut planned = prior.clone();
+        planned.kubernetes_token_wo = Val::Known(Sensitive::new("wo-2"));
+        assert!(update_body(&prior, &planned).is_empty(), "same version");
+        planned.kubernetes_token_wo_version = Val::Known(2);
+        assert_eq!(
+            serde_json::to_value(update_body(&prior, &planned)).unwrap(),
+            serde_json::json!({"platform_kubernetes_attributes": {"token": "wo-2"}})
+        );
+        // Other changes under the same version leave the token alone.
+        let mut renamed = prior.clone();
+        renamed.kubernetes_token_wo = Val::Known(Sensitive::new("wo-2"));
+        renamed.name = Val::Known("renamed".into());
+        assert_eq!(
+            serde_json::to_value(update_body(&prior, &renamed)).unwrap(),
+            serde_json::json!({"name": "renamed"})
+        );
+    }
+
+    #[test]
+    fn switching_from_kubernetes_token_to_the_write_only_one_sends_only_the_token() {
+        let prior = state();
+        let mut planned = state();
+        planned.kubernetes_token = Val::Null;
+        planned.kubernetes_token_wo = Val::Known(Sensitive::new("wo-1"));
+        planned.kubernetes_token_wo_version = Val::Known(1);
+        assert_eq!(
+            serde_json::to_value(update_body(&prior, &planned)).unwrap(),
+            serde_json::json!({"platform_kubernetes_attributes": {"token": "wo-1"}})
+        );
+        // Dropping the token from the configuration sends nothing.
+        let mut dropped = state();
+        dropped.kubernetes_token = Val::Null;
+        assert!(update_body(&prior, &dropped).is_empty());
+    }
+
+    #[test]
+    fn both_tokens_are_an_error_at_each_and_a_version_needs_the_write_only_token() {
+        let mut c = state();
+        c.kubernetes_token_wo = Val::Known(Sensitive::new("wo"));
+        let d = GroupCluster.validate(&c);
+        let at: Vec<String> =
+            d.0.iter()
+                .map(|x| x.attribute.as_ref().unwrap().to_string())
+                .collect();
+        assert_eq!(at, ["kubernetes_token", "kubernetes_token_wo"]);
+        assert!(!format!("{d:?}").contains("tok\""));
+        c.kubernetes_token = Val::Unknown;
+        assert!(
+            GroupCluster.validate(&c).is_empty(),
+            "unknown: checked later"
+        );
+
+        let mut v = state();
+        v.kubernetes_token_wo_version = Val::Known(1);
+        let d = GroupCluster.validate(&v);
+        assert_eq!(
+            d.0[0].attribute.as_ref().unwrap().to_string(),
+            "kubernetes_token_wo_version"
+        );
+        v.kubernetes_token_wo = Val::Unknown;
+        assert!(GroupCluster.validate(&v).is_empty());
+    }
+
+    #[test]
+    fn creating_needs_one_of_the_tokens_and_says_both_names() {
+        let mut c = state();
+        c.kubernetes_token = Val::Null;
+        let d = create_needs_a_token(&c);
+        assert!(d.has_errors());
+        let text = format!("{} {}", d.0[0].summary, d.0[0].detail);
+        assert!(
+            text.contains("`kubernetes_token`") && text.contains("`kubernetes_token_wo`"),
+            "{text}"
+        );
+        c.kubernetes_token_wo = Val::Known(Sensitive::new("wo"));
+        assert!(create_needs_a_token(&c).is_empty());
+        c.kubernetes_token_wo = Val::Unknown;
+        assert!(create_needs_a_token(&c).is_empty());
+        assert!(create_needs_a_token(&state()).is_empty());
+    }
+
+    #[test]
+    fn the_token_attributes_follow_terraforms_write_only_rules() {
+        let schema = GroupCluster.schema();
+        let wo = schema.attribute("kubernetes_token_wo").unwrap();
+        assert!(wo.write_only && wo.sensitive && wo.optional);
+        assert!(!wo.computed && wo.default.is_none() && !wo.force_new);
+        let token = schema.attribute("kubernetes_token").unwrap();
+        assert!(token.optional && !token.required && !token.write_only);
+        let only_wo: Vec<&str> = schema
+            .attributes
+            .iter()
+            .filter(|a| a.write_only)
+            .map(|a| a.name.as_str())
+            .collect();
+        assert_eq!(only_wo, ["kubernetes_token_wo"]);
     }
 
     #[test]

@@ -759,6 +759,7 @@ pub struct WireAttr {
     pub optional: bool,
     pub computed: bool,
     pub sensitive: bool,
+    pub write_only: bool,
 }
 
 impl WireSchema {
@@ -914,6 +915,7 @@ macro_rules! wire_schema {
                         optional: a.optional,
                         computed: a.computed,
                         sensitive: a.sensitive,
+                        write_only: a.write_only,
                     };
                     (a.name, attr)
                 })
@@ -937,6 +939,37 @@ async fn drain<T>(
 }
 
 impl Tf {
+    /// Terraform's rule (lang/ephemeral.ValidateWriteOnlyAttributes, called after
+    /// PlanResourceChange, ApplyResourceChange, ReadResource, ImportResourceState and
+    /// UpgradeResourceState): every write-only attribute of a returned object is null.
+    /// Anything else fails the test with the error Terraform would print.
+    pub async fn assert_write_only_null(
+        &mut self,
+        type_name: &str,
+        msgpack: Option<&[u8]>,
+        summary: &str,
+        during: &str,
+    ) {
+        let Some(bytes) = msgpack else { return };
+        let schemas = self.schemas().await.expect("GetProviderSchema");
+        let Some(schema) = schemas.resources.get(type_name) else {
+            return;
+        };
+        let value = schema.decode(bytes);
+        if value.is_null() {
+            return;
+        }
+        for (name, attr) in &schema.attrs {
+            if attr.write_only && !value.get(name).is_null() {
+                panic!(
+                    "{}: {summary}: Provider returned a value for the write-only attribute \"{type_name}.{name}\" \
+                     {during}. Write-only attributes cannot be read back from the provider.",
+                    self.name()
+                );
+            }
+        }
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             Tf::V6(_) => "tfplugin6",
@@ -1066,11 +1099,34 @@ impl Tf {
         }
     }
 
-    /// ValidateResourceConfig (v6) / ValidateResourceTypeConfig (v5).
+    /// ValidateResourceConfig (v6) / ValidateResourceTypeConfig (v5), as a client older
+    /// than Terraform 1.11 sends it: without client capabilities.
     pub async fn validate_resource(
         &mut self,
         type_name: &str,
         config: Option<Dv>,
+    ) -> Result<Vec<Diag>, Status> {
+        self.validate_resource_as(type_name, config, None).await
+    }
+
+    /// ValidateResourceConfig as Terraform 1.11 sends it: capabilities saying
+    /// `write_only_attributes_allowed`.
+    pub async fn validate_resource_modern(
+        &mut self,
+        type_name: &str,
+        config: Option<Dv>,
+    ) -> Result<Vec<Diag>, Status> {
+        self.validate_resource_as(type_name, config, Some(true))
+            .await
+    }
+
+    /// ValidateResourceConfig with `write_only_attributes_allowed` as given (`None`: no
+    /// ClientCapabilities message at all).
+    pub async fn validate_resource_as(
+        &mut self,
+        type_name: &str,
+        config: Option<Dv>,
+        write_only_allowed: Option<bool>,
     ) -> Result<Vec<Diag>, Status> {
         let type_name = type_name.to_string();
         match self {
@@ -1079,7 +1135,10 @@ impl Tf {
                 let req = pb::validate_resource_config::Request {
                     type_name,
                     config: dv!(pb, config),
-                    ..Default::default()
+                    client_capabilities: write_only_allowed.map(|w| pb::ClientCapabilities {
+                        write_only_attributes_allowed: w,
+                        ..Default::default()
+                    }),
                 };
                 Ok(diags!(
                     pb,
@@ -1094,7 +1153,10 @@ impl Tf {
                 let req = pb::validate_resource_type_config::Request {
                     type_name,
                     config: dv!(pb, config),
-                    ..Default::default()
+                    client_capabilities: write_only_allowed.map(|w| pb::ClientCapabilities {
+                        write_only_attributes_allowed: w,
+                        ..Default::default()
+                    }),
                 };
                 Ok(diags!(
                     pb,
@@ -1154,15 +1216,27 @@ impl Tf {
         json: &[u8],
         flatmap: HashMap<String, String>,
     ) -> Result<(Option<Vec<u8>>, Vec<Diag>), Status> {
-        on_version!(self, c, pb => {
-            let req = pb::upgrade_resource_state::Request {
-                type_name: type_name.to_string(),
-                version,
-                raw_state: Some(pb::RawState { json: json.to_vec(), flatmap }),
-            };
-            let r = c.upgrade_resource_state(req).await?.into_inner();
-            Ok((r.upgraded_state.map(|d| d.msgpack), diags!(pb, r.diagnostics)))
-        })
+        let out: Result<_, Status> = async {
+            on_version!(self, c, pb => {
+                let req = pb::upgrade_resource_state::Request {
+                    type_name: type_name.to_string(),
+                    version,
+                    raw_state: Some(pb::RawState { json: json.to_vec(), flatmap }),
+                };
+                let r = c.upgrade_resource_state(req).await?.into_inner();
+                Ok((r.upgraded_state.map(|d| d.msgpack), diags!(pb, r.diagnostics)))
+            })
+        }
+        .await;
+        let out = out?;
+        self.assert_write_only_null(
+            type_name,
+            out.0.as_deref(),
+            "Invalid resource state upgrade",
+            "during a state upgrade",
+        )
+        .await;
+        Ok(out)
     }
 
     /// ReadResource: (new state, private, diagnostics).
@@ -1172,20 +1246,33 @@ impl Tf {
         state: Option<Dv>,
         private: &[u8],
     ) -> Result<(Option<Vec<u8>>, Vec<u8>, Vec<Diag>), Status> {
-        on_version!(self, c, pb => {
-            let req = pb::read_resource::Request {
-                type_name: type_name.to_string(),
-                current_state: dv!(pb, state),
-                private: private.to_vec(),
-                ..Default::default()
-            };
-            let r = c.read_resource(req).await?.into_inner();
-            Ok((r.new_state.map(|d| d.msgpack), r.private, diags!(pb, r.diagnostics)))
-        })
+        let out: Result<_, Status> = async {
+            on_version!(self, c, pb => {
+                let req = pb::read_resource::Request {
+                    type_name: type_name.to_string(),
+                    current_state: dv!(pb, state),
+                    private: private.to_vec(),
+                    ..Default::default()
+                };
+                let r = c.read_resource(req).await?.into_inner();
+                Ok((r.new_state.map(|d| d.msgpack), r.private, diags!(pb, r.diagnostics)))
+            })
+        }
+        .await;
+        let out = out?;
+        self.assert_write_only_null(
+            type_name,
+            out.0.as_deref(),
+            "Provider produced invalid object",
+            "during refresh",
+        )
+        .await;
+        Ok(out)
     }
 
-    /// PlanResourceChange, with Terraform's checks of the answer (see [`objchange`]): a
-    /// plan Terraform would call invalid fails the test.
+    /// PlanResourceChange as Terraform 1.11 sends it (ClientCapabilities with
+    /// `write_only_attributes_allowed`), with Terraform's checks of the answer (see
+    /// [`objchange`]): a plan Terraform would call invalid fails the test.
     pub async fn plan(
         &mut self,
         type_name: &str,
@@ -1193,8 +1280,28 @@ impl Tf {
         proposed: Option<Dv>,
         config: Option<Dv>,
     ) -> Result<Planned, Status> {
+        self.plan_as(type_name, prior, proposed, config, Some(true))
+            .await
+    }
+
+    /// PlanResourceChange with `write_only_attributes_allowed` as given (`None`: no
+    /// ClientCapabilities at all, as Terraform < 1.9 sends it), with Terraform's checks.
+    pub async fn plan_as(
+        &mut self,
+        type_name: &str,
+        prior: Option<Dv>,
+        proposed: Option<Dv>,
+        config: Option<Dv>,
+        write_only_allowed: Option<bool>,
+    ) -> Result<Planned, Status> {
         let planned = self
-            .plan_unchecked(type_name, prior.clone(), proposed, config.clone())
+            .plan_unchecked(
+                type_name,
+                prior.clone(),
+                proposed,
+                config.clone(),
+                write_only_allowed,
+            )
             .await?;
         if errors(&planned.diags).is_empty()
             && let Some(bytes) = &planned.planned
@@ -1256,31 +1363,48 @@ impl Tf {
         prior: Option<Dv>,
         proposed: Option<Dv>,
         config: Option<Dv>,
+        write_only_allowed: Option<bool>,
     ) -> Result<Planned, Status> {
-        on_version!(self, c, pb => {
-            let req = pb::plan_resource_change::Request {
-                type_name: type_name.to_string(),
-                prior_state: dv!(pb, prior),
-                proposed_new_state: dv!(pb, proposed),
-                config: dv!(pb, config),
-                prior_private: b"private-from-prior".to_vec(),
-                ..Default::default()
-            };
-            let r = c.plan_resource_change(req).await?.into_inner();
-            Ok(Planned {
-                planned: r.planned_state.map(|d| d.msgpack),
-                requires_replace: r
-                    .requires_replace
-                    .into_iter()
-                    .map(|p| diags!(pb, vec![pb::Diagnostic { attribute: Some(p), ..Default::default() }])
-                        .remove(0)
-                        .path
-                        .unwrap_or_default())
-                    .collect(),
-                private: r.planned_private,
-                diags: diags!(pb, r.diagnostics),
+        let out: Result<_, Status> = async {
+            on_version!(self, c, pb => {
+                let req = pb::plan_resource_change::Request {
+                    type_name: type_name.to_string(),
+                    prior_state: dv!(pb, prior),
+                    proposed_new_state: dv!(pb, proposed),
+                    config: dv!(pb, config),
+                    prior_private: b"private-from-prior".to_vec(),
+                    client_capabilities: write_only_allowed.map(|w| pb::ClientCapabilities {
+                        write_only_attributes_allowed: w,
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                };
+                let r = c.plan_resource_change(req).await?.into_inner();
+                Ok(Planned {
+                    planned: r.planned_state.map(|d| d.msgpack),
+                    requires_replace: r
+                        .requires_replace
+                        .into_iter()
+                        .map(|p| diags!(pb, vec![pb::Diagnostic { attribute: Some(p), ..Default::default() }])
+                            .remove(0)
+                            .path
+                            .unwrap_or_default())
+                        .collect(),
+                    private: r.planned_private,
+                    diags: diags!(pb, r.diagnostics),
+                })
             })
-        })
+        }
+        .await;
+        let out = out?;
+        self.assert_write_only_null(
+            type_name,
+            out.planned.as_deref(),
+            "Provider produced invalid plan",
+            "during planning",
+        )
+        .await;
+        Ok(out)
     }
 
     /// ApplyResourceChange exactly as sent and answered.
@@ -1291,17 +1415,29 @@ impl Tf {
         planned: Option<Dv>,
         config: Option<Dv>,
     ) -> Result<Applied, Status> {
-        on_version!(self, c, pb => {
-            let req = pb::apply_resource_change::Request {
-                type_name: type_name.to_string(),
-                prior_state: dv!(pb, prior),
-                planned_state: dv!(pb, planned),
-                config: dv!(pb, config),
-                ..Default::default()
-            };
-            let r = c.apply_resource_change(req).await?.into_inner();
-            Ok(Applied { new_state: r.new_state.map(|d| d.msgpack), diags: diags!(pb, r.diagnostics) })
-        })
+        let out: Result<_, Status> = async {
+            on_version!(self, c, pb => {
+                let req = pb::apply_resource_change::Request {
+                    type_name: type_name.to_string(),
+                    prior_state: dv!(pb, prior),
+                    planned_state: dv!(pb, planned),
+                    config: dv!(pb, config),
+                    ..Default::default()
+                };
+                let r = c.apply_resource_change(req).await?.into_inner();
+                Ok(Applied { new_state: r.new_state.map(|d| d.msgpack), diags: diags!(pb, r.diagnostics) })
+            })
+        }
+        .await;
+        let out = out?;
+        self.assert_write_only_null(
+            type_name,
+            out.new_state.as_deref(),
+            "Provider produced invalid object",
+            "after apply",
+        )
+        .await;
+        Ok(out)
     }
 
     /// ImportResourceState: imported (type, state) pairs and diagnostics.
@@ -1310,14 +1446,29 @@ impl Tf {
         type_name: &str,
         id: &str,
     ) -> Result<(Vec<(String, Option<Vec<u8>>)>, Vec<Diag>), Status> {
-        on_version!(self, c, pb => {
-            let req = pb::import_resource_state::Request { type_name: type_name.to_string(), id: id.to_string(), ..Default::default() };
-            let r = c.import_resource_state(req).await?.into_inner();
-            Ok((
-                r.imported_resources.into_iter().map(|i| (i.type_name, i.state.map(|d| d.msgpack))).collect(),
-                diags!(pb, r.diagnostics),
-            ))
-        })
+        type Imported = (Vec<(String, Option<Vec<u8>>)>, Vec<Diag>);
+        let out: Result<Imported, Status> = async {
+            on_version!(self, c, pb => {
+                let req = pb::import_resource_state::Request { type_name: type_name.to_string(), id: id.to_string(), ..Default::default() };
+                let r = c.import_resource_state(req).await?.into_inner();
+                Ok((
+                    r.imported_resources.into_iter().map(|i| (i.type_name, i.state.map(|d| d.msgpack))).collect(),
+                    diags!(pb, r.diagnostics),
+                ))
+            })
+        }
+        .await;
+        let out = out?;
+        for (imported_type, state) in &out.0 {
+            self.assert_write_only_null(
+                imported_type,
+                state.as_deref(),
+                "Import returned a non-null value for a write-only attribute",
+                "while importing",
+            )
+            .await;
+        }
+        Ok(out)
     }
 
     pub async fn read_data_source(
