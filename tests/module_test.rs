@@ -9,9 +9,8 @@
 
 mod support;
 
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use support::*;
@@ -82,30 +81,10 @@ fn copy_module(from: &Path, to: &Path) {
     }
 }
 
-/// The guide's script running in its own process group; the whole group (the simulator
-/// included) is killed on drop, so nothing outlives a failed or timed-out test.
-struct Script {
-    child: Child,
-}
-
-impl Script {
-    fn group_alive(&self) -> bool {
-        // Signal 0 checks whether any process of the group still exists.
-        let pgid = self.child.id() as libc::pid_t;
-        // SAFETY: kill(2) with signal 0 only checks; the group is this test's child's.
-        unsafe { libc::kill(-pgid, 0) == 0 }
-    }
-}
-
-impl Drop for Script {
-    fn drop(&mut self) {
-        let pgid = self.child.id() as libc::pid_t;
-        // SAFETY: the group of the script this test started (process_group(0)).
-        unsafe {
-            libc::kill(-pgid, libc::SIGKILL);
-        }
-        let _ = self.child.wait();
-    }
+/// Whether any process of the group `pgid` (the guide's script and what it started) exists.
+fn group_alive(pgid: i32) -> bool {
+    // SAFETY: kill(2) with signal 0 only checks; the group is this test's child's.
+    unsafe { libc::kill(-pgid, 0) == 0 }
 }
 
 #[test]
@@ -130,7 +109,8 @@ fn the_example_module_passes_its_terraform_tests_against_gitlab_sim_as_the_guide
     copy_module(&repo_root().join(MODULE), &module);
 
     let (out, err) = (dir.path().join("stdout"), dir.path().join("stderr"));
-    let child = Command::new("bash")
+    let mut child = Command::new("bash");
+    child
         .arg(module.join("test-offline.sh"))
         .env("PROVIDER_MIRROR", &mirror)
         .env("GITLAB_SIM", env!("CARGO_BIN_EXE_gitlab-sim"))
@@ -139,24 +119,19 @@ fn the_example_module_passes_its_terraform_tests_against_gitlab_sim_as_the_guide
         .env_remove("TF_CLI_CONFIG_FILE")
         .env_remove("TF_CLI_ARGS")
         .env_remove("TF_DATA_DIR")
-        .process_group(0)
         .stdin(Stdio::null())
         .stdout(std::fs::File::create(&out).expect("stdout file"))
-        .stderr(std::fs::File::create(&err).expect("stderr file"))
-        .spawn()
-        .expect("run bash");
-    let mut script = Script { child };
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = script.child.try_wait().expect("wait") {
-            break status;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(900),
-            "test-offline.sh did not finish within 15 minutes"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    };
+        .stderr(std::fs::File::create(&err).expect("stderr file"));
+    // The shared guard: its own process group (the simulator the script starts included),
+    // killed on drop, and killed with this test binary by any signal.
+    let _waiting = sim_launcher::guard::waiting_for(
+        "the guide's test-offline.sh (terraform test)",
+        Duration::from_secs(930),
+    );
+    let mut script = sim_launcher::guard::spawn(child, "the guide's test-offline.sh");
+    let status = script
+        .wait_within(Duration::from_secs(900))
+        .unwrap_or_else(|| panic!("test-offline.sh did not finish within 15 minutes"));
     let stdout = std::fs::read_to_string(&out).unwrap_or_default();
     let stderr = std::fs::read_to_string(&err).unwrap_or_default();
     let all = format!("Terraform {version}\n{stdout}\n{stderr}");
@@ -186,10 +161,13 @@ fn the_example_module_passes_its_terraform_tests_against_gitlab_sim_as_the_guide
     }
     // The script stopped the simulator it started (SIGTERM, clean exit) before it ended.
     let deadline = Instant::now() + Duration::from_secs(10);
-    while script.group_alive() && Instant::now() < deadline {
+    while group_alive(script.pgid()) && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert!(!script.group_alive(), "the simulator outlived the script");
+    assert!(
+        !group_alive(script.pgid()),
+        "the simulator outlived the script"
+    );
 }
 
 #[test]

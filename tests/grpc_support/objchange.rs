@@ -23,6 +23,11 @@ pub fn plan_problems(
     }
     let mut out = Vec::new();
     for (name, attr) in &schema.attrs {
+        // Write-only values are never planned (null, whatever the configuration holds);
+        // the write-only checks beside these ones hold them to that.
+        if attr.write_only {
+            continue;
+        }
         let planned_v = planned.get(name);
         let config_v = config.get(name);
         let prior_v = if prior.is_null() {
