@@ -153,6 +153,12 @@ fn kill_and_check(test: &str, sig: i32, role: &str) {
     let expected = if role.contains("grandchild") { 3 } else { 1 };
     assert_eq!(started.pids.len(), expected, "{:?}", started.pids);
     for (what, pid) in &started.pids {
+        // A grandchild's pid is printed as soon as it is forked, maybe before it has exec'd
+        // its program: give it a moment to become what it was started as.
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while !running(*pid, what) && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
         assert!(running(*pid, what), "{what} ({pid}) is not running");
     }
     started.child.signal(sig);
