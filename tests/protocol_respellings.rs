@@ -11,7 +11,7 @@ mod grpc_support;
 mod support;
 
 use grpc_support::{
-    Diag, Tf, WireSchema, WireSchemas, attr_path, errors, guard, on_both_protocols, proposed_new,
+    Diag, Tf, WireSchema, WireSchemas, attr_path, errors, guard, on_both_protocols,
 };
 use serde_json::Value as J;
 use terraform_provider_gitlab::protocol::value::Value;
@@ -106,17 +106,7 @@ fn refused_at(diags: &[Diag], attr: &str) -> bool {
 }
 
 async fn plan(tf: &mut Tf, r: &WireSchema, prior: &Value, config: &Value) -> grpc_support::Planned {
-    guard(
-        "PlanResourceChange",
-        tf.plan(
-            CLUSTER,
-            Some(r.msgpack(prior)),
-            Some(r.msgpack(&proposed_new(r, prior, config))),
-            Some(r.msgpack(config)),
-        ),
-    )
-    .await
-    .expect("plan")
+    grpc_support::plan_values(tf, CLUSTER, r, prior, config).await
 }
 
 #[tokio::test]

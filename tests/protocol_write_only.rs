@@ -48,22 +48,7 @@ fn assert_no_secret(tf: &Tf, diags: &[Diag]) {
 }
 
 async fn plan(tf: &mut Tf, r: &WireSchema, prior: &Value, config: &Value) -> grpc_support::Planned {
-    let proposed = if config.is_null() {
-        Value::Null
-    } else {
-        proposed_new(r, prior, config)
-    };
-    guard(
-        "PlanResourceChange",
-        tf.plan(
-            CLUSTER,
-            Some(r.msgpack(prior)),
-            Some(r.msgpack(&proposed)),
-            Some(r.msgpack(config)),
-        ),
-    )
-    .await
-    .expect("no gRPC error")
+    grpc_support::plan_values(tf, CLUSTER, r, prior, config).await
 }
 
 #[tokio::test]

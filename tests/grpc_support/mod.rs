@@ -1737,6 +1737,33 @@ pub fn cluster_state(s: &WireSchema) -> Value {
 
 /// Terraform's proposed new state (objchange.ProposedNew, for flat attributes): the
 /// configured value, else the prior value of a computed attribute, else null.
+/// PlanResourceChange of `type_name` from values, as Terraform sends it: the proposed new
+/// state built from `prior` and `config` (null for a destroy); fails the test on a gRPC error.
+pub async fn plan_values(
+    tf: &mut Tf,
+    type_name: &str,
+    r: &WireSchema,
+    prior: &Value,
+    config: &Value,
+) -> Planned {
+    let proposed = if config.is_null() {
+        Value::Null
+    } else {
+        proposed_new(r, prior, config)
+    };
+    guard(
+        "PlanResourceChange",
+        tf.plan(
+            type_name,
+            Some(r.msgpack(prior)),
+            Some(r.msgpack(&proposed)),
+            Some(r.msgpack(config)),
+        ),
+    )
+    .await
+    .expect("no gRPC error")
+}
+
 pub fn proposed_new(s: &WireSchema, prior: &Value, config: &Value) -> Value {
     Value::object(s.attrs.iter().map(|(k, a)| {
         let c = config.get(k);
