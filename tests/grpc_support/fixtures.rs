@@ -4,7 +4,7 @@
 
 use terraform_provider_gitlab::protocol::value::Value;
 
-use super::client::Tf;
+use super::client::ProtocolClient;
 use super::guard;
 use super::wire::{Planned, WireSchema, WireSchemas};
 
@@ -18,7 +18,7 @@ pub fn closed_port() -> u16 {
 
 /// Configures the provider for `base_url` without the early `GET /user` check and without
 /// retries, so requests that need GitLab fail at once when nothing listens there.
-pub async fn configure_for(tf: &mut Tf, schemas: &WireSchemas, base_url: &str) {
+pub async fn configure_for(tf: &mut ProtocolClient, schemas: &WireSchemas, base_url: &str) {
     let config = schemas.provider.object(&[
         ("base_url", base_url.into()),
         ("token", "glpat-protocol-tests".into()),
@@ -36,7 +36,7 @@ pub async fn configure_for(tf: &mut Tf, schemas: &WireSchemas, base_url: &str) {
 }
 
 /// The schemas, and the provider configured against a GitLab URL nobody listens on.
-pub async fn configured_offline(tf: &mut Tf) -> WireSchemas {
+pub async fn configured_offline(tf: &mut ProtocolClient) -> WireSchemas {
     let schemas = guard("GetProviderSchema", tf.schemas())
         .await
         .expect("schema");
@@ -79,7 +79,7 @@ pub fn cluster_state(s: &WireSchema) -> Value {
 /// PlanResourceChange of `type_name` from values, as Terraform sends it: the proposed new
 /// state built from `prior` and `config` (null for a destroy); fails the test on a gRPC error.
 pub async fn plan_values(
-    tf: &mut Tf,
+    tf: &mut ProtocolClient,
     type_name: &str,
     r: &WireSchema,
     prior: &Value,

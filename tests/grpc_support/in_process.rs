@@ -12,13 +12,13 @@ use terraform_provider_gitlab::protocol::v5::ProviderV5;
 use terraform_provider_gitlab::protocol::v6::ProviderV6;
 use terraform_provider_gitlab::resources::GitlabProvider;
 
-use super::client::Tf;
+use super::client::ProtocolClient;
 use super::connect::{Target, connect};
 
 /// tfplugin6 and tfplugin5 servers, each over its own provider instance, on unix sockets.
 pub struct InProcess {
-    pub v6: Tf,
-    pub v5: Tf,
+    pub v6: ProtocolClient,
+    pub v5: ProtocolClient,
     _dir: tempfile::TempDir,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -60,8 +60,8 @@ pub async fn serve_in_process() -> InProcess {
     let c6 = connect(&Target::Unix(p6), None).await.expect("connect v6");
     let c5 = connect(&Target::Unix(p5), None).await.expect("connect v5");
     InProcess {
-        v6: Tf::V6(tfplugin6::provider_client::ProviderClient::new(c6.channel)),
-        v5: Tf::V5(tfplugin5::provider_client::ProviderClient::new(c5.channel)),
+        v6: ProtocolClient::V6(tfplugin6::provider_client::ProviderClient::new(c6.channel)),
+        v5: ProtocolClient::V5(tfplugin5::provider_client::ProviderClient::new(c5.channel)),
         _dir: dir,
         tasks,
     }
@@ -70,7 +70,7 @@ pub async fn serve_in_process() -> InProcess {
 /// Runs `check` against a fresh tfplugin6 provider, then a fresh tfplugin5 one.
 pub async fn on_both_protocols<F, Fut>(check: F)
 where
-    F: Fn(Tf) -> Fut,
+    F: Fn(ProtocolClient) -> Fut,
     Fut: Future<Output = ()>,
 {
     let servers = serve_in_process().await;

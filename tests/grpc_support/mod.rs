@@ -7,9 +7,10 @@
 //! - [`plugin`]: the real binary started as go-plugin starts it, with its handshake line,
 //!   stderr and exit status observable without sleeps.
 //! - [`in_process`]: tfplugin6 and tfplugin5 served in-process through tonic's real server.
-//! - [`client`]: one client type for both protocol versions, which checks every answer as
-//!   Terraform does ([`objchange`] and the write-only rule), so each behaviour is proven on
-//!   both versions; [`wire`] holds the protocol-neutral values it speaks in.
+//! - [`client`]: [`ProtocolClient`], one client type for both protocol versions, which
+//!   checks every answer as Terraform does ([`objchange`] and the write-only rule), so each
+//!   behaviour is proven on both versions; [`wire`] holds the protocol-neutral values it
+//!   speaks in.
 //! - [`fixtures`]: `gitlab_group_cluster` values and an offline provider configuration.
 //!
 //! Everything is re-exported here, so a test writes `grpc_support::Name`.
@@ -31,7 +32,7 @@ use std::time::Duration;
 pub mod process_guard;
 
 #[allow(unused_imports)] // each test crate uses a different part
-pub use client::Tf;
+pub use client::ProtocolClient;
 #[allow(unused_imports)]
 pub use connect::{Conn, ConnInfo, Target, connect};
 #[allow(unused_imports)]

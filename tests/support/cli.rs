@@ -16,8 +16,9 @@ use super::sim_launcher::guard;
 
 pub const PROVIDER_SOURCE: &str = "registry.terraform.io/gitlab-rs/gitlab";
 
-/// A Terraform work directory wired to the freshly built provider.
-pub struct Tf {
+/// The Terraform CLI in a work directory wired to the freshly built provider. (Not
+/// `grpc_support::ProtocolClient`, which speaks the plugin protocol itself.)
+pub struct TerraformCli {
     pub dir: tempfile::TempDir,
     pub bin: PathBuf,
     pub env: Vec<(String, String)>,
@@ -77,10 +78,10 @@ impl Run {
     }
 }
 
-impl Tf {
+impl TerraformCli {
     /// A work dir using Terraform `version`, with the provider in a filesystem mirror
     /// and direct installs disabled: nothing reaches the internet.
-    pub fn new(version: &str) -> Tf {
+    pub fn new(version: &str) -> TerraformCli {
         let dir = tempfile::tempdir().expect("tempdir");
         let mirror = dir.path().join("mirror");
         let pdir = mirror
@@ -103,7 +104,7 @@ impl Tf {
         )
         .expect("cli config");
         std::fs::create_dir_all(dir.path().join("work")).expect("work dir");
-        Tf {
+        TerraformCli {
             bin: terraform(version),
             env: vec![
                 ("TF_CLI_CONFIG_FILE".into(), cli.display().to_string()),

@@ -26,7 +26,7 @@ pub use binaries::{
     terraform_modern, terraform_modern_version,
 };
 #[allow(unused_imports)]
-pub use cli::{PROVIDER_SOURCE, Run, Tf};
+pub use cli::{PROVIDER_SOURCE, Run, TerraformCli};
 #[allow(unused_imports)]
 pub use fixtures::{
     DEVELOPER_TOKEN, KUBE_TOKEN, MAINTAINER_TOKEN, ca_cert_pem, cluster_block, provider_block,

@@ -9,7 +9,7 @@ use tonic::Status;
 
 use super::super::objchange;
 use super::super::wire::{Applied, Dv, Planned, WireSchema, errors};
-use super::Tf;
+use super::ProtocolClient;
 
 /// The value a DynamicValue sent to the provider holds (null when absent or unreadable:
 /// the checks then compare against null, as Terraform would have nothing either).
@@ -23,7 +23,7 @@ fn dv_value(schema: &WireSchema, dv: Option<&Dv>) -> Value {
     }
 }
 
-impl Tf {
+impl ProtocolClient {
     /// Terraform's rule (lang/ephemeral.ValidateWriteOnlyAttributes, called after
     /// PlanResourceChange, ApplyResourceChange, ReadResource, ImportResourceState and
     /// UpgradeResourceState): every write-only attribute of a returned object is null.

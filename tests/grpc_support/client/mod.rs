@@ -1,5 +1,6 @@
-//! A client of the provider speaking tfplugin6 or tfplugin5, as Terraform does, behind one
-//! type: each RPC takes and returns the protocol-neutral values of [`super::wire`].
+//! [`ProtocolClient`]: a client of the provider speaking tfplugin6 or tfplugin5, as
+//! Terraform does, behind one type: each RPC takes and returns the protocol-neutral values
+//! of [`super::wire`].
 //!
 //! - [`rpcs`]: the RPCs, one method each.
 //! - [`checks`]: Terraform's checks of the answers (write-only values stay null; plans and
@@ -12,9 +13,11 @@
 use terraform_provider_gitlab::protocol::pb::{tfplugin5, tfplugin6};
 use tonic::transport::Channel;
 
-/// A provider client speaking either protocol version.
+/// The provider's client, speaking tfplugin6 or tfplugin5 as Terraform does, in-process or
+/// to the launched binary. (Not the tonic-generated `ProviderClient` it wraps; nor
+/// `support::TerraformCli`, the Terraform CLI the end-to-end tests run.)
 #[derive(Clone)]
-pub enum Tf {
+pub enum ProtocolClient {
     V6(tfplugin6::provider_client::ProviderClient<Channel>),
     V5(tfplugin5::provider_client::ProviderClient<Channel>),
 }
@@ -22,11 +25,11 @@ pub enum Tf {
 macro_rules! on_version {
     ($self:expr, $c:ident, $pb:ident => $body:expr) => {
         match $self {
-            Tf::V6($c) => {
+            ProtocolClient::V6($c) => {
                 use terraform_provider_gitlab::protocol::pb::tfplugin6 as $pb;
                 $body
             }
-            Tf::V5($c) => {
+            ProtocolClient::V5($c) => {
                 use terraform_provider_gitlab::protocol::pb::tfplugin5 as $pb;
                 $body
             }
@@ -110,11 +113,11 @@ mod checks;
 mod not_offered;
 mod rpcs;
 
-impl Tf {
+impl ProtocolClient {
     pub fn name(&self) -> &'static str {
         match self {
-            Tf::V6(_) => "tfplugin6",
-            Tf::V5(_) => "tfplugin5",
+            ProtocolClient::V6(_) => "tfplugin6",
+            ProtocolClient::V5(_) => "tfplugin5",
         }
     }
 }

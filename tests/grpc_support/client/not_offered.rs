@@ -6,7 +6,7 @@ use terraform_provider_gitlab::protocol::pb::tfplugin6;
 use tonic::Status;
 
 use super::super::wire::{Diag, NotOffered, Step};
-use super::Tf;
+use super::ProtocolClient;
 
 /// Reads a server stream to its end, keeping the diagnostics of every message.
 async fn drain<T>(
@@ -22,7 +22,7 @@ async fn drain<T>(
     Ok((n, all))
 }
 
-impl Tf {
+impl ProtocolClient {
     /// Calls every RPC of a feature the provider does not offer, reading streams to the end.
     pub async fn not_offered(&mut self) -> Result<Vec<NotOffered>, Status> {
         let mut out = Vec::new();
@@ -69,7 +69,7 @@ impl Tf {
             .await?;
             out.push(NotOffered { rpc: "InvokeAction", messages, diags });
         });
-        if let Tf::V6(c) = self {
+        if let ProtocolClient::V6(c) = self {
             use tfplugin6 as pb;
             let store = || "gitlab_state".to_string();
             unary!(

@@ -9,9 +9,9 @@ use terraform_provider_gitlab::protocol::value::Type;
 use tonic::Status;
 
 use super::super::wire::{Applied, Diag, Dv, Planned, Step, WireAttr, WireSchema, WireSchemas};
-use super::Tf;
+use super::ProtocolClient;
 
-impl Tf {
+impl ProtocolClient {
     /// GetProviderSchema (v6) / GetSchema (v5).
     pub async fn schemas(&mut self) -> Result<WireSchemas, Status> {
         macro_rules! convert {
@@ -42,14 +42,14 @@ impl Tf {
             }};
         }
         match self {
-            Tf::V6(c) => {
+            ProtocolClient::V6(c) => {
                 use tfplugin6 as pb;
                 let r = c
                     .get_provider_schema(pb::get_provider_schema::Request::default())
                     .await?;
                 Ok(convert!(pb, r.into_inner()))
             }
-            Tf::V5(c) => {
+            ProtocolClient::V5(c) => {
                 use tfplugin5 as pb;
                 let r = c
                     .get_schema(pb::get_provider_schema::Request::default())
@@ -77,7 +77,7 @@ impl Tf {
     /// ValidateProviderConfig (v6) / PrepareProviderConfig (v5).
     pub async fn validate_provider(&mut self, config: Option<Dv>) -> Result<Vec<Diag>, Status> {
         match self {
-            Tf::V6(c) => {
+            ProtocolClient::V6(c) => {
                 use tfplugin6 as pb;
                 let req = pb::validate_provider_config::Request {
                     config: dv!(pb, config),
@@ -90,7 +90,7 @@ impl Tf {
                         .diagnostics
                 ))
             }
-            Tf::V5(c) => {
+            ProtocolClient::V5(c) => {
                 use tfplugin5 as pb;
                 let req = pb::prepare_provider_config::Request {
                     config: dv!(pb, config),
@@ -110,7 +110,7 @@ impl Tf {
     pub async fn configure(&mut self, config: Option<Dv>) -> Result<Vec<Diag>, Status> {
         let terraform_version = "1.14.0".to_string();
         match self {
-            Tf::V6(c) => {
+            ProtocolClient::V6(c) => {
                 use tfplugin6 as pb;
                 let req = pb::configure_provider::Request {
                     terraform_version,
@@ -122,7 +122,7 @@ impl Tf {
                     c.configure_provider(req).await?.into_inner().diagnostics
                 ))
             }
-            Tf::V5(c) => {
+            ProtocolClient::V5(c) => {
                 use tfplugin5 as pb;
                 let req = pb::configure::Request {
                     terraform_version,
@@ -165,7 +165,7 @@ impl Tf {
     ) -> Result<Vec<Diag>, Status> {
         let type_name = type_name.to_string();
         match self {
-            Tf::V6(c) => {
+            ProtocolClient::V6(c) => {
                 use tfplugin6 as pb;
                 let req = pb::validate_resource_config::Request {
                     type_name,
@@ -183,7 +183,7 @@ impl Tf {
                         .diagnostics
                 ))
             }
-            Tf::V5(c) => {
+            ProtocolClient::V5(c) => {
                 use tfplugin5 as pb;
                 let req = pb::validate_resource_type_config::Request {
                     type_name,
@@ -212,7 +212,7 @@ impl Tf {
     ) -> Result<Vec<Diag>, Status> {
         let type_name = type_name.to_string();
         match self {
-            Tf::V6(c) => {
+            ProtocolClient::V6(c) => {
                 use tfplugin6 as pb;
                 let req = pb::validate_data_resource_config::Request {
                     type_name,
@@ -226,7 +226,7 @@ impl Tf {
                         .diagnostics
                 ))
             }
-            Tf::V5(c) => {
+            ProtocolClient::V5(c) => {
                 use tfplugin5 as pb;
                 let req = pb::validate_data_source_config::Request {
                     type_name,
@@ -435,12 +435,12 @@ impl Tf {
     /// StopProvider (v6) / Stop (v5): the error text (empty on success).
     pub async fn stop(&mut self) -> Result<String, Status> {
         match self {
-            Tf::V6(c) => Ok(c
+            ProtocolClient::V6(c) => Ok(c
                 .stop_provider(tfplugin6::stop_provider::Request {})
                 .await?
                 .into_inner()
                 .error),
-            Tf::V5(c) => Ok(c
+            ProtocolClient::V5(c) => Ok(c
                 .stop(tfplugin5::stop::Request {})
                 .await?
                 .into_inner()
