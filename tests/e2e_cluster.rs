@@ -23,7 +23,7 @@ fn qa_clusters(sim: &Sim) -> Vec<J> {
         .collect()
 }
 
-fn setup(tf_version: &str, body: &str) -> (Sim, Tf) {
+fn setup(tf_version: &str, body: &str) -> (Sim, TerraformCli) {
     let sim = Sim::start();
     let tf = terraform_as(tf_version, &sim, MAINTAINER_TOKEN, body);
     (sim, tf)
@@ -31,8 +31,8 @@ fn setup(tf_version: &str, body: &str) -> (Sim, Tf) {
 
 /// Terraform `tf_version`, initialised in a fresh directory, with the provider pointed at
 /// `sim` authenticating as `token`, and `body` after the provider block.
-fn terraform_as(tf_version: &str, sim: &Sim, token: &str, body: &str) -> Tf {
-    let tf = Tf::new(tf_version);
+fn terraform_as(tf_version: &str, sim: &Sim, token: &str, body: &str) -> TerraformCli {
+    let tf = TerraformCli::new(tf_version);
     tf.write(
         "main.tf",
         &format!("{}\n{body}", provider_block(sim, token)),
@@ -267,7 +267,7 @@ fn import_then_plan(tf_version: &str, group_in_config: &str, import_group: &str,
     let sim = Sim::start();
     let ca = ca_cert_pem();
     let id = existing_cluster(&sim, sim_group, "imported", ca.trim());
-    let tf = Tf::new(tf_version);
+    let tf = TerraformCli::new(tf_version);
     let block = cluster_block(
         "c",
         &format!("  kubernetes_ca_cert = <<-EOT\n{}\n  EOT\n", ca.trim()),
@@ -349,7 +349,7 @@ fn data_sources_read_one_cluster_and_all_clusters(tf_version: &str) {
     let sim = Sim::start();
     let ca = ca_cert_pem();
     let a = existing_cluster(&sim, "qa", "alpha", ca.trim());
-    let tf = Tf::new(tf_version);
+    let tf = TerraformCli::new(tf_version);
     tf.config(
         &sim,
         &format!(
@@ -449,7 +449,7 @@ fn bad_token_fails_clearly_and_records_nothing(tf_version: &str) {
 
 fn missing_token_names_token_and_the_environment_variable(tf_version: &str) {
     let sim = Sim::start();
-    let tf = Tf::new(tf_version);
+    let tf = TerraformCli::new(tf_version);
     let provider = provider_block(&sim, "x").replace("  token    = \"x\"\n", "");
     tf.write(
         "main.tf",
@@ -587,7 +587,7 @@ fn spelling_the_group_by_path_instead_of_id_is_not_a_replacement(tf_version: &st
     let sim = Sim::start();
     let ca = ca_cert_pem();
     let id = existing_cluster(&sim, "qa/platform", "imported", ca.trim());
-    let tf = Tf::new(tf_version);
+    let tf = TerraformCli::new(tf_version);
     let block = cluster_block("c", &format!("  kubernetes_ca_cert = <<-EOT\n{ca}  EOT\n"))
         .replace("\"qa\"", "\"qa/platform\"")
         .replace(
@@ -634,7 +634,7 @@ fn state_from_the_official_provider_migrates_with_replace_provider_and_plans_cle
     let ca = ca_cert_pem();
     let id = existing_cluster(&sim, "qa", "legacy", ca.trim());
     let created_at = sim.clusters().iter().find(|c| c["id"] == id).unwrap()["created_at"].clone();
-    let tf = Tf::new(tf_version);
+    let tf = TerraformCli::new(tf_version);
     let block = cluster_block("c", &format!("  kubernetes_ca_cert = <<-EOT\n{ca}  EOT\n")).replace(
         "name               = \"c\"",
         "name               = \"legacy\"",

@@ -78,8 +78,8 @@ contexts:
     )
 }
 
-fn work_dir(sim: &Sim, context: &str) -> Tf {
-    let mut tf = Tf::new("1.0.3");
+fn work_dir(sim: &Sim, context: &str) -> TerraformCli {
+    let mut tf = TerraformCli::new("1.0.3");
     tf.bin = modern_terraform();
     for k in [
         "GITLAB_TOKEN",

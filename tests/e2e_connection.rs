@@ -12,8 +12,8 @@ use support::*;
 const TF: &str = support::MODERN;
 
 /// A work dir with a provider block of `attrs` (HCL lines) and `body`; initialised.
-fn terraform_with(attrs: &str, body: &str) -> Tf {
-    let tf = Tf::new(TF);
+fn terraform_with(attrs: &str, body: &str) -> TerraformCli {
+    let tf = TerraformCli::new(TF);
     tf.write(
         "main.tf",
         &format!(

@@ -54,8 +54,8 @@ fn modern_terraform() -> PathBuf {
 }
 
 /// A work dir for `which` ("modern" or "1.0.3"), configured against `sim` with `body`.
-fn terraform(which: &str, sim: &Sim, body: &str) -> Tf {
-    let mut tf = Tf::new("1.0.3");
+fn terraform(which: &str, sim: &Sim, body: &str) -> TerraformCli {
+    let mut tf = TerraformCli::new("1.0.3");
     if which == "modern" {
         tf.bin = modern_terraform();
     }
@@ -348,7 +348,7 @@ fn respellings_are_refused_at_plan_or_applied_with_no_later_diff_on_terraform_1_
 }
 
 /// The cluster id of `address` in the state.
-fn cluster_id(tf: &Tf, address: &str) -> i64 {
+fn cluster_id(tf: &TerraformCli, address: &str) -> i64 {
     tf.resource(address)["cluster_id"]
         .as_i64()
         .unwrap_or_else(|| panic!("{address} has a cluster_id"))
@@ -409,7 +409,7 @@ fn saved_plan_applies_exactly_after_outside_changes(which: &str) {
         .collect();
     let tf = terraform(which, &sim, &base);
     tf.apply().ok();
-    let outside = |tf: &Tf| {
+    let outside = |tf: &TerraformCli| {
         for (n, _, _, patch) in &changes {
             sim.patch_cluster(
                 cluster_id(tf, &format!("gitlab_group_cluster.{n}")),

@@ -34,8 +34,8 @@ fn qa_clusters(sim: &Sim) -> Vec<J> {
 }
 
 /// Terraform `version`, initialised, with `body` after the provider block.
-fn terraform_with(version: &str, sim: &Sim, body: &str) -> Tf {
-    let tf = Tf::new(version);
+fn terraform_with(version: &str, sim: &Sim, body: &str) -> TerraformCli {
+    let tf = TerraformCli::new(version);
     tf.config(sim, body);
     tf.init();
     tf
@@ -78,7 +78,7 @@ fn existing_cluster(sim: &Sim, name: &str) -> i64 {
 
 /// Neither the state file nor any output holds `secrets`.
 #[track_caller]
-fn assert_secrets_absent(tf: &Tf, runs: &[&Run], secrets: &[&str]) {
+fn assert_secrets_absent(tf: &TerraformCli, runs: &[&Run], secrets: &[&str]) {
     let state = std::fs::read_to_string(tf.work().join("terraform.tfstate")).unwrap_or_default();
     for s in secrets {
         assert!(!state.contains(s), "{s} is in terraform.tfstate:\n{state}");
@@ -88,13 +88,13 @@ fn assert_secrets_absent(tf: &Tf, runs: &[&Run], secrets: &[&str]) {
     }
 }
 
-fn apply_with(tf: &Tf, args: &[&str]) -> Run {
+fn apply_with(tf: &TerraformCli, args: &[&str]) -> Run {
     let mut all = vec!["apply", "-auto-approve", "-no-color", "-input=false"];
     all.extend_from_slice(args);
     tf.run(&all)
 }
 
-fn plan_with(tf: &Tf, args: &[&str]) -> Run {
+fn plan_with(tf: &TerraformCli, args: &[&str]) -> Run {
     let mut all = vec!["plan", "-detailed-exitcode", "-no-color", "-input=false"];
     all.extend_from_slice(args);
     tf.run(&all)
@@ -469,7 +469,7 @@ fn state_written_by_0_1_0_plans_no_change(version: &str) {
         .find(|c| c["id"] == id)
         .expect("cluster")["created_at"]
         .clone();
-    let tf = Tf::new(version);
+    let tf = TerraformCli::new(version);
     tf.config(&sim, &cluster_block("c", ""));
     let state = json!({
         "version": 4, "terraform_version": "1.0.3", "serial": 1,

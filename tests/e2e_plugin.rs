@@ -9,7 +9,7 @@ use serde_json::Value as J;
 use support::*;
 
 /// Puts every registry example (provider, resource, data sources) into the work dir.
-fn copy_examples(tf: &Tf) {
+fn copy_examples(tf: &TerraformCli) {
     let ex = repo_root().join("examples");
     let files = [
         ("provider/provider.tf", "provider.tf"),
@@ -33,7 +33,7 @@ fn copy_examples(tf: &Tf) {
 }
 
 fn schema_and_validate(version: &str) {
-    let tf = Tf::new(version);
+    let tf = TerraformCli::new(version);
     copy_examples(&tf);
     let init = tf.init();
     assert!(
@@ -86,7 +86,7 @@ fn terraform_0_15_speaks_protocol_5_to_the_same_binary() {
 /// A full create / no-op plan / destroy cycle over protocol 5.
 fn apply_cycle(version: &str) {
     let sim = Sim::start();
-    let tf = Tf::new(version);
+    let tf = TerraformCli::new(version);
     tf.config(
         &sim,
         &cluster_block(
@@ -133,7 +133,7 @@ fn terraform_0_13_applies_plans_and_destroys_over_protocol_5() {
 
 fn provider_logs_reach_terraform_as_hclog_json(tf_version: &str) {
     let sim = Sim::start();
-    let mut tf = Tf::new(tf_version);
+    let mut tf = TerraformCli::new(tf_version);
     tf.set_env("TF_LOG", "DEBUG");
     tf.config(
         &sim,
@@ -157,7 +157,7 @@ fn provider_logs_reach_terraform_as_hclog_json(tf_version: &str) {
 #[test]
 fn terraform_0_12_loads_the_provider_from_a_plugin_dir_and_applies_over_protocol_5() {
     let sim = Sim::start();
-    let mut tf = Tf::new("0.12");
+    let mut tf = TerraformCli::new("0.12");
     // Terraform 0.12 predates provider sources and `provider_installation`: it finds
     // `terraform-provider-<name>_v<version>` in -plugin-dir.
     tf.env.retain(|(k, _)| k != "TF_CLI_CONFIG_FILE");

@@ -10,8 +10,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use grpc_support::{
-    ClientAuth, Conn, ConnInfo, Handshake, Identity, Launch, Plugin, Target, Tf, connect, guard,
-    start_with_mtls, tls_client,
+    ClientAuth, Conn, ConnInfo, Handshake, Identity, Launch, Plugin, ProtocolClient, Target,
+    connect, guard, start_with_mtls, tls_client,
 };
 use terraform_provider_gitlab::protocol::pb::{plugin, tfplugin5, tfplugin6};
 use tonic::transport::Channel;
@@ -19,20 +19,20 @@ use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 
-fn v6(conn: &Conn) -> Tf {
-    Tf::V6(tfplugin6::provider_client::ProviderClient::new(
+fn v6(conn: &Conn) -> ProtocolClient {
+    ProtocolClient::V6(tfplugin6::provider_client::ProviderClient::new(
         conn.channel.clone(),
     ))
 }
 
-fn v5(conn: &Conn) -> Tf {
-    Tf::V5(tfplugin5::provider_client::ProviderClient::new(
+fn v5(conn: &Conn) -> ProtocolClient {
+    ProtocolClient::V5(tfplugin5::provider_client::ProviderClient::new(
         conn.channel.clone(),
     ))
 }
 
 /// GetProviderSchema over `tf` succeeds and names the resource and data sources.
-async fn assert_schema_served(tf: &mut Tf) {
+async fn assert_schema_served(tf: &mut ProtocolClient) {
     let s = guard("GetProviderSchema", tf.schemas())
         .await
         .expect("GetProviderSchema");

@@ -54,7 +54,7 @@ const CLEARED: &[&str] = &[
 /// A launched provider with an empty HOME and only `env` of the GitLab/CI variables.
 struct Launched {
     _plugin: Plugin,
-    tf: Tf,
+    tf: ProtocolClient,
     schemas: WireSchemas,
     home: tempfile::TempDir,
 }
@@ -71,7 +71,7 @@ async fn launch(env: &[(&str, &str)]) -> Launched {
     let id = Identity::go_plugin();
     let (plugin, hs, conn) = start_with_mtls(launch, &id).await;
     assert_eq!(hs.protocol_version, 6, "{}", hs.line);
-    let mut tf = Tf::V6(tfplugin6::provider_client::ProviderClient::new(
+    let mut tf = ProtocolClient::V6(tfplugin6::provider_client::ProviderClient::new(
         conn.channel,
     ));
     let schemas = guard("GetProviderSchema", tf.schemas())

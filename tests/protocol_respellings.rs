@@ -11,7 +11,7 @@ mod grpc_support;
 mod support;
 
 use grpc_support::{
-    Diag, Tf, WireSchema, WireSchemas, attr_path, errors, guard, on_both_protocols,
+    Diag, ProtocolClient, WireSchema, WireSchemas, attr_path, errors, guard, on_both_protocols,
 };
 use serde_json::Value as J;
 use terraform_provider_gitlab::protocol::value::Value;
@@ -84,7 +84,7 @@ async fn cluster_requests(sim_url: &str) -> usize {
         .unwrap_or(0)
 }
 
-async fn configure(tf: &mut Tf, s: &WireSchemas, api_url: &str) {
+async fn configure(tf: &mut ProtocolClient, s: &WireSchemas, api_url: &str) {
     let config = s.provider.object(&[
         ("base_url", api_url.into()),
         ("token", support::MAINTAINER_TOKEN.into()),
@@ -105,7 +105,12 @@ fn refused_at(diags: &[Diag], attr: &str) -> bool {
     !errs.is_empty() && errs.iter().all(|d| d.path == Some(attr_path(attr)))
 }
 
-async fn plan(tf: &mut Tf, r: &WireSchema, prior: &Value, config: &Value) -> grpc_support::Planned {
+async fn plan(
+    tf: &mut ProtocolClient,
+    r: &WireSchema,
+    prior: &Value,
+    config: &Value,
+) -> grpc_support::Planned {
     grpc_support::plan_values(tf, CLUSTER, r, prior, config).await
 }
 
@@ -176,7 +181,7 @@ async fn respellings_are_refused_at_their_attribute_or_applied_with_no_later_dif
                 continue;
             }
             let planned = r.decode(&p.planned.expect("planned"));
-            // Applied (Tf::apply fails on any result Terraform would call inconsistent) ...
+            // Applied (ProtocolClient::apply fails on any result Terraform would call inconsistent) ...
             let a = guard(
                 "ApplyResourceChange",
                 tf.apply(

@@ -11,14 +11,14 @@ mod grpc_support;
 use std::collections::{BTreeSet, HashMap};
 
 use grpc_support::{
-    CLUSTER, Diag, Dv, Step, Tf, WireSchema, attr_path, cluster_config, cluster_state,
+    CLUSTER, Diag, Dv, ProtocolClient, Step, WireSchema, attr_path, cluster_config, cluster_state,
     configured_offline, errors, guard, on_both_protocols, proposed_new,
 };
 use terraform_provider_gitlab::protocol::value::Value;
 
 /// The only diagnostic is an error whose text contains every word of `words`.
 #[track_caller]
-fn assert_one_error(tf: &Tf, what: &str, diags: &[Diag], words: &[&str]) {
+fn assert_one_error(tf: &ProtocolClient, what: &str, diags: &[Diag], words: &[&str]) {
     assert_eq!(
         diags.len(),
         1,
@@ -194,7 +194,7 @@ async fn rpcs_for_features_not_offered_answer_with_one_error_diagnostic_each() {
             "PlanAction",
             "InvokeAction",
         ]);
-        if matches!(tf, Tf::V6(_)) {
+        if matches!(tf, ProtocolClient::V6(_)) {
             expected.extend([
                 "ValidateStateStoreConfig",
                 "ConfigureStateStore",
@@ -531,7 +531,12 @@ async fn plan_before_configure_is_an_error_diagnostic() {
     .await;
 }
 
-async fn plan(tf: &mut Tf, r: &WireSchema, prior: &Value, config: &Value) -> grpc_support::Planned {
+async fn plan(
+    tf: &mut ProtocolClient,
+    r: &WireSchema,
+    prior: &Value,
+    config: &Value,
+) -> grpc_support::Planned {
     grpc_support::plan_values(tf, CLUSTER, r, prior, config).await
 }
 
@@ -683,7 +688,7 @@ async fn prepare_provider_config_returns_the_configuration_terraform_0_12_to_0_1
     use terraform_provider_gitlab::protocol::pb::tfplugin5;
     let servers = grpc_support::serve_in_process().await;
     let mut tf = servers.v5.clone();
-    let Tf::V5(mut client) = servers.v5.clone() else {
+    let ProtocolClient::V5(mut client) = servers.v5.clone() else {
         unreachable!()
     };
     let s = tf.schemas().await.expect("schema");

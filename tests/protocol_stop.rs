@@ -6,8 +6,8 @@
 mod grpc_support;
 
 use grpc_support::{
-    CLUSTER, Tf, cluster_config, cluster_state, configure_for, configured_offline, guard,
-    on_both_protocols,
+    CLUSTER, ProtocolClient, cluster_config, cluster_state, configure_for, configured_offline,
+    guard, on_both_protocols,
 };
 use terraform_provider_gitlab::protocol::value::Value;
 
@@ -18,7 +18,7 @@ fn renamed(v: &Value) -> Value {
 }
 
 #[track_caller]
-fn assert_cancelled(tf: &Tf, diags: &[grpc_support::Diag]) {
+fn assert_cancelled(tf: &ProtocolClient, diags: &[grpc_support::Diag]) {
     assert_eq!(diags.len(), 1, "{}: {diags:?}", tf.name());
     assert!(diags[0].error, "{}: {diags:?}", tf.name());
     assert!(

@@ -11,7 +11,7 @@ mod grpc_support;
 mod support;
 
 use grpc_support::{
-    CLUSTER, Diag, Step, Tf, WireSchema, attr_path, cluster_config, cluster_state,
+    CLUSTER, Diag, ProtocolClient, Step, WireSchema, attr_path, cluster_config, cluster_state,
     configured_offline, errors, guard, on_both_protocols, proposed_new,
 };
 use serde_json::json;
@@ -37,7 +37,7 @@ fn paths(diags: &[&Diag]) -> Vec<Vec<Step>> {
 }
 
 #[track_caller]
-fn assert_no_secret(tf: &Tf, diags: &[Diag]) {
+fn assert_no_secret(tf: &ProtocolClient, diags: &[Diag]) {
     for d in diags {
         assert!(
             !d.text().contains(WO),
@@ -47,7 +47,12 @@ fn assert_no_secret(tf: &Tf, diags: &[Diag]) {
     }
 }
 
-async fn plan(tf: &mut Tf, r: &WireSchema, prior: &Value, config: &Value) -> grpc_support::Planned {
+async fn plan(
+    tf: &mut ProtocolClient,
+    r: &WireSchema,
+    prior: &Value,
+    config: &Value,
+) -> grpc_support::Planned {
     grpc_support::plan_values(tf, CLUSTER, r, prior, config).await
 }
 
@@ -457,7 +462,7 @@ fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     std::thread::scope(|s| s.spawn(f).join().expect("simulator call"))
 }
 
-async fn apply(tf: &mut Tf, r: &WireSchema, prior: &Value, config: &Value) -> Value {
+async fn apply(tf: &mut ProtocolClient, r: &WireSchema, prior: &Value, config: &Value) -> Value {
     let p = plan(tf, r, prior, config).await;
     assert!(p.diags.is_empty(), "{}: plan: {:?}", tf.name(), p.diags);
     let planned = p.planned.expect("planned");

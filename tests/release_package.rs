@@ -212,7 +212,7 @@ fn lock_hashes(lock: &str) -> Vec<String> {
 
 /// `terraform init`, which must install this version of the provider `how` ("unauthenticated",
 /// "verified checksum"); returns the provider's hashes in the lock file it wrote.
-fn init_installs(tf: &Tf, how: &str) -> Vec<String> {
+fn init_installs(tf: &TerraformCli, how: &str) -> Vec<String> {
     let init = tf.init();
     let said = format!("Installed gitlab-rs/gitlab v{} ({how})", provider_version());
     assert!(
@@ -225,7 +225,7 @@ fn init_installs(tf: &Tf, how: &str) -> Vec<String> {
 }
 
 /// A CLI configuration installing the provider only from `mirror_block`.
-fn use_mirror(tf: &mut Tf, file: &str, mirror_block: &str) {
+fn use_mirror(tf: &mut TerraformCli, file: &str, mirror_block: &str) {
     let cli = tf.dir.path().join(file);
     std::fs::write(
         &cli,
@@ -365,7 +365,7 @@ fn package_installs_from_its_mirror_and_applies_the_quickstart(tf_version: &str)
     // exactly the zip's contents. (Terraform records zh: hashes only for packages whose
     // SHA256SUMS the registry's signing key vouches for, never from a mirror.)
     let sim = Sim::start();
-    let mut tf = Tf::new(tf_version);
+    let mut tf = TerraformCli::new(tf_version);
     use_mirror(
         &mut tf,
         "fs-mirror.tfrc",
@@ -411,7 +411,7 @@ fn package_installs_from_its_mirror_and_applies_the_quickstart(tf_version: &str)
 
     // The README's simplest install: the zip under ~/.terraform.d/plugins/, which Terraform
     // searches without any provider_installation configuration.
-    let mut home = Tf::new(tf_version);
+    let mut home = TerraformCli::new(tf_version);
     let plugins = home
         .dir
         .path()
@@ -429,7 +429,7 @@ fn package_installs_from_its_mirror_and_applies_the_quickstart(tf_version: &str)
     // Served over HTTPS, the same directory is a network mirror: Terraform checks the zip
     // against the zh: hash the package script wrote from SHA256SUMS ...
     let https = Https::serve(&mirror);
-    let mut net = Tf::new(tf_version);
+    let mut net = TerraformCli::new(tf_version);
     net.set_env("SSL_CERT_FILE", &https.cert.display().to_string());
     use_mirror(
         &mut net,
@@ -448,7 +448,7 @@ fn package_installs_from_its_mirror_and_applies_the_quickstart(tf_version: &str)
     assert!(listed.contains(&format!("\"zh:{zip_sha}\"")), "{listed}");
     let wrong: String = zip_sha.chars().rev().collect();
     std::fs::write(&version_json, listed.replace(&zip_sha, &wrong)).expect("tamper");
-    let mut tampered = Tf::new(tf_version);
+    let mut tampered = TerraformCli::new(tf_version);
     for (k, v) in net.env.clone() {
         tampered.set_env(&k, &v);
     }

@@ -17,7 +17,7 @@ fn interrupting_an_apply_records_every_created_cluster_and_the_next_apply_conver
     tf_version: &str,
 ) {
     let sim = Sim::start();
-    let tf = Tf::new(tf_version);
+    let tf = TerraformCli::new(tf_version);
     tf.write(
         "main.tf",
         &format!(

@@ -22,8 +22,8 @@ fn provider(sim: &Sim, timeout_s: u32) -> String {
     )
 }
 
-fn setup(tf_version: &str, sim: &Sim, timeout_s: u32) -> Tf {
-    let tf = Tf::new(tf_version);
+fn setup(tf_version: &str, sim: &Sim, timeout_s: u32) -> TerraformCli {
+    let tf = TerraformCli::new(tf_version);
     tf.write(
         "main.tf",
         &format!("{}\n{}", provider(sim, timeout_s), cluster_block("c", "")),
@@ -204,7 +204,7 @@ fn an_unreadable_create_answer_is_checked_before_retrying(tf_version: &str) {
 
 fn persistent_rate_limiting_gives_up_with_advice(tf_version: &str) {
     let sim = Sim::start();
-    let tf = Tf::new(tf_version);
+    let tf = TerraformCli::new(tf_version);
     let p = provider(&sim, 10).replace("  token    =", "  retries = 1\n  token    =");
     tf.write("main.tf", &format!("{p}\n{}", cluster_block("c", "")));
     tf.init();

@@ -27,7 +27,7 @@ fn five_hundred_clusters_survive_rate_limits_and_bad_gateways_at_parallelism_50(
         "--fault-seed",
         "7",
     ]);
-    let tf = Tf::new(tf_version);
+    let tf = TerraformCli::new(tf_version);
     tf.write(
         "main.tf",
         &format!(

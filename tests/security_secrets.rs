@@ -79,8 +79,8 @@ impl Captured {
 }
 
 /// A Terraform work dir logging at TRACE (Terraform's and the provider's) into a file.
-fn tracing_tf(tf_version: &str, log: &std::path::Path) -> Tf {
-    let mut tf = Tf::new(tf_version);
+fn tracing_tf(tf_version: &str, log: &std::path::Path) -> TerraformCli {
+    let mut tf = TerraformCli::new(tf_version);
     tf.set_env("TF_LOG", "TRACE");
     tf.set_env("TF_LOG_PROVIDER", "TRACE");
     tf.set_env("TF_LOG_PATH", &log.display().to_string());
@@ -120,7 +120,7 @@ fn cluster(name: &str, var: &str, extra: &str) -> String {
     cluster_block(name, extra).replace(&format!("\"{KUBE_TOKEN}\""), &format!("var.{var}"))
 }
 
-fn write_config(tf: &Tf, provider: &str, body: &str) {
+fn write_config(tf: &TerraformCli, provider: &str, body: &str) {
     tf.write("main.tf", &format!("{provider}\n{VARIABLES}\n{body}"));
 }
 

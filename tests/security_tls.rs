@@ -32,8 +32,8 @@ fn qa_clusters(sim: &HttpsSim) -> Vec<serde_json::Value> {
 const TF_NEW: &str = support::MODERN;
 
 /// A Terraform work dir whose provider block has `attrs`, plus one cluster; initialised.
-fn setup(tf_version: &str, attrs: &str, body: &str) -> Tf {
-    let tf = Tf::new(tf_version);
+fn setup(tf_version: &str, attrs: &str, body: &str) -> TerraformCli {
+    let tf = TerraformCli::new(tf_version);
     tf.write("main.tf", &format!("{}\n{body}", provider_hcl(attrs)));
     tf.init();
     tf
@@ -48,7 +48,7 @@ fn attrs(sim: &HttpsSim, extra: &str) -> String {
 
 /// A cluster configuration whose provider trusts the test CA (`cacert_file`) and has the
 /// provider attributes `client` (HCL lines) besides.
-fn trusting_test_ca(tf_version: &str, sim: &HttpsSim, pki: &Pki, client: &str) -> Tf {
+fn trusting_test_ca(tf_version: &str, sim: &HttpsSim, pki: &Pki, client: &str) -> TerraformCli {
     let extra = format!(
         "  cacert_file = {}\n{client}",
         hcl_path(&pki.path("ca.pem"))
@@ -58,7 +58,13 @@ fn trusting_test_ca(tf_version: &str, sim: &HttpsSim, pki: &Pki, client: &str) -
 
 /// As [`trusting_test_ca`], presenting the client certificate and key in the files `cert`
 /// and `key`.
-fn with_client_identity(tf_version: &str, sim: &HttpsSim, pki: &Pki, cert: &str, key: &str) -> Tf {
+fn with_client_identity(
+    tf_version: &str,
+    sim: &HttpsSim,
+    pki: &Pki,
+    cert: &str,
+    key: &str,
+) -> TerraformCli {
     let client = format!(
         "  client_cert = {}\n  client_key  = {}\n",
         hcl_path(cert),
@@ -363,7 +369,7 @@ const LOCAL_SAN: &str = "DNS:localhost,IP:127.0.0.1";
 
 /// The simulator serving `<name>.pem` of `ssl`, and a Terraform dir whose provider trusts
 /// `cacert` (a file of `ssl`, or none) and reads the clusters of group qa.
-fn shape(ssl: &Openssl, name: &str, cacert: Option<&str>) -> (HttpsSim, Tf) {
+fn shape(ssl: &Openssl, name: &str, cacert: Option<&str>) -> (HttpsSim, TerraformCli) {
     let sim = HttpsSim::start_with_cert(
         &ssl.path(&format!("{name}.pem")),
         &ssl.path(&format!("{name}-key.pem")),

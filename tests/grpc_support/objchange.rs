@@ -8,7 +8,7 @@
 
 use terraform_provider_gitlab::protocol::value::Value;
 
-use super::WireSchema;
+use super::wire::WireSchema;
 
 /// Terraform's "Provider produced invalid plan" problems (one per attribute), in its words.
 pub fn plan_problems(
