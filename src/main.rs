@@ -34,8 +34,14 @@ fn main() -> ExitCode {
             }
         }
     }
-    let level = logging::level_from_env().or(debug.then_some(tracing::Level::INFO));
-    let redactor = logging::init(level);
+    // The wire layer knows the provider only by what these options say.
+    let opts = server::ServeOptions::new("gitlab", PROVIDER_ADDRESS)
+        .env_prefix("GITLAB")
+        .log_target(env!("CARGO_CRATE_NAME"))
+        .debug(debug);
+    let log = opts.logging();
+    let level = logging::level_from_env(&log).or(debug.then_some(tracing::Level::INFO));
+    let redactor = logging::init(level, &log);
     // One thread: the provider waits on Terraform and GitLab far more than it computes
     // (its CPU is under 5% of an apply's), and one thread holds less memory than a pool.
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -54,10 +60,6 @@ fn main() -> ExitCode {
         }),
         redactor,
     ));
-    let opts = server::ServeOptions {
-        debug,
-        provider_address: PROVIDER_ADDRESS.to_string(),
-    };
     match runtime.block_on(server::serve(provider, opts)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
