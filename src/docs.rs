@@ -26,9 +26,8 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::framework::Framework;
+use crate::framework::schema::{Attribute, ProviderSchemas, Schema};
 use crate::protocol::logging::Redactor;
-use crate::protocol::provider::ProviderServer;
-use crate::protocol::schema::{Attribute, ProviderSchemas, Schema};
 use crate::protocol::value::{Type, Value};
 use crate::resources::{GitlabProvider, PROVIDER_ADDRESS};
 
@@ -149,12 +148,12 @@ pub fn short_source() -> &'static str {
         .map_or(PROVIDER_ADDRESS, |(_, rest)| rest)
 }
 
-/// The schemas exactly as the provider serves them to Terraform.
+/// The provider's schemas with their behaviour; Terraform is served their wire form.
 pub fn provider_schemas() -> ProviderSchemas {
     Framework::new(GitlabProvider {
         redactor: Redactor::default(),
     })
-    .schemas()
+    .framework_schemas()
     .clone()
 }
 

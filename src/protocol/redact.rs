@@ -210,7 +210,7 @@ mod tests {
             ApplyResponse {
                 diagnostics: Diagnostic::error(
                     format!("bad {secret}"),
-                    format!("GitLab said: token {secret} invalid"),
+                    format!("the API said: token {secret} invalid"),
                 )
                 .into(),
                 ..Default::default()
@@ -258,7 +258,7 @@ mod tests {
             .await;
         let d = &r.diagnostics.0[0];
         assert_eq!(d.summary, "bad [REDACTED]");
-        assert_eq!(d.detail, "GitLab said: token [REDACTED] invalid");
+        assert_eq!(d.detail, "the API said: token [REDACTED] invalid");
     }
 
     #[tokio::test]
@@ -269,7 +269,7 @@ mod tests {
             Schema::new(
                 "",
                 vec![
-                    Attribute::string("secret").optional().write_only("other"),
+                    Attribute::string("secret").optional().write_only(),
                     Attribute::string("other").optional(),
                 ],
             ),

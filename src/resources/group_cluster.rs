@@ -8,6 +8,7 @@ use super::cluster::{Remote, desc, parse_state_id, state_id};
 use super::errors::diagnostics;
 use super::provider::ProviderData;
 use crate::framework::model::{Sensitive, TfValue, Val};
+use crate::framework::schema::{Attribute, Normalize, Schema, equivalent};
 use crate::framework::validate::{
     HttpUrl, NotBlank, OneOf, PemCertificate, PositiveIntegerString, Rule, Trimmed,
 };
@@ -15,7 +16,6 @@ use crate::framework::{Ctx, Outcome, PlanNotes, Resource};
 use crate::gitlab::types::{CreateCluster, CreatePlatform, UpdateCluster, UpdatePlatform};
 use crate::gitlab::{Created, Error};
 use crate::protocol::diag::{AttributePath, Diagnostic, Diagnostics};
-use crate::protocol::schema::{Attribute, Normalize, Schema, equivalent};
 
 pub const AUTHORIZATION_TYPES: &[&str] = &["rbac", "abac", "unknown_authorization"];
 

@@ -7,10 +7,10 @@ use super::cluster::{ClusterItem, Remote, desc, state_id};
 use super::errors::diagnostics;
 use super::provider::ProviderData;
 use crate::framework::model::{TfValue, Val};
+use crate::framework::schema::{Attribute, Schema};
 use crate::framework::validate::NotBlank;
 use crate::framework::{Ctx, DataSource};
 use crate::protocol::diag::{AttributePath, Diagnostic, Diagnostics};
-use crate::protocol::schema::{Attribute, Schema};
 use crate::protocol::value::Value;
 
 crate::tf_model! {
