@@ -1,7 +1,7 @@
 //! Secrets never reach Terraform's output: a [`ProviderServer`] wrapper that learns the
-//! value of every sensitive or write-only attribute it sees (provider token, `kubernetes_token`,
-//! `kubernetes_token_wo`, ...) and scrubs them from every diagnostic before it goes back,
-//! whatever produced the text (an error body GitLab or a proxy echoed, a library's
+//! value of every sensitive or write-only attribute it sees (a provider's token, a resource's
+//! credentials, write-only values) and scrubs them from every diagnostic before it goes back,
+//! whatever produced the text (an error body the API or a proxy echoed, a library's
 //! message). The same redactor guards the log lines.
 
 use async_trait::async_trait;
