@@ -8,9 +8,16 @@
 pub mod env;
 pub mod model;
 pub mod plan;
+pub mod prelude;
 pub mod presence;
 pub mod schema;
 pub mod validate;
+
+/// The protocol types a resource works with (diagnostics with attribute paths, values, the
+/// redactor), under the framework's name: resources reach only the framework.
+pub use crate::protocol::diag::{AttributePath, Diagnostic, Diagnostics};
+pub use crate::protocol::logging::Redactor;
+pub use crate::protocol::value::{Type, Value};
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
@@ -19,14 +26,11 @@ use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
 use crate::protocol::codec::{self, UnknownAttrs};
-use crate::protocol::diag::{AttributePath, Diagnostic, Diagnostics};
-use crate::protocol::logging::Redactor;
 use crate::protocol::provider::{
     ApplyRequest, ApplyResponse, ClientCapabilities, ConfigureRequest, ImportedResource,
     PlanRequest, PlanResponse, ProviderServer, ReadRequest, ReadResponse, UpgradeRequest,
 };
 use crate::protocol::schema as wire;
-use crate::protocol::value::Value;
 use model::TfValue;
 use schema::{Attribute, ProviderSchemas, Schema};
 

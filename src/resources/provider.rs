@@ -8,15 +8,9 @@ use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
 use super::errors::diagnostics;
-use crate::framework::model::{Sensitive, Val};
-use crate::framework::schema::{Attribute, Schema};
-use crate::framework::validate::IntRange;
-use crate::framework::{AnyDataSource, AnyResource, ProviderDef, data_source, resource};
+use crate::framework::prelude::*;
 use crate::gitlab::config_file::{self, Field};
 use crate::gitlab::{Client, ClientConfig, ConfigError, Error};
-use crate::protocol::diag::{Diagnostic, Diagnostics};
-use crate::protocol::logging::Redactor;
-use crate::protocol::value::Type;
 use crate::secret::Secret;
 
 pub const DEFAULT_BASE_URL: &str = "https://gitlab.com/api/v4/";
