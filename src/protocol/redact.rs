@@ -25,6 +25,11 @@ impl<S: ProviderServer> Redacting<S> {
         Redacting { inner, redactor }
     }
 
+    /// The wrapped provider.
+    pub fn inner(&self) -> &S {
+        &self.inner
+    }
+
     fn learn(&self, schema: Option<&Schema>, values: &[&Value]) {
         let Some(schema) = schema else { return };
         for v in values {

@@ -31,14 +31,11 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::crypto::{WebPkiSupportedAlgorithms, aws_lc_rs};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
 use rustls::{CertificateError, DigitallySignedStruct, SignatureScheme};
-use terraform_provider_gitlab::framework::Framework;
 use terraform_provider_gitlab::protocol::codec;
-use terraform_provider_gitlab::protocol::logging::Redactor;
 use terraform_provider_gitlab::protocol::pb::{tfplugin5, tfplugin6};
 use terraform_provider_gitlab::protocol::v5::ProviderV5;
 use terraform_provider_gitlab::protocol::v6::ProviderV6;
 use terraform_provider_gitlab::protocol::value::{Type, Value};
-use terraform_provider_gitlab::resources::GitlabProvider;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tonic::Status;
 use tonic::transport::{Channel, Endpoint, Uri};
@@ -656,10 +653,9 @@ impl Drop for InProcess {
     }
 }
 
-fn provider() -> Arc<Framework<GitlabProvider>> {
-    Arc::new(Framework::new(GitlabProvider {
-        redactor: Redactor::default(),
-    }))
+/// The provider stack exactly as the binary builds it, redactor included.
+fn provider() -> Arc<terraform_provider_gitlab::ProviderStack> {
+    terraform_provider_gitlab::provider_stack(Default::default())
 }
 
 /// Serves a fresh provider as tfplugin6 and another as tfplugin5, through tonic's real
