@@ -25,12 +25,10 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::framework::Framework;
+use crate::framework::schema::{Attribute, ProviderSchemas, Schema};
 use crate::protocol::logging::Redactor;
-use crate::protocol::provider::ProviderServer;
-use crate::protocol::schema::{Attribute, ProviderSchemas, Schema};
 use crate::protocol::value::{Type, Value};
-use crate::resources::{GitlabProvider, PROVIDER_ADDRESS};
+use crate::resources::PROVIDER_ADDRESS;
 
 /// Where the templates live, relative to the repository root.
 pub const TEMPLATE_DIR: &str = "src/docs/templates";
@@ -149,13 +147,12 @@ pub fn short_source() -> &'static str {
         .map_or(PROVIDER_ADDRESS, |(_, rest)| rest)
 }
 
-/// The schemas exactly as the provider serves them to Terraform.
+/// The provider's schemas with their behaviour; Terraform is served their wire form.
 pub fn provider_schemas() -> ProviderSchemas {
-    Framework::new(GitlabProvider {
-        redactor: Redactor::default(),
-    })
-    .schemas()
-    .clone()
+    crate::provider_stack(Redactor::default())
+        .inner()
+        .framework_schemas()
+        .clone()
 }
 
 /// Renders every page from the provider's schemas and the templates and examples under `root`.

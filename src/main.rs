@@ -1,13 +1,10 @@
-//! The provider binary: parses the command line and wires logging, the GitLab provider
-//! definition, the framework and the plugin server together.
+//! The provider binary: parses the command line and wires logging, the provider stack
+//! (`provider_stack`, built in lib.rs) and the plugin server together.
 
 use std::process::ExitCode;
-use std::sync::Arc;
 
-use terraform_provider_gitlab::framework::Framework;
-use terraform_provider_gitlab::protocol::redact::Redacting;
 use terraform_provider_gitlab::protocol::{logging, server};
-use terraform_provider_gitlab::resources::{GitlabProvider, PROVIDER_ADDRESS};
+use terraform_provider_gitlab::{provider_stack, serve_options};
 
 const USAGE: &str = "Usage: terraform-provider-gitlab [--debug | --version | --help]
 
@@ -34,8 +31,11 @@ fn main() -> ExitCode {
             }
         }
     }
-    let level = logging::level_from_env().or(debug.then_some(tracing::Level::INFO));
-    let redactor = logging::init(level);
+    // The wire layer knows the provider only by what these options say.
+    let opts = serve_options().debug(debug);
+    let log = opts.logging();
+    let level = logging::level_from_env(&log).or(debug.then_some(tracing::Level::INFO));
+    let redactor = logging::init(level, &log);
     // One thread: the provider waits on Terraform and GitLab far more than it computes
     // (its CPU is under 5% of an apply's), and one thread holds less memory than a pool.
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -48,16 +48,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let provider = Arc::new(Redacting::new(
-        Framework::new(GitlabProvider {
-            redactor: redactor.clone(),
-        }),
-        redactor,
-    ));
-    let opts = server::ServeOptions {
-        debug,
-        provider_address: PROVIDER_ADDRESS.to_string(),
-    };
+    let provider = provider_stack(redactor);
     match runtime.block_on(server::serve(provider, opts)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -11,7 +11,7 @@ use std::time::Duration;
 use support::repo_root;
 use support::sim_launcher::guard;
 use terraform_provider_gitlab::docs;
-use terraform_provider_gitlab::protocol::schema::{Attribute, Schema};
+use terraform_provider_gitlab::framework::schema::{Attribute, Schema};
 
 #[test]
 fn committed_docs_are_the_generated_ones() {

@@ -1,12 +1,23 @@
 //! The provider framework: typed resources and data sources on top of the internal
 //! provider interface. It owns the rules every resource shares (plan from schema, replace
 //! detection, validation, keeping state on failure, cancellation on StopProvider), so a
-//! resource only maps typed structs to API calls. Knows nothing about GitLab.
+//! resource only maps typed structs to API calls. Resources declare their schemas with
+//! [`schema`] (behaviour as values); the framework serves the wire schema derived from them.
+//! Knows nothing about any particular API.
 
+pub mod env;
 pub mod model;
 pub mod plan;
+pub mod prelude;
 pub mod presence;
+pub mod schema;
 pub mod validate;
+
+/// The protocol types a resource works with (diagnostics with attribute paths, values, the
+/// redactor), under the framework's name: resources reach only the framework.
+pub use crate::protocol::diag::{AttributePath, Diagnostic, Diagnostics};
+pub use crate::protocol::logging::Redactor;
+pub use crate::protocol::value::{Type, Value};
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
@@ -15,14 +26,13 @@ use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
 use crate::protocol::codec::{self, UnknownAttrs};
-use crate::protocol::diag::{AttributePath, Diagnostic, Diagnostics};
 use crate::protocol::provider::{
     ApplyRequest, ApplyResponse, ClientCapabilities, ConfigureRequest, ImportedResource,
     PlanRequest, PlanResponse, ProviderServer, ReadRequest, ReadResponse, UpgradeRequest,
 };
-use crate::protocol::schema::{Attribute, ProviderSchemas, Schema};
-use crate::protocol::value::Value;
+use crate::protocol::schema as wire;
 use model::TfValue;
+use schema::{Attribute, ProviderSchemas, Schema};
 
 /// What a resource operation hands to the resource: the configured provider data and the
 /// token cancelled when Terraform sends StopProvider.
@@ -313,7 +323,7 @@ impl<D: Send + Sync + 'static, R: Resource<D>> AnyResource<D> for Typed<R> {
         }
         keep_spelling(schema, &planned, &mut new_state);
         if !plan::mismatches(schema, &planned, &new_state).is_empty() {
-            // GitLab's answer differs from the approved plan (say, the object changed outside
+            // The API's answer differs from the approved plan (say, the object changed outside
             // Terraform after `plan -out`, and the update sent only what the plan changed):
             // one more update, from what the API now holds to the plan.
             let (current, planned_t) = match (decode(&new_state), decode(&with_write_only)) {
@@ -468,7 +478,12 @@ type DynResource<D> = Arc<dyn AnyResource<D>>;
 /// Serves a [`ProviderDef`] through the internal provider interface.
 pub struct Framework<P: ProviderDef> {
     def: P,
+    /// The schemas with their behaviour, which the framework plans and validates by.
     schemas: ProviderSchemas,
+    /// What Terraform is told: `schemas` without the behaviour.
+    wire: wire::ProviderSchemas,
+    /// Learns the sensitive values the environment supplies.
+    redactor: Redactor,
     resources: BTreeMap<String, Arc<dyn AnyResource<P::Data>>>,
     data_sources: BTreeMap<String, Arc<dyn AnyDataSource<P::Data>>>,
     data: RwLock<Option<Arc<P::Data>>>,
@@ -500,12 +515,27 @@ impl<P: ProviderDef> Framework<P> {
         };
         Framework {
             def,
+            wire: schemas.wire(),
             schemas,
+            redactor: Redactor::default(),
             resources,
             data_sources,
             data: RwLock::new(None),
             cancel: CancellationToken::new(),
         }
+    }
+
+    /// Teaches `redactor` the sensitive values the framework itself brings in (from the
+    /// environment), besides the configuration's, which the protocol layer's redactor sees.
+    pub fn with_redactor(mut self, redactor: Redactor) -> Self {
+        self.redactor = redactor;
+        self
+    }
+
+    /// The schemas with their behaviour (plan rules, validators, environment variables),
+    /// for the docs generator.
+    pub fn framework_schemas(&self) -> &ProviderSchemas {
+        &self.schemas
     }
 
     /// The token StopProvider cancels.
@@ -557,8 +587,8 @@ impl<P: ProviderDef> Framework<P> {
 
 #[async_trait]
 impl<P: ProviderDef> ProviderServer for Framework<P> {
-    fn schemas(&self) -> &ProviderSchemas {
-        &self.schemas
+    fn schemas(&self) -> &wire::ProviderSchemas {
+        &self.wire
     }
 
     async fn validate_provider_config(&self, config: Value) -> Diagnostics {
@@ -577,7 +607,18 @@ impl<P: ProviderDef> ProviderServer for Framework<P> {
         if diags.has_errors() {
             return diags;
         }
-        let config = match decode::<P::Config>(&req.config) {
+        // What the configuration leaves unset comes from the environment, the one place
+        // that reads it for the schema's attributes.
+        let mut config = req.config;
+        diags.extend(env::fill(
+            &self.schemas.provider,
+            &mut config,
+            &self.redactor,
+        ));
+        if diags.has_errors() {
+            return diags;
+        }
+        let config = match decode::<P::Config>(&config) {
             Ok(c) => c,
             Err(d) => return d,
         };

@@ -194,24 +194,24 @@ macro_rules! tf_model {
 
         impl $crate::framework::model::TfValue for $name {
             fn from_value(
-                v: &$crate::protocol::value::Value,
-                path: &$crate::protocol::diag::AttributePath,
-            ) -> Result<Self, $crate::protocol::diag::Diagnostic> {
+                v: &$crate::framework::Value,
+                path: &$crate::framework::AttributePath,
+            ) -> Result<Self, $crate::framework::Diagnostic> {
                 match v {
-                    $crate::protocol::value::Value::Object(_) => Ok(Self {
+                    $crate::framework::Value::Object(_) => Ok(Self {
                         $( $field: <$ty as $crate::framework::model::TfValue>::from_value(
                             v.get(stringify!($field)),
                             &path.push_attr(stringify!($field)),
                         )? ),*
                     }),
-                    other => Err($crate::protocol::diag::Diagnostic::error(
+                    other => Err($crate::framework::Diagnostic::error(
                         "Unexpected value type",
                         format!("Expected an object, got {}.", other.kind()),
                     ).at(path.clone())),
                 }
             }
-            fn to_value(&self) -> $crate::protocol::value::Value {
-                $crate::protocol::value::Value::object([
+            fn to_value(&self) -> $crate::framework::Value {
+                $crate::framework::Value::object([
                     $( (stringify!($field), $crate::framework::model::TfValue::to_value(&self.$field)) ),*
                 ])
             }

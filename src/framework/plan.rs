@@ -3,8 +3,8 @@
 //! mean no change (the prior value is planned, as Terraform allows), and which attribute
 //! changes force replacement.
 
+use super::schema::{Attribute, OnUpdate, Schema};
 use crate::protocol::diag::AttributePath;
-use crate::protocol::schema::{Attribute, OnUpdate, Schema};
 use crate::protocol::value::Value;
 
 /// The planned new state from Terraform's proposed new state (config merged with prior
@@ -98,7 +98,7 @@ pub fn requires_replace(schema: &Schema, prior: &Value, planned: &Value) -> Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::schema::Normalize;
+    use crate::framework::schema::Normalize;
 
     fn schema() -> Schema {
         Schema::new(
@@ -114,7 +114,7 @@ mod tests {
                 Attribute::string("ns")
                     .optional()
                     .normalize(&[Normalize::Lowercase, Normalize::BlankAsNull]),
-                Attribute::string("platform").computed().always("k8s"),
+                Attribute::string("platform").computed().always("fixed"),
             ],
         )
     }
@@ -225,7 +225,7 @@ mod tests {
     fn create_plans_values_that_are_always_the_same_as_known() {
         let config = obj(&[("group", "g".into()), ("name", "n".into())]);
         let p = planned_state(&schema(), &Value::Null, &config, &config);
-        assert_eq!(p.get("platform"), &Value::from("k8s"));
+        assert_eq!(p.get("platform"), &Value::from("fixed"));
     }
 
     #[test]

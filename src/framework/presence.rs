@@ -5,9 +5,9 @@
 //! planned state, new state, read, import and upgrade results hold null for them, as
 //! Terraform requires (anything else is "Provider produced invalid object/plan").
 
+use super::schema::Schema;
 use crate::protocol::diag::{Diagnostic, Diagnostics};
 use crate::protocol::provider::ClientCapabilities;
-use crate::protocol::schema::Schema;
 use crate::protocol::value::Value;
 
 /// Required attributes whose configured value is (known to be) null. Terraform itself
@@ -115,7 +115,7 @@ pub fn with_config_write_only(schema: &Schema, planned: &Value, config: &Value) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::schema::Attribute;
+    use crate::framework::schema::Attribute;
 
     fn schema() -> Schema {
         Schema::new(

@@ -2,9 +2,19 @@
 //! provider's attributes use. Unknown and null values are skipped: they are checked when
 //! they become known.
 
+use super::schema::{Schema, normalized};
 use crate::protocol::diag::{Diagnostic, Diagnostics};
-use crate::protocol::schema::{Schema, Validator, normalized};
 use crate::protocol::value::Value;
+
+/// Checks one known, non-null attribute value at validation time. Validators are values
+/// an attribute holds (`Attribute::validate`); domain-specific advice comes from the
+/// resource as their hint text.
+pub trait Validator: Send + Sync {
+    /// For docs and error text, e.g. "one of `rbac`, `abac`".
+    fn description(&self) -> String;
+    /// `Err(detail)` when the value is unacceptable; the caller attaches the path.
+    fn validate(&self, value: &Value) -> Result<(), String>;
+}
 
 /// Runs every attribute's validators against a (possibly partly unknown) configuration.
 pub fn validate_config(schema: &Schema, config: &Value) -> Diagnostics {
@@ -241,7 +251,7 @@ impl Validator for PositiveIntegerString {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::schema::{Attribute, Normalize};
+    use crate::framework::schema::{Attribute, Normalize};
 
     const PEM: PemCertificate = PemCertificate {
         hint: "Give a CA certificate.",
@@ -264,7 +274,7 @@ AAAAAAAAAAAAAAAAAAAAAAAAAAAA
 
     #[test]
     fn pem_certificate_accepts_a_real_certificate_with_surrounding_whitespace() {
-        let c = rcgen::generate_simple_self_signed(vec!["k8s".into()]).unwrap();
+        let c = rcgen::generate_simple_self_signed(vec!["api.example.com".into()]).unwrap();
         let pem = format!("\n  {}\n\n", c.cert.pem());
         assert_eq!(PEM.validate(&Value::from(pem.as_str())), Ok(()));
     }
@@ -284,19 +294,19 @@ AAAAAAAAAAAAAAAAAAAAAAAAAAAA
     #[test]
     fn http_url_requires_scheme_and_host() {
         assert!(
-            URL.validate(&Value::from("https://k8s.example.com:6443"))
+            URL.validate(&Value::from("https://api.example.com:6443"))
                 .is_ok()
         );
         assert!(URL.validate(&Value::from("http://10.0.0.1")).is_ok());
         assert!(URL.validate(&Value::from("ftp://x")).is_err());
-        assert!(URL.validate(&Value::from("k8s.example.com")).is_err());
+        assert!(URL.validate(&Value::from("api.example.com")).is_err());
         assert!(URL.validate(&Value::from("")).is_err());
         let upper = URL
-            .validate(&Value::from("HTTPS://k8s.example.com"))
+            .validate(&Value::from("HTTPS://api.example.com"))
             .unwrap_err();
         assert!(upper.contains("lower case"), "{upper}");
         assert!(
-            URL.validate(&Value::from(" https://k8s.example.com "))
+            URL.validate(&Value::from(" https://api.example.com "))
                 .is_ok()
         );
     }
@@ -321,7 +331,7 @@ AAAAAAAAAAAAAAAAAAAAAAAAAAAA
 
     #[test]
     fn pem_certificates_with_crlf_line_endings_are_accepted() {
-        let c = rcgen::generate_simple_self_signed(vec!["k8s".into()]).unwrap();
+        let c = rcgen::generate_simple_self_signed(vec!["api.example.com".into()]).unwrap();
         let pem = c.cert.pem().replace('\n', "\r\n");
         assert_eq!(PEM.validate(&Value::from(pem.as_str())), Ok(()));
     }

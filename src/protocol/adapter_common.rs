@@ -55,7 +55,7 @@ fn unsupported(feature: &str) -> Vec<pb::Diagnostic> {
     error_diags(
         &format!("{feature} is not supported"),
         format!(
-            "The GitLab group cluster provider offers no {feature}. This request should not \
+            "This provider offers no {feature}. This request should not \
              have been sent; please report it with your Terraform/OpenTofu version."
         ),
     )

@@ -13,17 +13,18 @@ pub const MAGIC_COOKIE_VALUE: &str =
     "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
 /// go-plugin's core protocol version, the first field of the handshake line.
 pub const CORE_PROTOCOL_VERSION: u32 = 1;
-/// Our own switch to force loopback TCP where unix sockets are unwanted.
-pub const LISTEN_ENV: &str = "TF_PROVIDER_GITLAB_LISTEN";
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum HandshakeError {
     #[error(
         "This binary is a plugin for Terraform and OpenTofu and is not meant to be run directly.\n\
-         Terraform starts it when a configuration uses the GitLab provider; \
+         Terraform starts it when a configuration uses the {provider} provider; \
          run it with --debug to attach Terraform to it by hand, or --version to print its version."
     )]
-    NotAPluginLaunch,
+    NotAPluginLaunch {
+        /// The provider's name, as its users know it.
+        provider: String,
+    },
     #[error("Terraform offered plugin protocol versions {0:?}; this provider speaks 6 and 5")]
     NoCommonVersion(String),
     #[error("invalid {name}: {value:?}")]
@@ -46,11 +47,14 @@ pub fn negotiate_version(offered: Option<&str>) -> Result<u32, HandshakeError> {
         .ok_or_else(|| HandshakeError::NoCommonVersion(offered.to_string()))
 }
 
-/// Checks the magic cookie go-plugin sets when Terraform launches the plugin.
-pub fn check_cookie(value: Option<&str>) -> Result<(), HandshakeError> {
+/// Checks the magic cookie go-plugin sets when Terraform launches the plugin; `provider`
+/// names the provider in the error a person running the binary by hand gets.
+pub fn check_cookie(value: Option<&str>, provider: &str) -> Result<(), HandshakeError> {
     match value {
         Some(MAGIC_COOKIE_VALUE) => Ok(()),
-        _ => Err(HandshakeError::NotAPluginLaunch),
+        _ => Err(HandshakeError::NotAPluginLaunch {
+            provider: provider.to_string(),
+        }),
     }
 }
 
@@ -117,7 +121,9 @@ pub struct ListenConfig {
 }
 
 impl ListenConfig {
-    pub fn from_env() -> Result<Self, HandshakeError> {
+    /// Reads go-plugin's variables, and `listen_env` (the provider's own switch to force
+    /// loopback TCP where unix sockets are unwanted: `<listen_env>=tcp`).
+    pub fn from_env(listen_env: &str) -> Result<Self, HandshakeError> {
         let port = |name: &'static str, default: u16| -> Result<u16, HandshakeError> {
             match std::env::var(name) {
                 Ok(v) if !v.is_empty() => v
@@ -130,7 +136,7 @@ impl ListenConfig {
             unix_socket_dir: std::env::var_os("PLUGIN_UNIX_SOCKET_DIR")
                 .filter(|v| !v.is_empty())
                 .map(PathBuf::from),
-            force_tcp: std::env::var(LISTEN_ENV).is_ok_and(|v| v.eq_ignore_ascii_case("tcp")),
+            force_tcp: std::env::var(listen_env).is_ok_and(|v| v.eq_ignore_ascii_case("tcp")),
             // go-plugin's defaults.
             min_port: port("PLUGIN_MIN_PORT", 10000)?,
             max_port: port("PLUGIN_MAX_PORT", 25000)?,
@@ -210,12 +216,14 @@ mod tests {
 
     #[test]
     fn cookie_must_match_exactly() {
-        assert!(check_cookie(Some(MAGIC_COOKIE_VALUE)).is_ok());
-        assert_eq!(check_cookie(None), Err(HandshakeError::NotAPluginLaunch));
-        assert_eq!(
-            check_cookie(Some("nope")),
-            Err(HandshakeError::NotAPluginLaunch)
-        );
+        let refused = || {
+            Err(HandshakeError::NotAPluginLaunch {
+                provider: "example".into(),
+            })
+        };
+        assert!(check_cookie(Some(MAGIC_COOKIE_VALUE), "example").is_ok());
+        assert_eq!(check_cookie(None, "example"), refused());
+        assert_eq!(check_cookie(Some("nope"), "example"), refused());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Logging to stderr as hclog JSON lines (`@level`, `@message`, `@timestamp`, `@module`),
 //! which go-plugin parses and Terraform merges into its own log under `TF_LOG`. The level
-//! comes from `TF_LOG_PROVIDER_GITLAB`, `TF_LOG_PROVIDER` or `TF_LOG`; unset means silent.
+//! comes from `TF_LOG_PROVIDER_<NAME>`, `TF_LOG_PROVIDER` or `TF_LOG` (the names come from
+//! the serve options, [`LogOptions`]); unset means silent.
 //! Every registered secret is replaced by `[REDACTED]` before a line is written.
 
 use std::fmt::Write as _;
@@ -52,9 +53,21 @@ pub fn level_from_str(s: &str) -> Option<Level> {
     }
 }
 
+/// What the log writer knows of the provider: given by the serve options
+/// (`ServeOptions::logging`).
+#[derive(Clone, Debug)]
+pub struct LogOptions {
+    /// The variables that set the level, the first one set winning.
+    pub level_env: Vec<String>,
+    /// hclog's `@module`, e.g. `provider.terraform-provider-<name>`.
+    pub module: String,
+    /// Only events whose tracing target starts with this (the provider's crate) are written.
+    pub target: String,
+}
+
 /// The level Terraform asked for through the environment, if any.
-pub fn level_from_env() -> Option<Level> {
-    ["TF_LOG_PROVIDER_GITLAB", "TF_LOG_PROVIDER", "TF_LOG"]
+pub fn level_from_env(opts: &LogOptions) -> Option<Level> {
+    opts.level_env
         .iter()
         .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
         .and_then(|v| level_from_str(&v))
@@ -62,13 +75,14 @@ pub fn level_from_env() -> Option<Level> {
 
 /// Installs the hclog JSON writer as the global subscriber. Returns the redactor that
 /// secrets must be registered with.
-pub fn init(level: Option<Level>) -> Redactor {
+pub fn init(level: Option<Level>, opts: &LogOptions) -> Redactor {
     let redactor = Redactor::default();
     if let Some(level) = level {
         let layer = HclogLayer {
             max: level,
             redactor: redactor.clone(),
-            module: "provider.terraform-provider-gitlab",
+            module: opts.module.clone(),
+            target: opts.target.clone(),
         };
         let _ = tracing::subscriber::set_global_default(tracing_subscriber::registry().with(layer));
     }
@@ -79,7 +93,9 @@ pub fn init(level: Option<Level>) -> Redactor {
 pub struct HclogLayer {
     pub max: Level,
     pub redactor: Redactor,
-    pub module: &'static str,
+    pub module: String,
+    /// The tracing target prefix of the events written (see [`LogOptions::target`]).
+    pub target: String,
 }
 
 impl HclogLayer {
@@ -93,7 +109,7 @@ impl HclogLayer {
         let mut obj = serde_json::Map::new();
         obj.insert("@level".into(), level.as_str().to_ascii_lowercase().into());
         obj.insert("@timestamp".into(), timestamp().into());
-        obj.insert("@module".into(), self.module.into());
+        obj.insert("@module".into(), self.module.as_str().into());
         obj.insert("@caller".into(), target.into());
         for (k, v) in fields {
             let key = if k == "message" {
@@ -112,8 +128,9 @@ impl HclogLayer {
 }
 
 impl<S: Subscriber> Layer<S> for HclogLayer {
+    /// Only the provider's own events: dependencies (h2, hyper, rustls) are far too chatty.
     fn enabled(&self, metadata: &tracing::Metadata<'_>, _: Context<'_, S>) -> bool {
-        metadata.level() <= &self.max && is_ours(metadata.target())
+        metadata.level() <= &self.max && metadata.target().starts_with(self.target.as_str())
     }
     fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
         let mut v = JsonVisitor::default();
@@ -121,11 +138,6 @@ impl<S: Subscriber> Layer<S> for HclogLayer {
         let line = self.format(event.metadata().level(), event.metadata().target(), &v.0);
         let _ = std::io::stderr().lock().write_all(line.as_bytes());
     }
-}
-
-/// Only the provider's own events: dependencies (h2, hyper, rustls) are far too chatty.
-fn is_ours(target: &str) -> bool {
-    target.starts_with("terraform_provider_gitlab")
 }
 
 fn timestamp() -> String {
@@ -182,12 +194,13 @@ mod tests {
         let layer = HclogLayer {
             max: Level::TRACE,
             redactor: r,
-            module: "provider",
+            module: "provider".into(),
+            target: "example_provider".into(),
         };
         let mut fields = serde_json::Map::new();
         fields.insert("message".into(), "token glpat-abcdef rejected".into());
         fields.insert("status".into(), 401.into());
-        let line = layer.format(&Level::DEBUG, "terraform_provider_gitlab::gitlab", &fields);
+        let line = layer.format(&Level::DEBUG, "example_provider::client", &fields);
         let j: serde_json::Value = serde_json::from_str(&line).unwrap();
         assert_eq!(j["@level"], "debug");
         assert_eq!(j["@module"], "provider");

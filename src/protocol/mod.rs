@@ -1,5 +1,6 @@
 //! Wire layer: go-plugin handshake and AutoMTLS, tonic services for tfplugin6/5, the
-//! DynamicValue codec, the schema model and diagnostics. Knows nothing about GitLab.
+//! DynamicValue codec, the wire schema and diagnostics. Knows no provider: its name and
+//! environment variables come from the serve options, its behaviour from the layer above.
 pub mod codec;
 pub mod diag;
 pub mod handshake;

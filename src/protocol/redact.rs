@@ -1,7 +1,7 @@
 //! Secrets never reach Terraform's output: a [`ProviderServer`] wrapper that learns the
-//! value of every sensitive or write-only attribute it sees (provider token, `kubernetes_token`,
-//! `kubernetes_token_wo`, ...) and scrubs them from every diagnostic before it goes back,
-//! whatever produced the text (an error body GitLab or a proxy echoed, a library's
+//! value of every sensitive or write-only attribute it sees (a provider's token, a resource's
+//! credentials, write-only values) and scrubs them from every diagnostic before it goes back,
+//! whatever produced the text (an error body the API or a proxy echoed, a library's
 //! message). The same redactor guards the log lines.
 
 use async_trait::async_trait;
@@ -23,6 +23,11 @@ pub struct Redacting<S> {
 impl<S: ProviderServer> Redacting<S> {
     pub fn new(inner: S, redactor: Redactor) -> Self {
         Redacting { inner, redactor }
+    }
+
+    /// The wrapped provider.
+    pub fn inner(&self) -> &S {
+        &self.inner
     }
 
     fn learn(&self, schema: Option<&Schema>, values: &[&Value]) {
@@ -210,7 +215,7 @@ mod tests {
             ApplyResponse {
                 diagnostics: Diagnostic::error(
                     format!("bad {secret}"),
-                    format!("GitLab said: token {secret} invalid"),
+                    format!("the API said: token {secret} invalid"),
                 )
                 .into(),
                 ..Default::default()
@@ -258,7 +263,7 @@ mod tests {
             .await;
         let d = &r.diagnostics.0[0];
         assert_eq!(d.summary, "bad [REDACTED]");
-        assert_eq!(d.detail, "GitLab said: token [REDACTED] invalid");
+        assert_eq!(d.detail, "the API said: token [REDACTED] invalid");
     }
 
     #[tokio::test]
@@ -269,7 +274,7 @@ mod tests {
             Schema::new(
                 "",
                 vec![
-                    Attribute::string("secret").optional().write_only("other"),
+                    Attribute::string("secret").optional().write_only(),
                     Attribute::string("other").optional(),
                 ],
             ),

@@ -1,106 +1,18 @@
-//! Declarative schema model: attributes carry their type, presence rules, sensitivity,
-//! description, deprecation and plan behaviour (default, force-new, stable computed value,
-//! validators) as data. The protocol adapters render it for Terraform; the framework reads
-//! the behaviour from it when it plans; the docs generator prints it.
+//! The wire schema: what Terraform is told of each attribute (type, presence, sensitivity,
+//! write-only, description, deprecation), and nothing more. The adapters render it as
+//! tfplugin5/6 schemas, the codec decodes values with its types, the redactor learns the
+//! sensitive values by it. Behaviour (plan rules, validators, defaults) lives in the layer
+//! above, which derives this schema from its own.
 
 use std::collections::BTreeMap;
-use std::fmt;
-use std::sync::Arc;
 
-use super::value::{Type, Value};
+use super::value::Type;
 
-/// Checks one known, non-null attribute value at validation time.
-pub trait Validator: Send + Sync {
-    /// For docs and error text, e.g. "one of `rbac`, `abac`".
-    fn description(&self) -> String;
-    /// `Err(detail)` when the value is unacceptable; the caller attaches the path.
-    fn validate(&self, value: &Value) -> Result<(), String>;
-}
-
-/// A spelling difference the API does not preserve: two values that normalise alike name
-/// the same thing (semantic equality). The framework keeps the configured or prior
-/// spelling when the API answers another one, and plans no change between them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Normalize {
-    /// Surrounding whitespace is not significant.
-    TrimSpace,
-    /// Letter case is not significant.
-    Lowercase,
-    /// CRLF and lone CR line endings are the same as LF.
-    LineEndings,
-    /// An empty or whitespace-only string means the same as null.
-    BlankAsNull,
-    /// A decimal integer written with surrounding space, a `+` sign or leading zeros
-    /// (`" 007"`, `"+7"`) is the same as its canonical spelling (`"7"`).
-    DecimalInteger,
-}
-
-impl Normalize {
-    /// The text for docs: "surrounding whitespace", "letter case", ...
-    pub fn description(self) -> &'static str {
-        match self {
-            Normalize::TrimSpace => "surrounding whitespace",
-            Normalize::Lowercase => "letter case",
-            Normalize::LineEndings => "line endings (CRLF or LF)",
-            Normalize::BlankAsNull => "an empty string and no value",
-            Normalize::DecimalInteger => {
-                "leading zeros, a `+` sign and surrounding spaces of the number"
-            }
-        }
-    }
-
-    fn apply(self, v: Value) -> Value {
-        let Value::String(s) = v else { return v };
-        match self {
-            Normalize::TrimSpace => Value::String(s.trim().to_string()),
-            Normalize::Lowercase => Value::String(s.to_lowercase()),
-            Normalize::LineEndings => Value::String(s.replace("\r\n", "\n").replace('\r', "\n")),
-            Normalize::BlankAsNull if s.trim().is_empty() => Value::Null,
-            Normalize::BlankAsNull => Value::String(s),
-            Normalize::DecimalInteger => {
-                let t = s.trim();
-                let digits = t.strip_prefix('+').unwrap_or(t);
-                if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
-                    let canonical = digits.trim_start_matches('0');
-                    Value::String(if canonical.is_empty() { "0" } else { canonical }.to_string())
-                } else {
-                    Value::String(s)
-                }
-            }
-        }
-    }
-}
-
-/// `v` with every rule of `rules` applied, in order.
-pub fn normalized(rules: &[Normalize], v: &Value) -> Value {
-    rules.iter().fold(v.clone(), |acc, r| r.apply(acc))
-}
-
-/// Whether `a` and `b` are the same value under `rules` (unknown is never the same).
-pub fn equivalent(rules: &[Normalize], a: &Value, b: &Value) -> bool {
-    if a == b {
-        return true;
-    }
-    if rules.is_empty() || a.is_unknown() || b.is_unknown() {
-        return false;
-    }
-    normalized(rules, a) == normalized(rules, b)
-}
-
-/// How a computed value is planned when the resource changes in place.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OnUpdate {
-    /// The API may change it: "(known after apply)".
-    Unknown,
-    /// It never changes once set (ids, timestamps, types): the prior value is planned.
-    KeepPrior,
-}
-
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct Attribute {
     pub name: String,
     pub ty: Type,
-    /// For list-of-object attributes, the object's attributes (docs and descriptions).
+    /// For list-of-object attributes, the object's attributes.
     pub nested: Vec<Attribute>,
     pub required: bool,
     pub optional: bool,
@@ -109,39 +21,8 @@ pub struct Attribute {
     /// Write-only (Terraform / OpenTofu >= 1.11): the configuration carries the value, and
     /// plan, state, read and import always hold null for it.
     pub write_only: bool,
-    /// For a write-only attribute: the attribute that does the same job with every client
-    /// (named in the error a client without write-only support gets).
-    pub write_only_fallback: Option<String>,
     pub description: String,
     pub deprecation: Option<String>,
-    /// Changing it destroys and re-creates the object (RequiresReplace).
-    pub force_new: bool,
-    /// Planned when the configuration leaves the attribute null.
-    pub default: Option<Value>,
-    pub on_update: OnUpdate,
-    /// For computed-only attributes whose value is known before creation (always the
-    /// same for this resource): planned on create instead of "(known after apply)".
-    pub known_on_create: Option<Value>,
-    /// Spelling differences that mean no change (see [`Normalize`]).
-    pub normalize: Vec<Normalize>,
-    pub validators: Vec<Arc<dyn Validator>>,
-    /// Environment variable read when the configuration leaves it null (provider config).
-    pub env: Vec<&'static str>,
-}
-
-impl fmt::Debug for Attribute {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Attribute")
-            .field("name", &self.name)
-            .field("ty", &self.ty)
-            .field("required", &self.required)
-            .field("optional", &self.optional)
-            .field("computed", &self.computed)
-            .field("sensitive", &self.sensitive)
-            .field("write_only", &self.write_only)
-            .field("force_new", &self.force_new)
-            .finish_non_exhaustive()
-    }
 }
 
 impl Attribute {
@@ -155,41 +36,13 @@ impl Attribute {
             computed: false,
             sensitive: false,
             write_only: false,
-            write_only_fallback: None,
             description: String::new(),
             deprecation: None,
-            force_new: false,
-            default: None,
-            on_update: OnUpdate::Unknown,
-            known_on_create: None,
-            normalize: Vec::new(),
-            validators: Vec::new(),
-            env: Vec::new(),
         }
     }
     pub fn string(name: &str) -> Self {
         Self::new(name, Type::String)
     }
-    pub fn bool(name: &str) -> Self {
-        Self::new(name, Type::Bool)
-    }
-    pub fn number(name: &str) -> Self {
-        Self::new(name, Type::Number)
-    }
-    /// A list of objects whose attributes are `nested`.
-    pub fn list_of_objects(name: &str, nested: Vec<Attribute>) -> Self {
-        let ty = Type::list(Type::Object(
-            nested
-                .iter()
-                .map(|a| (a.name.clone(), a.ty.clone()))
-                .collect(),
-        ));
-        Attribute {
-            nested,
-            ..Self::new(name, ty)
-        }
-    }
-
     pub fn required(mut self) -> Self {
         self.required = true;
         self
@@ -198,67 +51,12 @@ impl Attribute {
         self.optional = true;
         self
     }
-    pub fn computed(mut self) -> Self {
-        self.computed = true;
-        self
-    }
     pub fn sensitive(mut self) -> Self {
         self.sensitive = true;
         self
     }
-    /// Write-only: never in plan or state. `fallback` names the attribute that clients
-    /// without write-only support (Terraform / OpenTofu < 1.11) can use instead.
-    pub fn write_only(mut self, fallback: &str) -> Self {
+    pub fn write_only(mut self) -> Self {
         self.write_only = true;
-        self.write_only_fallback = Some(fallback.to_string());
-        self
-    }
-    pub fn force_new(mut self) -> Self {
-        self.force_new = true;
-        self
-    }
-    /// A default makes the attribute optional and computed: Terraform plans the default
-    /// when the configuration leaves it out.
-    pub fn default(mut self, v: impl Into<Value>) -> Self {
-        self.default = Some(v.into());
-        self.optional = true;
-        self.computed = true;
-        self
-    }
-    /// A computed value that never changes after creation (UseStateForUnknown).
-    pub fn stable(mut self) -> Self {
-        self.on_update = OnUpdate::KeepPrior;
-        self
-    }
-    /// A computed value that is always `v` for this resource: known at plan time.
-    pub fn always(mut self, v: impl Into<Value>) -> Self {
-        self.known_on_create = Some(v.into());
-        self.on_update = OnUpdate::KeepPrior;
-        self
-    }
-    /// Spellings that normalise alike under `rules` are the same value.
-    pub fn normalize(mut self, rules: &[Normalize]) -> Self {
-        self.normalize = rules.to_vec();
-        self
-    }
-    /// Whether `a` and `b` are the same value of this attribute.
-    pub fn equivalent(&self, a: &Value, b: &Value) -> bool {
-        equivalent(&self.normalize, a, b)
-    }
-    pub fn describe(mut self, d: &str) -> Self {
-        self.description = d.to_string();
-        self
-    }
-    pub fn deprecated(mut self, message: &str) -> Self {
-        self.deprecation = Some(message.to_string());
-        self
-    }
-    pub fn validate(mut self, v: impl Validator + 'static) -> Self {
-        self.validators.push(Arc::new(v));
-        self
-    }
-    pub fn env(mut self, vars: &[&'static str]) -> Self {
-        self.env = vars.to_vec();
         self
     }
 }

@@ -16,6 +16,7 @@ use tonic::transport::server::Connected;
 use tonic::{Request, Response, Status};
 
 use super::handshake::{self, HandshakeError, ListenAddr, ListenConfig, Listener};
+use super::logging;
 use super::pb::plugin as goplugin;
 use super::pb::{tfplugin5, tfplugin6};
 use super::provider::ProviderServer;
@@ -39,13 +40,67 @@ pub enum ServeError {
     Transport(#[from] tonic::transport::Error),
 }
 
-/// How the binary was started.
+/// Who is served and how the binary was started: everything the wire layer knows of the
+/// provider comes from here (as terraform-plugin-go's `tf6server.Serve(name, ...)` takes
+/// the name from its caller).
 #[derive(Clone, Debug)]
 pub struct ServeOptions {
+    /// The provider's name as configurations write it (`provider "<name>"`), for messages.
+    pub name: String,
+    /// Registry address used in the reattach line, e.g. `registry.terraform.io/x/name`.
+    pub provider_address: String,
+    /// The provider's part of environment variable names, upper case: `TF_LOG_PROVIDER_<prefix>`
+    /// sets its log level and `TF_PROVIDER_<prefix>_LISTEN=tcp` forces loopback TCP.
+    pub env_prefix: String,
+    /// The tracing target prefix of the provider's own events (its crate name); events of
+    /// other targets (dependencies) are not logged.
+    pub log_target: String,
     /// `--debug`: no cookie, no TLS, print `TF_REATTACH_PROVIDERS` and serve until Ctrl-C.
     pub debug: bool,
-    /// Registry address used in the reattach line, e.g. `registry.terraform.io/x/gitlab`.
-    pub provider_address: String,
+}
+
+impl ServeOptions {
+    /// Options for the provider `name` published at `provider_address`; the env prefix is
+    /// the name in upper case and the log target the crate name `terraform_provider_<name>`,
+    /// until set otherwise.
+    pub fn new(name: &str, provider_address: &str) -> Self {
+        let ident = name.replace('-', "_");
+        ServeOptions {
+            name: name.to_string(),
+            provider_address: provider_address.to_string(),
+            env_prefix: ident.to_ascii_uppercase(),
+            log_target: format!("terraform_provider_{ident}"),
+            debug: false,
+        }
+    }
+    pub fn env_prefix(mut self, prefix: &str) -> Self {
+        self.env_prefix = prefix.to_string();
+        self
+    }
+    pub fn log_target(mut self, target: &str) -> Self {
+        self.log_target = target.to_string();
+        self
+    }
+    pub fn debug(mut self, debug: bool) -> Self {
+        self.debug = debug;
+        self
+    }
+    /// `TF_PROVIDER_<prefix>_LISTEN`: set to `tcp`, the plugin listens on loopback TCP.
+    pub fn listen_env(&self) -> String {
+        format!("TF_PROVIDER_{}_LISTEN", self.env_prefix)
+    }
+    /// What the log writer needs: the level variables, the hclog module and the target.
+    pub fn logging(&self) -> logging::LogOptions {
+        logging::LogOptions {
+            level_env: vec![
+                format!("TF_LOG_PROVIDER_{}", self.env_prefix),
+                "TF_LOG_PROVIDER".into(),
+                "TF_LOG".into(),
+            ],
+            module: format!("provider.terraform-provider-{}", self.name),
+            target: self.log_target.clone(),
+        }
+    }
 }
 
 /// Serves `provider` the way go-plugin serves a Go provider. Returns when Terraform shuts
@@ -58,7 +113,7 @@ pub async fn serve<P: ProviderServer>(
     let (version, tls) = if opts.debug {
         (6, None)
     } else {
-        handshake::check_cookie(env(handshake::MAGIC_COOKIE_KEY).as_deref())?;
+        handshake::check_cookie(env(handshake::MAGIC_COOKIE_KEY).as_deref(), &opts.name)?;
         let version = handshake::negotiate_version(env("PLUGIN_PROTOCOL_VERSIONS").as_deref())?;
         let tls = match env("PLUGIN_CLIENT_CERT").filter(|c| !c.trim().is_empty()) {
             Some(pem) => Some(AutoMtls::new(&pem, ServerKey::for_protocol(version))?),
@@ -66,7 +121,7 @@ pub async fn serve<P: ProviderServer>(
         };
         (version, tls)
     };
-    let listener = ListenConfig::from_env()?.bind().await?;
+    let listener = ListenConfig::from_env(&opts.listen_env())?.bind().await?;
     let addr = listener.addr().clone();
 
     let shutdown = CancellationToken::new();
@@ -335,5 +390,27 @@ impl goplugin::grpc_broker_server::GrpcBroker for Broker {
         _: Request<tonic::Streaming<goplugin::ConnInfo>>,
     ) -> Result<Response<Self::StartStreamStream>, Status> {
         Ok(Response::new(Box::pin(futures::stream::pending())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serve_options_name_the_environment_variables_after_the_provider() {
+        let opts = ServeOptions::new("example-cloud", "registry.terraform.io/acme/example-cloud");
+        assert_eq!(opts.listen_env(), "TF_PROVIDER_EXAMPLE_CLOUD_LISTEN");
+        let log = opts.logging();
+        assert_eq!(
+            log.level_env,
+            ["TF_LOG_PROVIDER_EXAMPLE_CLOUD", "TF_LOG_PROVIDER", "TF_LOG"]
+        );
+        assert_eq!(log.module, "provider.terraform-provider-example-cloud");
+        assert_eq!(log.target, "terraform_provider_example_cloud");
+        let opts = opts.env_prefix("EXAMPLE").log_target("example_crate");
+        assert_eq!(opts.listen_env(), "TF_PROVIDER_EXAMPLE_LISTEN");
+        assert_eq!(opts.logging().level_env[0], "TF_LOG_PROVIDER_EXAMPLE");
+        assert_eq!(opts.logging().target, "example_crate");
     }
 }

@@ -2,7 +2,7 @@
 //! descriptions (one text, used by schemas and docs), the import/state id format, and the
 //! mapping from GitLab's cluster entity to Terraform attribute values.
 
-use crate::framework::model::Val;
+use crate::framework::prelude::*;
 use crate::gitlab::types::Cluster;
 
 pub mod desc {

@@ -1,8 +1,8 @@
 //! GitLab API errors as Terraform diagnostics: attached to the attribute GitLab names, and
 //! saying what to do about it.
 
+use crate::framework::prelude::{Diagnostic, Diagnostics};
 use crate::gitlab::Error;
-use crate::protocol::diag::{Diagnostic, Diagnostics};
 
 /// The body GitLab sends for every cluster endpoint when certificate-based clusters are
 /// switched off on the instance (`not_found!` without a resource name).

@@ -7,15 +7,9 @@ use async_trait::async_trait;
 use super::cluster::{Remote, desc, parse_state_id, state_id};
 use super::errors::diagnostics;
 use super::provider::ProviderData;
-use crate::framework::model::{Sensitive, TfValue, Val};
-use crate::framework::validate::{
-    HttpUrl, NotBlank, OneOf, PemCertificate, PositiveIntegerString, Rule, Trimmed,
-};
-use crate::framework::{Ctx, Outcome, PlanNotes, Resource};
+use crate::framework::prelude::*;
 use crate::gitlab::types::{CreateCluster, CreatePlatform, UpdateCluster, UpdatePlatform};
 use crate::gitlab::{Created, Error};
-use crate::protocol::diag::{AttributePath, Diagnostic, Diagnostics};
-use crate::protocol::schema::{Attribute, Normalize, Schema, equivalent};
 
 pub const AUTHORIZATION_TYPES: &[&str] = &["rbac", "abac", "unknown_authorization"];
 
@@ -864,8 +858,8 @@ mod tests {
     fn the_spellings_gitlab_normalises_are_the_same_value_in_the_schema() {
         let schema = GroupCluster.schema();
         let same = |attr: &str, a: &str, b: Option<&str>| {
-            let a = crate::protocol::value::Value::from(a);
-            let b = b.map_or(crate::protocol::value::Value::Null, Into::into);
+            let a = Value::from(a);
+            let b = b.map_or(Value::Null, Into::into);
             schema.attribute(attr).unwrap().equivalent(&a, &b)
         };
         assert!(same(

@@ -6,12 +6,7 @@ use async_trait::async_trait;
 use super::cluster::{ClusterItem, Remote, desc, state_id};
 use super::errors::diagnostics;
 use super::provider::ProviderData;
-use crate::framework::model::{TfValue, Val};
-use crate::framework::validate::NotBlank;
-use crate::framework::{Ctx, DataSource};
-use crate::protocol::diag::{AttributePath, Diagnostic, Diagnostics};
-use crate::protocol::schema::{Attribute, Schema};
-use crate::protocol::value::Value;
+use crate::framework::prelude::*;
 
 crate::tf_model! {
     pub struct GroupClusterData {

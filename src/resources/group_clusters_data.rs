@@ -6,11 +6,7 @@ use super::cluster::{ClusterItem, Remote, desc};
 use super::errors::diagnostics;
 use super::group_cluster_data::computed_cluster_attributes;
 use super::provider::ProviderData;
-use crate::framework::model::Val;
-use crate::framework::validate::NotBlank;
-use crate::framework::{Ctx, DataSource};
-use crate::protocol::diag::Diagnostics;
-use crate::protocol::schema::{Attribute, Schema};
+use crate::framework::prelude::*;
 
 crate::tf_model! {
     pub struct GroupClustersData {

@@ -8,15 +8,9 @@ use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
 use super::errors::diagnostics;
-use crate::framework::model::{Sensitive, Val};
-use crate::framework::validate::IntRange;
-use crate::framework::{AnyDataSource, AnyResource, ProviderDef, data_source, resource};
+use crate::framework::prelude::*;
 use crate::gitlab::config_file::{self, Field};
 use crate::gitlab::{Client, ClientConfig, ConfigError, Error};
-use crate::protocol::diag::{Diagnostic, Diagnostics};
-use crate::protocol::logging::Redactor;
-use crate::protocol::schema::{Attribute, Schema};
-use crate::protocol::value::Type;
 use crate::secret::Secret;
 
 pub const DEFAULT_BASE_URL: &str = "https://gitlab.com/api/v4/";
@@ -58,11 +52,6 @@ fn given(v: &Val<String>) -> Option<&str> {
     v.known()
         .map(String::as_str)
         .filter(|s| !s.trim().is_empty())
-}
-
-fn env_first(vars: &[&str]) -> Option<String> {
-    vars.iter()
-        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
 }
 
 fn read_file(attr: &str, path: &str) -> Result<Vec<u8>, Diagnostic> {
@@ -245,9 +234,10 @@ impl GitlabProvider {
         if let Some(data) = self.configure_from_file(&c, &cancel).await? {
             return Ok(data);
         }
+        // The framework has filled what the configuration leaves unset from the schema's
+        // environment variables (GITLAB_BASE_URL, GITLAB_TOKEN, ...).
         let base_url = given(&c.base_url)
             .map(str::to_string)
-            .or_else(|| env_first(&["GITLAB_BASE_URL"]))
             .unwrap_or_else(|| DEFAULT_BASE_URL.into());
         // A password in base_url's user info is sent as Basic auth: never shown.
         if let Some((user, password)) = crate::gitlab::client::user_info(&base_url) {
@@ -284,7 +274,6 @@ impl GitlabProvider {
             .known()
             .map(|t| t.expose().to_string())
             .filter(|t| !t.trim().is_empty())
-            .or_else(|| env_first(&["GITLAB_TOKEN"]))
         {
             Some(t) if !t.trim().is_empty() => Secret::new(t.trim()),
             _ if header_credential.is_some() => Secret::new(""),
@@ -388,29 +377,17 @@ impl GitlabProvider {
                 Diagnostic::error("Invalid provider configuration", format!("{e}.")).at_attr(attr),
             )
         })?;
-        if early_auth_enabled(&c)? {
+        if early_auth_enabled(&c) {
             early_auth_check(&client, &shown_url).await?;
         }
         Ok(ProviderData { client })
     }
 }
 
-/// `early_auth_check`, else `GITLAB_EARLY_AUTH_CHECK` (Go's `strconv.ParseBool` spellings), else on.
-fn early_auth_enabled(c: &ProviderConfig) -> Result<bool, Diagnostics> {
-    if let Some(b) = c.early_auth_check.known() {
-        return Ok(*b);
-    }
-    match env_first(&["GITLAB_EARLY_AUTH_CHECK"]).as_deref() {
-        None => Ok(true),
-        Some("1" | "t" | "T" | "TRUE" | "true" | "True") => Ok(true),
-        Some("0" | "f" | "F" | "FALSE" | "false" | "False") => Ok(false),
-        Some(other) => Err(Diagnostic::error(
-            "Invalid GITLAB_EARLY_AUTH_CHECK",
-            format!("GITLAB_EARLY_AUTH_CHECK is {other:?}; set it to true or false, or set `early_auth_check`."),
-        )
-        .at_attr("early_auth_check")
-        .into()),
-    }
+/// `early_auth_check` (or `GITLAB_EARLY_AUTH_CHECK`, which the framework read into it with
+/// Go's `strconv.ParseBool` spellings), else on.
+fn early_auth_enabled(c: &ProviderConfig) -> bool {
+    c.early_auth_check.known().copied().unwrap_or(true)
 }
 
 impl GitlabProvider {
@@ -427,23 +404,12 @@ impl GitlabProvider {
         let has_token = c
             .token
             .known()
-            .is_some_and(|t| !t.expose().trim().is_empty())
-            || env_first(&["GITLAB_TOKEN"]).is_some_and(|t| !t.trim().is_empty());
+            .is_some_and(|t| !t.expose().trim().is_empty());
         if has_token {
             return Ok(None);
         }
-        let path = c
-            .config_file
-            .known()
-            .cloned()
-            .filter(|p| !p.is_empty())
-            .or_else(|| env_first(&["GITLAB_CONFIG_FILE"]));
-        let context = c
-            .context
-            .known()
-            .cloned()
-            .filter(|p| !p.is_empty())
-            .or_else(|| env_first(&["GITLAB_CONTEXT"]));
+        let path = c.config_file.known().cloned().filter(|p| !p.is_empty());
+        let context = c.context.known().cloned().filter(|p| !p.is_empty());
         let request = config_file::Request {
             path: path.as_deref(),
             context: context.as_deref(),
@@ -524,7 +490,7 @@ impl GitlabProvider {
                 .at_attr(attr),
             )
         })?;
-        if early_auth_enabled(c)? {
+        if early_auth_enabled(c) {
             match client.current_user().await {
                 Ok(u) => {
                     tracing::info!(user = %u.username, context = %s.context, "authenticated to GitLab")

@@ -5,12 +5,9 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use terraform_provider_gitlab::framework::Framework;
-use terraform_provider_gitlab::protocol::logging::Redactor;
 use terraform_provider_gitlab::protocol::pb::{tfplugin5, tfplugin6};
 use terraform_provider_gitlab::protocol::v5::ProviderV5;
 use terraform_provider_gitlab::protocol::v6::ProviderV6;
-use terraform_provider_gitlab::resources::GitlabProvider;
 
 use super::client::ProtocolClient;
 use super::connect::{Target, connect};
@@ -29,10 +26,9 @@ impl Drop for InProcess {
     }
 }
 
-fn provider() -> Arc<Framework<GitlabProvider>> {
-    Arc::new(Framework::new(GitlabProvider {
-        redactor: Redactor::default(),
-    }))
+/// The provider stack exactly as the binary builds it, redactor included.
+fn provider() -> Arc<terraform_provider_gitlab::ProviderStack> {
+    terraform_provider_gitlab::provider_stack(Default::default())
 }
 
 /// Serves a fresh provider as tfplugin6 and another as tfplugin5, through tonic's real
