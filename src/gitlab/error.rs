@@ -177,6 +177,13 @@ impl Error {
     pub fn is_not_found(&self) -> bool {
         matches!(self, Error::NotFound { .. })
     }
+
+    /// GitLab's answer when the owner already has a cluster for the environment scope
+    /// (`Clusters::Cluster` validates `environment_scope` unique per owner).
+    pub fn is_duplicate_environment_scope(&self) -> bool {
+        matches!(self, Error::Validation { fields }
+            if fields.get("environment_scope").is_some_and(|m| m.iter().any(|s| s.contains("duplicated"))))
+    }
 }
 
 /// Grape's catch-all route (`route :any, '*path'` in GitLab's lib/api/api.rb) answers

@@ -167,7 +167,7 @@ impl ProviderDef for GitlabProvider {
             );
         }
         if let Some(u) = given(&c.base_url)
-            && let Err(e) = crate::gitlab::client::api_base(u)
+            && let Err(e) = crate::gitlab::config::api_base(u)
         {
             d.push(Diagnostic::error("Invalid base_url", format!("{e}.")).at_attr("base_url"));
         }
@@ -182,7 +182,7 @@ impl ProviderDef for GitlabProvider {
         // Terraform prints the configuration line (and the values in it) a diagnostic points
         // at: never point at a base_url that carries a password.
         let secret_url = given(&c.base_url)
-            .and_then(crate::gitlab::client::user_info)
+            .and_then(crate::gitlab::config::user_info)
             .is_some_and(|(_, p)| !p.is_empty());
         self.configure_client(c, cancel).await.map_err(|mut d| {
             if secret_url {
@@ -250,7 +250,7 @@ impl GitlabProvider {
             .or_else(|| env_first(&["GITLAB_BASE_URL"]))
             .unwrap_or_else(|| DEFAULT_BASE_URL.into());
         // A password in base_url's user info is sent as Basic auth: never shown.
-        if let Some((user, password)) = crate::gitlab::client::user_info(&base_url) {
+        if let Some((user, password)) = crate::gitlab::config::user_info(&base_url) {
             use base64::Engine as _;
             self.redactor.add(&password);
             if let Some(raw) = url::Url::parse(base_url.trim())
@@ -263,7 +263,7 @@ impl GitlabProvider {
                 &base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}")),
             );
         }
-        let shown_url = crate::gitlab::client::masked_url(&base_url);
+        let shown_url = crate::gitlab::config::masked_url(&base_url);
         let headers: BTreeMap<String, Secret> = c
             .headers
             .known()
@@ -276,7 +276,7 @@ impl GitlabProvider {
         for v in headers.values() {
             self.redactor.add(v.expose());
         }
-        let header_credential = crate::gitlab::client::credential_header(
+        let header_credential = crate::gitlab::config::credential_header(
             headers.iter().map(|(k, v)| (k.as_str(), v.expose())),
         );
         let token = match c
