@@ -12,6 +12,7 @@ use crate::framework::validate::{
     HttpUrl, NotBlank, OneOf, PemCertificate, PositiveIntegerString, Rule, Trimmed,
 };
 use crate::framework::{Ctx, Outcome, PlanNotes, Resource};
+use crate::gitlab::error::Missing;
 use crate::gitlab::types::{CreateCluster, CreatePlatform, UpdateCluster, UpdatePlatform};
 use crate::gitlab::{Created, Error};
 use crate::protocol::diag::{AttributePath, Diagnostic, Diagnostics};
@@ -743,9 +744,7 @@ async fn cluster_gone(
     group: &str,
     not_found: Error,
 ) -> Result<(), Error> {
-    if let Error::NotFound { message } = &not_found
-        && message.contains("Group Not Found")
-    {
+    if not_found.missing() == Some(Missing::Owner) {
         return Err(not_found);
     }
     ctx.data
