@@ -475,6 +475,57 @@ mod tests {
     }
 
     #[test]
+    fn a_404_says_whether_the_group_the_cluster_or_every_cluster_endpoint_is_missing() {
+        let missing = |body: &[u8]| Error::from_response(404, body).missing();
+        assert_eq!(
+            missing(br#"{"message":"404 Group Not Found"}"#),
+            Some(Missing::Owner)
+        );
+        assert_eq!(
+            missing(br#"{"message":"404 Not found"}"#),
+            Some(Missing::Cluster)
+        );
+        assert_eq!(
+            missing(br#"{"message":"404 Not Found"}"#),
+            Some(Missing::ClustersDisabled)
+        );
+        assert_eq!(
+            missing(br#"{"message":"404 Project Not Found"}"#),
+            Some(Missing::Other)
+        );
+        assert_eq!(Error::from_response(403, b"{}").missing(), None);
+    }
+
+    #[test]
+    fn grape_errors_name_the_rejected_parameter_and_other_errors_none() {
+        let e = Error::from_response(
+            400,
+            br#"{"error":"platform_kubernetes_attributes[api_url] is missing"}"#,
+        );
+        assert_eq!(
+            e.rejected_parameter(),
+            Some("platform_kubernetes_attributes[api_url]")
+        );
+        assert_eq!(
+            Error::from_response(404, br#"{"message":"x"}"#).rejected_parameter(),
+            None
+        );
+        let managed = vec!["Cannot modify managed Kubernetes cluster".to_string()];
+        assert!(is_managed_cluster_refusal("base", &managed));
+        assert!(is_managed_cluster_refusal("platform_kubernetes.base", &[]));
+        assert!(!is_managed_cluster_refusal(
+            "name",
+            &["is too long".to_string()]
+        ));
+        let mut fields = BTreeMap::new();
+        fields.insert(
+            "environment_scope".to_string(),
+            vec!["cannot add duplicated environment scope".to_string()],
+        );
+        assert!(Error::Validation { fields }.is_duplicate_environment_scope());
+    }
+
+    #[test]
     fn retried_errors_say_how_often_they_were_sent() {
         let e = Error::from_response(503, b"x").after_attempts(3);
         assert_eq!(e.attempts(), Some(3));
