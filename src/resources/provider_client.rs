@@ -503,3 +503,75 @@ async fn early_auth_check(client: &Client, base_url: &str) -> Result<(), Diagnos
         Err(e) => Err(diagnostics(&e, "check the token with GET /user", "")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::framework::model::Val;
+
+    fn connection(headers: &[(&str, &str)], retries: Option<u32>) -> Connection {
+        Connection {
+            base_url: "https://gitlab.example.com/".into(),
+            token: Secret::new("t"),
+            job_token: false,
+            ca_cert_pem: None,
+            insecure: false,
+            client_cert_pem: None,
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), Secret::new(*v)))
+                .collect(),
+            retries,
+            origin: Origin::Block {
+                shown_url: String::new(),
+            },
+        }
+    }
+
+    #[test]
+    fn the_blocks_headers_are_laid_over_the_sources_and_the_sources_retries_win() {
+        let c = ProviderConfig {
+            headers: Val::Known(BTreeMap::from([
+                ("X-Proxy".to_string(), "block".to_string()),
+                ("X-Block".to_string(), "1".to_string()),
+            ])),
+            retries: Val::Known(7),
+            request_timeout: Val::Known(5),
+            ..ProviderConfig::default()
+        };
+        let from_file = connection(&[("X-Proxy", "file"), ("X-File", "2")], Some(2));
+        let cfg = client_config(&c, &from_file, block_headers(&c));
+        let headers: Vec<(&str, &str)> = cfg
+            .headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.expose()))
+            .collect();
+        assert_eq!(
+            headers,
+            [("X-Block", "1"), ("X-File", "2"), ("X-Proxy", "block")]
+        );
+        assert_eq!(cfg.retries, 2);
+        assert_eq!(cfg.timeout, Duration::from_secs(5));
+        let from_block = connection(&[], None);
+        assert_eq!(client_config(&c, &from_block, BTreeMap::new()).retries, 7);
+    }
+
+    #[test]
+    fn retries_and_timeout_default_as_documented_and_stay_in_range() {
+        let unset = ProviderConfig::default();
+        let cfg = client_config(&unset, &connection(&[], None), BTreeMap::new());
+        assert_eq!(cfg.retries, DEFAULT_RETRIES as u32);
+        assert_eq!(
+            cfg.timeout,
+            Duration::from_secs(DEFAULT_TIMEOUT_SECONDS as u64)
+        );
+        let wild = ProviderConfig {
+            retries: Val::Known(1000),
+            request_timeout: Val::Known(0),
+            ..ProviderConfig::default()
+        };
+        let cfg = client_config(&wild, &connection(&[], None), BTreeMap::new());
+        assert_eq!(cfg.retries, 100);
+        assert_eq!(cfg.timeout, Duration::from_secs(1));
+    }
+}
