@@ -7,7 +7,9 @@
 //! no certificate at all; with this provider it is offered, verified and required. *ring*
 //! (with this one addition) rather than aws-lc-rs: 0.7 MiB less code in the binary, ~0.6 MiB
 //! less memory, and no DRBG start-up cost (README "## Performance"). *ring* signs with RSA,
-//! ECDSA P-256/P-384 and Ed25519 keys, so those are the `client_key` types for GitLab.
+//! ECDSA P-256/P-384 and Ed25519 keys, so those are the `client_key` types for GitLab. The
+//! handshake-signature checks both endpoints' certificate verifiers share are here too
+//! ([`verify_handshake_signatures_with`]).
 
 use std::sync::{Arc, OnceLock};
 
@@ -128,6 +130,39 @@ pub fn install_default() {
         let _ = CryptoProvider::install_default((*provider()).clone());
     });
 }
+
+/// The handshake-signature half of a rustls certificate verifier (`verify_tls12_signature`,
+/// `verify_tls13_signature`, `supported_verify_schemes`), checked with the algorithms in the
+/// field `$algs` of `self` (this provider's [`WebPkiSupportedAlgorithms`]). Both of the
+/// provider's verifiers, the GitLab client's of server certificates and AutoMTLS's of client
+/// certificates, implement these three methods alike: this expands to them inside either
+/// `impl` block (`ServerCertVerifier` and `ClientCertVerifier` are different traits).
+macro_rules! verify_handshake_signatures_with {
+    ($algs:ident) => {
+        fn verify_tls12_signature(
+            &self,
+            message: &[u8],
+            cert: &rustls::pki_types::CertificateDer<'_>,
+            dss: &rustls::DigitallySignedStruct,
+        ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+            rustls::crypto::verify_tls12_signature(message, cert, dss, &self.$algs)
+        }
+
+        fn verify_tls13_signature(
+            &self,
+            message: &[u8],
+            cert: &rustls::pki_types::CertificateDer<'_>,
+            dss: &rustls::DigitallySignedStruct,
+        ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+            rustls::crypto::verify_tls13_signature(message, cert, dss, &self.$algs)
+        }
+
+        fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+            self.$algs.supported_schemes()
+        }
+    };
+}
+pub(crate) use verify_handshake_signatures_with;
 
 /// Whether a provider can verify go-plugin's P-521 client signatures.
 pub fn verifies_p521(provider: &CryptoProvider) -> bool {

@@ -105,6 +105,9 @@ pub struct Settings {
     pub headers: BTreeMap<String, Secret>,
     pub credential: Credential,
     pub retry_max: Option<u32>,
+    /// The provider setting that chose these settings: [`Field::ConfigFile`], or
+    /// [`Field::AutoCi`] for the CI job's.
+    pub field: Field,
 }
 
 impl Settings {
@@ -188,6 +191,9 @@ pub fn resolve(req: &Request<'_>, env: Env<'_>) -> Result<Option<Settings>, Erro
     file.settings(&context, env)
         .map(|mut s| {
             s.source = source.clone();
+            if in_ci {
+                s.field = Field::AutoCi;
+            }
             Some(s)
         })
         .map_err(|(message, field)| Error {
@@ -750,6 +756,7 @@ impl File {
             headers,
             credential,
             retry_max,
+            field: Field::ConfigFile,
         })
     }
 }

@@ -177,6 +177,68 @@ impl Error {
     pub fn is_not_found(&self) -> bool {
         matches!(self, Error::NotFound { .. })
     }
+
+    /// What a 404 says is missing, from GitLab's `not_found!` texts; `None` for other errors.
+    pub fn missing(&self) -> Option<Missing> {
+        let Error::NotFound { message } = self else {
+            return None;
+        };
+        Some(if message.contains("Group Not Found") {
+            Missing::Owner
+        } else if message == CLUSTER_NOT_FOUND_MESSAGE {
+            Missing::Cluster
+        } else if message == CLUSTERS_DISABLED_MESSAGE {
+            Missing::ClustersDisabled
+        } else {
+            Missing::Other
+        })
+    }
+
+    /// The parameter a Grape validation error (400 `{"error":"<param> is missing"}`) names
+    /// first, in GitLab's spelling (`platform_kubernetes_attributes[api_url]`).
+    pub fn rejected_parameter(&self) -> Option<&str> {
+        match self {
+            Error::BadRequest { message } => message.split_whitespace().next(),
+            _ => None,
+        }
+    }
+
+    /// GitLab's answer when the owner already has a cluster for the environment scope
+    /// (`Clusters::Cluster` validates `environment_scope` unique per owner).
+    pub fn is_duplicate_environment_scope(&self) -> bool {
+        matches!(self, Error::Validation { fields }
+            if fields.get("environment_scope").is_some_and(|m| m.iter().any(|s| s.contains("duplicated"))))
+    }
+}
+
+/// The body GitLab sends for every cluster endpoint when certificate-based clusters are
+/// switched off on the instance (`not_found!` without a resource name).
+pub const CLUSTERS_DISABLED_MESSAGE: &str = "404 Not Found";
+/// The body of a missing record (`ActiveRecord::RecordNotFound`, rescued in lib/api/api.rb):
+/// the cluster id names no cluster of the owner.
+const CLUSTER_NOT_FOUND_MESSAGE: &str = "404 Not found";
+
+/// What a 404 of the cluster endpoints says is missing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Missing {
+    /// The owner (`404 Group Not Found`): no such group, or not visible to the token.
+    Owner,
+    /// The cluster (`404 Not found`): no such cluster of that owner.
+    Cluster,
+    /// Every cluster endpoint (`404 Not Found`): certificate-based clusters are switched off.
+    ClustersDisabled,
+    /// Something else.
+    Other,
+}
+
+/// Whether a model validation error of `field` is GitLab refusing to change a cluster it
+/// manages itself (`Clusters::Platforms::Kubernetes#prevent_modification`: only clusters
+/// added through the API, provider_type `user`, take new names, URLs, tokens, certificates).
+pub fn is_managed_cluster_refusal(field: &str, messages: &[String]) -> bool {
+    field == "platform_kubernetes.base"
+        || messages
+            .iter()
+            .any(|m| m.contains("Cannot modify managed Kubernetes cluster"))
 }
 
 /// Grape's catch-all route (`route :any, '*path'` in GitLab's lib/api/api.rb) answers
@@ -410,6 +472,57 @@ mod tests {
                 .contains("a redirect to https://h/users/sign_in"),
             "{redirect}"
         );
+    }
+
+    #[test]
+    fn a_404_says_whether_the_group_the_cluster_or_every_cluster_endpoint_is_missing() {
+        let missing = |body: &[u8]| Error::from_response(404, body).missing();
+        assert_eq!(
+            missing(br#"{"message":"404 Group Not Found"}"#),
+            Some(Missing::Owner)
+        );
+        assert_eq!(
+            missing(br#"{"message":"404 Not found"}"#),
+            Some(Missing::Cluster)
+        );
+        assert_eq!(
+            missing(br#"{"message":"404 Not Found"}"#),
+            Some(Missing::ClustersDisabled)
+        );
+        assert_eq!(
+            missing(br#"{"message":"404 Project Not Found"}"#),
+            Some(Missing::Other)
+        );
+        assert_eq!(Error::from_response(403, b"{}").missing(), None);
+    }
+
+    #[test]
+    fn grape_errors_name_the_rejected_parameter_and_other_errors_none() {
+        let e = Error::from_response(
+            400,
+            br#"{"error":"platform_kubernetes_attributes[api_url] is missing"}"#,
+        );
+        assert_eq!(
+            e.rejected_parameter(),
+            Some("platform_kubernetes_attributes[api_url]")
+        );
+        assert_eq!(
+            Error::from_response(404, br#"{"message":"x"}"#).rejected_parameter(),
+            None
+        );
+        let managed = vec!["Cannot modify managed Kubernetes cluster".to_string()];
+        assert!(is_managed_cluster_refusal("base", &managed));
+        assert!(is_managed_cluster_refusal("platform_kubernetes.base", &[]));
+        assert!(!is_managed_cluster_refusal(
+            "name",
+            &["is too long".to_string()]
+        ));
+        let mut fields = BTreeMap::new();
+        fields.insert(
+            "environment_scope".to_string(),
+            vec!["cannot add duplicated environment scope".to_string()],
+        );
+        assert!(Error::Validation { fields }.is_duplicate_environment_scope());
     }
 
     #[test]

@@ -1,11 +1,22 @@
-//! GitLab API client for the group clusters endpoints: HTTP, retries, typed bodies and
-//! errors. Knows nothing about Terraform.
+//! GitLab API client for the certificate-based cluster endpoints: configuration
+//! (`config.rs`), the transport with its retry decision (`transport.rs`, `retry.rs`,
+//! `pacer.rs`), the endpoints of a cluster owner (`clusters.rs`) and creation that survives
+//! a lost answer (`create.rs`), typed bodies and errors, TLS, and GitLab's client config
+//! file. Knows nothing about Terraform.
 pub mod client;
+pub mod clusters;
+pub mod config;
 pub mod config_file;
+pub mod create;
 pub mod error;
 pub mod pacer;
+pub mod retry;
 pub mod tls;
+mod transport;
 pub mod types;
 
-pub use client::{Client, ClientConfig, ConfigError, Created};
+pub use client::Client;
+pub use clusters::ClusterOwner;
+pub use config::{ClientConfig, ConfigError};
+pub use create::Created;
 pub use error::Error;

@@ -1,8 +1,9 @@
 //! What the resource and both data sources share about a group cluster: attribute
-//! descriptions (one text, used by schemas and docs), the import/state id format, and the
+//! descriptions (one text, used by schemas and docs), the owner they address, the import/state id format, and the
 //! mapping from GitLab's cluster entity to Terraform attribute values.
 
 use crate::framework::prelude::*;
+use crate::gitlab::ClusterOwner;
 use crate::gitlab::types::Cluster;
 
 pub mod desc {
@@ -54,6 +55,11 @@ pub mod desc {
     pub const PROVIDER_TYPE: &str =
         "How the cluster was added: `user` for clusters added through the API.";
     pub const PLATFORM_TYPE: &str = "The cluster platform (`kubernetes`).";
+}
+
+/// The owner of a group cluster, as the GitLab client names it.
+pub fn owner(group: &str) -> ClusterOwner {
+    ClusterOwner::Group(group.to_string())
 }
 
 /// `<group>:<cluster_id>`, the resource id and import id.

@@ -3,10 +3,7 @@
 
 use crate::framework::prelude::{Diagnostic, Diagnostics};
 use crate::gitlab::Error;
-
-/// The body GitLab sends for every cluster endpoint when certificate-based clusters are
-/// switched off on the instance (`not_found!` without a resource name).
-pub const CLUSTERS_DISABLED_MESSAGE: &str = "404 Not Found";
+use crate::gitlab::error::{Missing, is_managed_cluster_refusal};
 
 /// The resource attribute for a field name GitLab uses in errors and parameters.
 pub fn attribute_for(field: &str) -> Option<&'static str> {
@@ -44,7 +41,7 @@ pub fn diagnostics(e: &Error, what: &str, group: &str) -> Diagnostics {
             .iter()
             .map(|(field, msgs)| {
                 let text = msgs.join(", ");
-                if field == "platform_kubernetes.base" || text.contains("Cannot modify managed Kubernetes cluster") {
+                if is_managed_cluster_refusal(field, msgs) {
                     return Diagnostic::error(
                         summary.clone(),
                         format!(
@@ -64,7 +61,7 @@ pub fn diagnostics(e: &Error, what: &str, group: &str) -> Diagnostics {
             .into(),
         Error::BadRequest { message } => {
             let d = Diagnostic::error(summary, format!("GitLab rejected the request: {message}."));
-            match message.split_whitespace().next().and_then(attribute_for) {
+            match e.rejected_parameter().and_then(attribute_for) {
                 Some(a) => d.at_attr(a).into(),
                 None => d.into(),
             }
@@ -86,7 +83,7 @@ pub fn diagnostics(e: &Error, what: &str, group: &str) -> Diagnostics {
         )
         .at_attr("group")
         .into(),
-        Error::NotFound { message } => not_found(&summary, message, group),
+        Error::NotFound { message } => not_found(&summary, message, e.missing(), group),
         Error::RateLimited { attempts, .. } => Diagnostic::error(
             summary,
             format!("{e}. {} Lower -parallelism, or try again later.", retried(*attempts)),
@@ -152,8 +149,8 @@ pub fn retried(attempts: u32) -> String {
 pub fn connection(summary: &str, e: &Error) -> Diagnostic {
     use crate::gitlab::error::TlsFailure as T;
     let Error::Tls { kind, .. } = e else {
-        if let Error::NotApi { detail, .. } = e {
-            let moved = if detail.starts_with("a redirect") {
+        if let Error::NotApi { status, .. } = e {
+            let moved = if (300..=399).contains(status) {
                 " If GitLab moved (or redirects http:// to https://), use the URL it redirects to."
             } else {
                 ""
@@ -234,8 +231,8 @@ pub fn connection(summary: &str, e: &Error) -> Diagnostic {
     Diagnostic::error(summary, format!("{e}. {hint}")).at_attr(attr)
 }
 
-fn not_found(summary: &str, message: &str, group: &str) -> Diagnostics {
-    let detail = if message.contains("Group Not Found") {
+fn not_found(summary: &str, message: &str, missing: Option<Missing>, group: &str) -> Diagnostics {
+    let detail = if missing == Some(Missing::Owner) {
         return Diagnostic::error(
             summary,
             format!(
@@ -245,12 +242,12 @@ fn not_found(summary: &str, message: &str, group: &str) -> Diagnostics {
         )
         .at_attr("group")
         .into();
-    } else if message == "404 Not found" {
+    } else if missing == Some(Missing::Cluster) {
         format!(
             "GitLab has no such cluster in group {group:?} ({message}). Check the cluster id, and that the \
              cluster belongs to this group (group clusters are not inherited by subgroups)."
         )
-    } else if message == CLUSTERS_DISABLED_MESSAGE {
+    } else if missing == Some(Missing::ClustersDisabled) {
         "GitLab answers 404 for every certificate-based cluster endpoint: certificate-based Kubernetes clusters \
          are switched off on this instance (the default since GitLab 15.0). An administrator can enable them \
          (feature flag `certificate_based_clusters`), or use the GitLab agent for Kubernetes instead."
@@ -264,6 +261,7 @@ fn not_found(summary: &str, message: &str, group: &str) -> Diagnostics {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gitlab::error::CLUSTERS_DISABLED_MESSAGE;
     use std::collections::BTreeMap;
 
     #[test]

@@ -4,10 +4,11 @@
 
 use async_trait::async_trait;
 
-use super::cluster::{Remote, desc, parse_state_id, state_id};
+use super::cluster::{Remote, desc, owner, parse_state_id, state_id};
 use super::errors::diagnostics;
 use super::provider::ProviderData;
 use crate::framework::prelude::*;
+use crate::gitlab::error::Missing;
 use crate::gitlab::types::{CreateCluster, CreatePlatform, UpdateCluster, UpdatePlatform};
 use crate::gitlab::{Created, Error};
 
@@ -474,7 +475,7 @@ impl Resource<ProviderData> for GroupCluster {
         if old == new {
             return notes;
         }
-        match ctx.data.client.get_cluster(new, *id).await {
+        match ctx.data.client.get_cluster(&owner(new), *id).await {
             Ok(c) if c.id == *id => {
                 notes.equivalent.push("group");
                 planned.id = Val::Known(state_id(new, *id));
@@ -534,7 +535,7 @@ impl Resource<ProviderData> for GroupCluster {
                 namespace: known(&planned.kubernetes_namespace),
             },
         };
-        match ctx.data.client.create_cluster(&group, &req).await {
+        match ctx.data.client.create_cluster(&owner(&group), &req).await {
             Ok(Created { cluster, adopted }) => {
                 let mut state = planned;
                 state.merge_remote(&Remote::from(&cluster));
@@ -564,7 +565,7 @@ impl Resource<ProviderData> for GroupCluster {
             Ok(x) => x,
             Err(d) => return Outcome::err(d),
         };
-        match ctx.data.client.get_cluster(&group, id).await {
+        match ctx.data.client.get_cluster(&owner(&group), id).await {
             Ok(c) => {
                 let mut s = state;
                 s.merge_remote(&Remote::from(&c));
@@ -602,7 +603,12 @@ impl Resource<ProviderData> for GroupCluster {
             state.cluster_id = Val::Known(id);
             return Outcome::ok(state);
         }
-        match ctx.data.client.update_cluster(&group, id, &body).await {
+        match ctx
+            .data
+            .client
+            .update_cluster(&owner(&group), id, &body)
+            .await
+        {
             Ok(c) => {
                 state.merge_remote(&Remote::from(&c));
                 Outcome::ok(state)
@@ -620,7 +626,7 @@ impl Resource<ProviderData> for GroupCluster {
             Ok(x) => x,
             Err(d) => return Outcome::err(d),
         };
-        match ctx.data.client.delete_cluster(&group, id).await {
+        match ctx.data.client.delete_cluster(&owner(&group), id).await {
             Ok(()) => Outcome::none(),
             Err(e @ Error::NotFound { .. }) => match cluster_gone(ctx, &group, e).await {
                 Ok(()) => Outcome::none(),
@@ -635,7 +641,12 @@ impl Resource<ProviderData> for GroupCluster {
             Ok(x) => x,
             Err(detail) => return Outcome::err(Diagnostic::error("Invalid import id", detail)),
         };
-        match ctx.data.client.get_cluster(&group, cluster_id).await {
+        match ctx
+            .data
+            .client
+            .get_cluster(&owner(&group), cluster_id)
+            .await
+        {
             Ok(c) => {
                 let mut s = GroupClusterState {
                     group: Val::Known(group),
@@ -727,14 +738,12 @@ async fn cluster_gone(
     group: &str,
     not_found: Error,
 ) -> Result<(), Error> {
-    if let Error::NotFound { message } = &not_found
-        && message.contains("Group Not Found")
-    {
+    if not_found.missing() == Some(Missing::Owner) {
         return Err(not_found);
     }
     ctx.data
         .client
-        .list_clusters_page(group, 1, 1)
+        .list_clusters_page(&owner(group), 1, 1)
         .await
         .map(|_| ())
 }
@@ -747,12 +756,11 @@ async fn create_error(
     req: &CreateCluster,
 ) -> Diagnostics {
     let mut d = diagnostics(e, "create the cluster", group);
-    let duplicate = matches!(e, Error::Validation { fields } if fields.get("environment_scope").is_some_and(|m| m.iter().any(|s| s.contains("duplicated"))));
-    if !duplicate {
+    if !e.is_duplicate_environment_scope() {
         return d;
     }
     let scope = req.environment_scope.clone().unwrap_or_else(|| "*".into());
-    if let Ok(clusters) = ctx.data.client.list_clusters(group).await
+    if let Ok(clusters) = ctx.data.client.list_clusters(&owner(group)).await
         && let Some(c) = clusters
             .iter()
             .find(|c| c.environment_scope.as_deref().unwrap_or("*") == scope)

@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 
-use super::cluster::{ClusterItem, Remote, desc, state_id};
+use super::cluster::{ClusterItem, Remote, desc, owner, state_id};
 use super::errors::diagnostics;
 use super::provider::ProviderData;
 use crate::framework::prelude::*;
@@ -157,13 +157,13 @@ impl DataSource<ProviderData> for GroupClusterDataSource {
         let client = &ctx.data.client;
         if let Some(id) = config.cluster_id.known() {
             let c = client
-                .get_cluster(&group, *id)
+                .get_cluster(&owner(&group), *id)
                 .await
                 .map_err(|e| diagnostics(&e, "read the cluster", &group))?;
             return GroupClusterData::from_remote(&group, &Remote::from(&c));
         }
         let all = client
-            .list_clusters(&group)
+            .list_clusters(&owner(&group))
             .await
             .map_err(|e| diagnostics(&e, "list the clusters", &group))?;
         let matching: Vec<_> = all

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use super::cluster::{ClusterItem, Remote, desc};
+use super::cluster::{ClusterItem, Remote, desc, owner};
 use super::errors::diagnostics;
 use super::group_cluster_data::computed_cluster_attributes;
 use super::provider::ProviderData;
@@ -63,7 +63,7 @@ impl DataSource<ProviderData> for GroupClustersDataSource {
         let mut all = ctx
             .data
             .client
-            .list_clusters(&group)
+            .list_clusters(&owner(&group))
             .await
             .map_err(|e| diagnostics(&e, "list the clusters", &group))?;
         // GitLab's list has no defined order (`group.clusters`, no ORDER BY): sort, so the

@@ -6,6 +6,7 @@ pub mod group_cluster;
 pub mod group_cluster_data;
 pub mod group_clusters_data;
 pub mod provider;
+mod provider_client;
 
 pub use provider::GitlabProvider;
 

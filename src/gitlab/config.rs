@@ -1,0 +1,385 @@
+//! How to reach GitLab: [`ClientConfig`] (URL, credentials, TLS, retries, timeouts), the
+//! normalised API base URL, and what a configuration is built into: the headers of every
+//! request and the pooled reqwest (rustls) client. Credentials: the token as
+//! `PRIVATE-TOKEN` (or `JOB-TOKEN`) unless `headers` carry GitLab credentials themselves,
+//! and `base_url` user info as HTTP Basic auth (as Go's net/http sends it); no URL built
+//! here keeps a password, and every credential header is marked sensitive.
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use reqwest::Url;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+
+use super::tls;
+use crate::secret::Secret;
+
+/// How to reach GitLab.
+#[derive(Clone, Debug)]
+pub struct ClientConfig {
+    /// May carry user info (`https://user:password@host/`): sent as Basic auth.
+    pub base_url: String,
+    pub token: Secret,
+    /// Send `token` as a CI/CD job token (`JOB-TOKEN`) instead of `PRIVATE-TOKEN`.
+    pub job_token: bool,
+    /// PEM CA certificate(s) to trust in addition to the system roots.
+    pub ca_cert_pem: Option<Vec<u8>>,
+    pub insecure: bool,
+    /// PEM client certificate and its private key, for mutual TLS.
+    pub client_cert_pem: Option<(Vec<u8>, Secret)>,
+    /// Extra headers; their values may be credentials, so they are secrets.
+    pub headers: BTreeMap<String, Secret>,
+    /// Retries after the first attempt.
+    pub retries: u32,
+    pub timeout: Duration,
+    /// First backoff step; doubled per attempt, with jitter.
+    pub backoff_base: Duration,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        ClientConfig {
+            base_url: "https://gitlab.com/api/v4/".into(),
+            token: Secret::new(""),
+            job_token: false,
+            ca_cert_pem: None,
+            insecure: false,
+            client_cert_pem: None,
+            headers: BTreeMap::new(),
+            retries: 10,
+            timeout: Duration::from_secs(60),
+            backoff_base: Duration::from_millis(250),
+        }
+    }
+}
+
+/// Which configuration setting is wrong, and why.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("base_url {0:?} is not an http(s) URL")]
+    BaseUrl(String),
+    #[error(
+        "base_url {0:?} names another API version than GitLab's REST API v4 (v3 was removed in GitLab 11.0): use /api/v4 or leave the path out"
+    )]
+    ApiVersion(String),
+    #[error("the CA certificate is not valid PEM: {0}")]
+    CaCert(String),
+    #[error("the client certificate or key is not valid PEM: {0}")]
+    ClientCert(String),
+    #[error("header {0:?} is not a valid HTTP header")]
+    Header(String),
+    #[error("the token contains characters that cannot be sent in an HTTP header")]
+    Token,
+    #[error("could not build the HTTP client: {0}")]
+    Build(String),
+}
+
+impl ClientConfig {
+    /// The API base URL requests go to, without user info, and the headers every request
+    /// carries (credentials marked sensitive).
+    pub(super) fn endpoint(&self) -> Result<(Url, HeaderMap), ConfigError> {
+        let mut base = api_base(&self.base_url)?;
+        let mut headers = HeaderMap::new();
+        for (k, v) in &self.headers {
+            let name =
+                HeaderName::from_bytes(k.as_bytes()).map_err(|_| ConfigError::Header(k.clone()))?;
+            let mut value =
+                HeaderValue::from_str(v.expose()).map_err(|_| ConfigError::Header(k.clone()))?;
+            value.set_sensitive(true);
+            headers.insert(name, value);
+        }
+        let in_headers =
+            credential_header(self.headers.iter().map(|(k, v)| (k.as_str(), v.expose())));
+        let token = self.token.expose().trim();
+        if in_headers.is_none() && !token.is_empty() {
+            let mut token = HeaderValue::from_str(token).map_err(|_| ConfigError::Token)?;
+            token.set_sensitive(true);
+            // A CI/CD job token goes in GitLab's JOB-TOKEN header.
+            let header = if self.job_token {
+                "JOB-TOKEN"
+            } else {
+                "PRIVATE-TOKEN"
+            };
+            headers.insert(header, token);
+        }
+        // User info travels as Basic auth, as Go's net/http sends it, unless an
+        // Authorization header is configured; it never stays in a URL.
+        if let Some((user, password)) = user_info(&self.base_url) {
+            if !headers.contains_key(reqwest::header::AUTHORIZATION) {
+                use base64::Engine as _;
+                let b64 =
+                    base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+                let mut v = HeaderValue::from_str(&format!("Basic {b64}"))
+                    .map_err(|_| ConfigError::Header("base_url user info".into()))?;
+                v.set_sensitive(true);
+                headers.insert(reqwest::header::AUTHORIZATION, v);
+            }
+            let _ = base.set_username("");
+            let _ = base.set_password(None);
+        }
+        Ok((base, headers))
+    }
+
+    /// The pooled HTTP client: rustls as [`tls::client_config`] builds it, connect and
+    /// request timeouts, no redirects followed (a redirect means `base_url` is not the API).
+    pub(super) fn http_client(&self) -> Result<reqwest::Client, ConfigError> {
+        let tls = tls::client_config(&tls::TlsOptions {
+            ca_pem: self.ca_cert_pem.as_deref(),
+            insecure: self.insecure,
+            identity: self
+                .client_cert_pem
+                .as_ref()
+                .map(|(c, k)| (c.as_slice(), k.expose())),
+        })
+        .map_err(|e| match e {
+            tls::TlsConfigError::CaCert(d) => ConfigError::CaCert(d),
+            tls::TlsConfigError::ClientCert(d) => ConfigError::ClientCert(d),
+        })?;
+        reqwest::Client::builder()
+            .user_agent(concat!(
+                "terraform-provider-gitlab/",
+                env!("CARGO_PKG_VERSION")
+            ))
+            .connect_timeout(Duration::from_secs(10).min(self.timeout))
+            .timeout(self.timeout)
+            .pool_idle_timeout(Duration::from_secs(90))
+            .tcp_nodelay(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .tls_backend_preconfigured(tls)
+            .build()
+            .map_err(|e| ConfigError::Build(super::transport::error_chain(&e)))
+    }
+}
+
+/// Normalises `base_url`: with or without `/api/v4`, with or without a trailing slash;
+/// repeated slashes are one (GitLab has no empty path segment). User info is kept.
+pub fn api_base(base_url: &str) -> Result<Url, ConfigError> {
+    let bad = || ConfigError::BaseUrl(masked_url(base_url));
+    let mut u = Url::parse(base_url.trim()).map_err(|_| bad())?;
+    if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() {
+        return Err(bad());
+    }
+    let segments: Vec<&str> = u.path().split('/').filter(|s| !s.is_empty()).collect();
+    if let [.., "api", v] = segments.as_slice()
+        && *v != "v4"
+    {
+        return Err(ConfigError::ApiVersion(masked_url(base_url)));
+    }
+    let mut path = format!("/{}", segments.join("/"));
+    if !path.ends_with("/api/v4") {
+        path = format!("{}/api/v4", path.trim_end_matches('/'));
+    }
+    path.push('/');
+    u.set_path(&path);
+    u.set_query(None);
+    u.set_fragment(None);
+    Ok(u)
+}
+
+/// `url` with the password of its user info replaced by `***`: for every message and log
+/// line that shows a URL. Text that does not parse as a URL is masked by hand.
+pub fn masked_url(url: &str) -> String {
+    match Url::parse(url.trim()) {
+        Ok(mut u) => {
+            if u.password().is_some() {
+                let _ = u.set_password(Some("***"));
+            }
+            u.to_string()
+        }
+        Err(_) => mask_userinfo_text(url),
+    }
+}
+
+/// `scheme://user:secret@host` → `scheme://user:***@host`, for strings no URL parser takes.
+fn mask_userinfo_text(s: &str) -> String {
+    let Some(scheme_end) = s.find("://") else {
+        return s.to_string();
+    };
+    let rest = &s[scheme_end + 3..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    match authority.rfind('@') {
+        Some(at) => {
+            let user = authority[..at].split(':').next().unwrap_or("");
+            format!("{}{user}:***@{}", &s[..scheme_end + 3], &rest[at + 1..])
+        }
+        None => s.to_string(),
+    }
+}
+
+/// The user name and password of `base_url`'s user info (percent-decoded), if any.
+pub fn user_info(base_url: &str) -> Option<(String, String)> {
+    let u = Url::parse(base_url.trim()).ok()?;
+    if u.username().is_empty() && u.password().is_none() {
+        return None;
+    }
+    let decode = |s: &str| {
+        percent_encoding::percent_decode_str(s)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    Some((decode(u.username()), decode(u.password().unwrap_or(""))))
+}
+
+/// The header in `headers` that carries GitLab credentials itself, so `token` is neither
+/// needed nor sent (it would lose against it anyway): `PRIVATE-TOKEN`, or `Authorization`
+/// with the `Bearer` scheme (GitLab takes access tokens as OAuth bearer tokens). An
+/// `Authorization` of another scheme (Basic, for a proxy) is not GitLab's, and the token
+/// is still sent.
+pub fn credential_header<'a>(
+    headers: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Option<String> {
+    headers.into_iter().find_map(|(k, v)| {
+        let bearer = v
+            .trim_start()
+            .get(..7)
+            .is_some_and(|s| s.eq_ignore_ascii_case("bearer "));
+        (k.eq_ignore_ascii_case("private-token")
+            || (k.eq_ignore_ascii_case("authorization") && bearer))
+            .then(|| k.to_string())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_url_is_accepted_with_or_without_api_v4() {
+        for (input, want) in [
+            ("https://gitlab.com", "https://gitlab.com/api/v4/"),
+            ("https://gitlab.com/api/v4/", "https://gitlab.com/api/v4/"),
+            ("https://gitlab.com/api/v4", "https://gitlab.com/api/v4/"),
+            (
+                "http://127.0.0.1:8080/gitlab/",
+                "http://127.0.0.1:8080/gitlab/api/v4/",
+            ),
+        ] {
+            assert_eq!(api_base(input).unwrap().as_str(), want, "{input}");
+        }
+        assert!(api_base("gitlab.com").is_err());
+        assert!(api_base("ftp://gitlab.com").is_err());
+    }
+
+    #[test]
+    fn repeated_slashes_collapse_and_other_api_versions_are_refused() {
+        assert_eq!(
+            api_base("https://h//api/v4").unwrap().as_str(),
+            "https://h/api/v4/"
+        );
+        assert_eq!(
+            api_base("https://h/gitlab//").unwrap().as_str(),
+            "https://h/gitlab/api/v4/"
+        );
+        for v3 in [
+            "https://h/api/v3",
+            "https://h/api/v3/",
+            "https://h/sub/api/v3",
+        ] {
+            assert!(
+                matches!(api_base(v3), Err(ConfigError::ApiVersion(_))),
+                "{v3}"
+            );
+        }
+    }
+
+    #[test]
+    fn passwords_in_urls_are_masked() {
+        assert_eq!(
+            masked_url("https://bob:hunter22@h/api/v4/"),
+            "https://bob:***@h/api/v4/"
+        );
+        assert_eq!(masked_url("https://h/api/v4/"), "https://h/api/v4/");
+        // Not a URL the parser takes (bad port): masked by hand.
+        assert_eq!(
+            masked_url("https://bob:p@ss:w0rd@h:99999/x"),
+            "https://bob:***@h:99999/x"
+        );
+        let e = api_base("ftp://bob:hunter22@h/").unwrap_err().to_string();
+        assert!(!e.contains("hunter22"), "{e}");
+    }
+
+    #[test]
+    fn user_info_is_sent_as_basic_auth_and_removed_from_the_url() {
+        let cfg = ClientConfig {
+            base_url: "https://bob:p%40ss@h/".into(),
+            token: Secret::new("t0ken"),
+            ..ClientConfig::default()
+        };
+        let (base, headers) = cfg.endpoint().unwrap();
+        assert_eq!(base.as_str(), "https://h/api/v4/");
+        use base64::Engine as _;
+        let want = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode("bob:p@ss")
+        );
+        assert_eq!(headers["authorization"], want.as_str());
+        assert!(headers["authorization"].is_sensitive());
+        assert_eq!(headers["private-token"], "t0ken");
+        // An Authorization header of the configuration wins, as in Go's net/http.
+        let mut configured = BTreeMap::new();
+        configured.insert("Authorization".to_string(), Secret::new("Basic other"));
+        let (_, headers) = ClientConfig {
+            headers: configured,
+            ..cfg
+        }
+        .endpoint()
+        .unwrap();
+        assert_eq!(headers["authorization"], "Basic other");
+    }
+
+    #[test]
+    fn gitlab_credentials_in_headers_replace_the_token() {
+        let with = |k: &str, v: &str| {
+            let mut headers = BTreeMap::new();
+            headers.insert(k.to_string(), Secret::new(v));
+            ClientConfig {
+                base_url: "http://h/".into(),
+                token: Secret::new("from-token"),
+                headers,
+                ..ClientConfig::default()
+            }
+            .endpoint()
+            .unwrap()
+            .1
+        };
+        let h = with("PRIVATE-TOKEN", "from-headers");
+        assert_eq!(h["private-token"], "from-headers");
+        let h = with("authorization", "Bearer from-headers");
+        assert!(h.get("private-token").is_none());
+        assert_eq!(h["authorization"], "Bearer from-headers");
+        // A proxy's Basic credentials are not GitLab's: the token is still sent.
+        let h = with("Authorization", "Basic cHJveHk6cHc=");
+        assert_eq!(h["private-token"], "from-token");
+        assert_eq!(
+            credential_header([("X-Other", "Bearer x"), ("Private-Token", "y")]),
+            Some("Private-Token".to_string())
+        );
+        assert_eq!(credential_header([("Authorization", "Basic x")]), None);
+    }
+
+    #[test]
+    fn token_header_is_marked_sensitive() {
+        let cfg = ClientConfig {
+            base_url: "http://h/".into(),
+            token: Secret::new("glpat-x"),
+            ..ClientConfig::default()
+        };
+        let (_, headers) = cfg.endpoint().unwrap();
+        assert!(headers["PRIVATE-TOKEN"].is_sensitive());
+        assert!(!format!("{headers:?}").contains("glpat-x"));
+    }
+
+    #[test]
+    fn a_job_token_is_sent_as_job_token_and_never_as_private_token() {
+        let cfg = ClientConfig {
+            base_url: "http://h/".into(),
+            token: Secret::new("glcbt-job"),
+            job_token: true,
+            ..ClientConfig::default()
+        };
+        let (_, headers) = cfg.endpoint().unwrap();
+        assert!(headers["JOB-TOKEN"].is_sensitive());
+        assert_eq!(headers["JOB-TOKEN"], "glcbt-job");
+        assert!(!headers.contains_key("PRIVATE-TOKEN"));
+    }
+}
