@@ -22,8 +22,7 @@ use std::process::{Command, ExitStatus, Stdio};
 use std::sync::{Arc, Condvar, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
-#[path = "../sim_launcher/guard.rs"]
-pub mod process_guard;
+pub use gitlab_sim::guard as process_guard;
 
 use base64::Engine;
 use hyper_util::rt::TokioIo;

@@ -3,8 +3,9 @@
 //! simulator, and runs Terraform in a private work directory with a timeout.
 #![allow(dead_code)]
 
-#[path = "../sim_launcher/mod.rs"]
-pub mod sim_launcher;
+/// The one launcher of the simulator and guard of every child (the `gitlab-sim` package's
+/// test harness, a dev-dependency).
+pub use gitlab_sim as sim_launcher;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -172,7 +173,7 @@ impl Sim {
 
     /// Starts the simulator with the test seed and extra arguments.
     pub fn start_with(extra: &[&str]) -> Sim {
-        Sim::start_seed(&repo_root().join("tests/fixtures/sim/seed.json"), extra)
+        Sim::start_seed(&sim_launcher::seed_file(), extra)
     }
 
     pub fn start_seed(seed: &Path, extra: &[&str]) -> Sim {
