@@ -10,6 +10,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     tonic_prost_build::configure()
         .build_client(true)
         .build_server(true)
+        // Clients without `connect()` (tonic's transport client): the provider only serves,
+        // and the tests give their clients a channel of their own.
+        .build_transport(false)
         .compile_with_config(
             config,
             &[

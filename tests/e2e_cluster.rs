@@ -525,10 +525,8 @@ fn duplicated_environment_scope_names_the_clashing_cluster_and_import_command(tf
 
 fn certificate_clusters_switched_off_is_said_plainly(tf_version: &str) {
     let dir = tempfile::tempdir().unwrap();
-    let mut seed: J = serde_json::from_str(
-        &std::fs::read_to_string(repo_root().join("tests/fixtures/sim/seed.json")).unwrap(),
-    )
-    .unwrap();
+    let mut seed: J =
+        serde_json::from_str(&std::fs::read_to_string(sim_launcher::seed_file()).unwrap()).unwrap();
     seed["certificate_based_clusters"] = json!(false);
     let path = dir.path().join("seed.json");
     std::fs::write(&path, seed.to_string()).unwrap();

@@ -123,10 +123,8 @@ fn an_api_v3_base_url_is_refused_at_validate_and_a_doubled_slash_is_harmless() {
 /// exists, which is not a wrong base_url.
 #[test]
 fn switched_off_certificate_clusters_are_still_named_as_such() {
-    let mut seed: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(repo_root().join("tests/fixtures/sim/seed.json")).unwrap(),
-    )
-    .unwrap();
+    let mut seed: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(sim_launcher::seed_file()).unwrap()).unwrap();
     seed["certificate_based_clusters"] = json!(false);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("seed.json");

@@ -113,7 +113,7 @@ fn the_example_module_passes_its_terraform_tests_against_gitlab_sim_as_the_guide
     child
         .arg(module.join("test-offline.sh"))
         .env("PROVIDER_MIRROR", &mirror)
-        .env("GITLAB_SIM", env!("CARGO_BIN_EXE_gitlab-sim"))
+        .env("GITLAB_SIM", sim_launcher::binary())
         .env("TERRAFORM", &terraform)
         .env("HOME", dir.path())
         .env_remove("TF_CLI_CONFIG_FILE")

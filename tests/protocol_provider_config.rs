@@ -7,9 +7,6 @@
 //! real TLS server in `security_tls.rs`.)
 
 mod grpc_support;
-// Both helpers carry the process guard (tests/sim_launcher/guard.rs); each copy guards the
-// children it starts, so two copies in one binary are harmless.
-#[allow(clippy::duplicate_mod)]
 mod support;
 
 use grpc_support::*;

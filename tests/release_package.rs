@@ -56,7 +56,7 @@ fn run(cmd: &mut Command, timeout: Duration) -> (i32, String, String) {
 
 /// `binary` without its debug info (150 MB of it for the provider, which would only make every
 /// zip and hash slow), as `strip` from binutils (which gcc brings) leaves it.
-fn stripped(binary: &str, name: &str) -> PathBuf {
+fn stripped(binary: &Path, name: &str) -> PathBuf {
     let dir = target_dir().join("release-package-test");
     std::fs::create_dir_all(&dir).expect("dir");
     let out = dir.join(format!("{name}-{}", std::process::id()));
@@ -74,14 +74,19 @@ fn stripped(binary: &str, name: &str) -> PathBuf {
 /// The test build's provider, stripped once per test process.
 fn stripped_binary() -> PathBuf {
     static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    BIN.get_or_init(|| stripped(env!("CARGO_BIN_EXE_terraform-provider-gitlab"), NAME))
-        .clone()
+    BIN.get_or_init(|| {
+        stripped(
+            Path::new(env!("CARGO_BIN_EXE_terraform-provider-gitlab")),
+            NAME,
+        )
+    })
+    .clone()
 }
 
 /// The test build's gitlab-sim, stripped once per test process.
 fn stripped_sim() -> PathBuf {
     static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    BIN.get_or_init(|| stripped(env!("CARGO_BIN_EXE_gitlab-sim"), SIM))
+    BIN.get_or_init(|| stripped(&sim_launcher::binary(), SIM))
         .clone()
 }
 
@@ -149,12 +154,11 @@ with zipfile.ZipFile(sys.argv[1]) as z:
         (0, format!("{SIM} {}", provider_version()).as_str())
     );
     let ready = dir.path().join("sim.ready");
-    let mut child = Command::new(&bin)
-        .args(["--group", "platform/infra", "--ready-file"])
+    let mut cmd = Command::new(&bin);
+    cmd.args(["--group", "platform/infra", "--ready-file"])
         .arg(&ready)
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("start the unpacked gitlab-sim");
+        .stdout(Stdio::null());
+    let child = guard::spawn(cmd, "the unpacked gitlab-sim");
     let start = Instant::now();
     while !ready.exists() && start.elapsed() < Duration::from_secs(20) {
         std::thread::sleep(Duration::from_millis(20));
@@ -182,8 +186,7 @@ with zipfile.ZipFile(sys.argv[1]) as z:
         }),
         _ => (0, String::new()),
     };
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(child);
     assert_eq!(answer, (200, "[]".to_string()), "startup lines {lines:?}");
 }
 

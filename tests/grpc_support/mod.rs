@@ -28,8 +28,7 @@ pub mod wire;
 use std::future::Future;
 use std::time::Duration;
 
-#[path = "../sim_launcher/guard.rs"]
-pub mod process_guard;
+pub use gitlab_sim::guard as process_guard;
 
 #[allow(unused_imports)] // each test crate uses a different part
 pub use client::ProtocolClient;

@@ -7,7 +7,7 @@ use std::path::Path;
 use serde_json::Value as J;
 
 use super::pki::Pki;
-use crate::support::{MAINTAINER_TOKEN, block_on, repo_root, sim_launcher};
+use crate::support::{MAINTAINER_TOKEN, block_on, sim_launcher};
 
 /// `gitlab-sim` over HTTPS (server certificate from a [`Pki`]), optionally requiring a
 /// client certificate signed by the client CA; killed on drop.
@@ -22,11 +22,7 @@ pub struct HttpsSim {
 
 impl HttpsSim {
     pub fn start(pki: &Pki, require_client_cert: bool) -> HttpsSim {
-        HttpsSim::start_seed(
-            pki,
-            require_client_cert,
-            &repo_root().join("tests/fixtures/sim/seed.json"),
-        )
+        HttpsSim::start_seed(pki, require_client_cert, &sim_launcher::seed_file())
     }
 
     pub fn start_seed(pki: &Pki, require_client_cert: bool, seed: &Path) -> HttpsSim {
@@ -46,12 +42,7 @@ impl HttpsSim {
     /// Serves the certificate chain `cert` with `key` (PEM files made elsewhere, e.g. by
     /// openssl), with no client certificate required.
     pub fn start_with_cert(cert: &str, key: &str) -> HttpsSim {
-        HttpsSim::start_files(
-            cert,
-            key,
-            None,
-            &repo_root().join("tests/fixtures/sim/seed.json"),
-        )
+        HttpsSim::start_files(cert, key, None, &sim_launcher::seed_file())
     }
 
     /// `client_auth`: the client CA file to require, and the test's own identity PEM.

@@ -10,8 +10,9 @@
 //! Everything is re-exported here, so a test writes `use support::*;`.
 #![allow(dead_code)]
 
-#[path = "../sim_launcher/mod.rs"]
-pub mod sim_launcher;
+/// The one launcher of the simulator and guard of every child (the `gitlab-sim` package's
+/// test harness, a dev-dependency).
+pub use gitlab_sim as sim_launcher;
 
 pub mod binaries;
 pub mod cli;

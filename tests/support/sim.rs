@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde_json::Value as J;
 
-use super::{block_on, repo_root, sim_launcher};
+use super::{block_on, sim_launcher};
 
 /// A running `gitlab-sim` with test controls (the shared launcher's, plus a seed); killed on
 /// drop.
@@ -22,7 +22,7 @@ impl Sim {
 
     /// Starts the simulator with the test seed and extra arguments.
     pub fn start_with(extra: &[&str]) -> Sim {
-        Sim::start_seed(&repo_root().join("tests/fixtures/sim/seed.json"), extra)
+        Sim::start_seed(&sim_launcher::seed_file(), extra)
     }
 
     pub fn start_seed(seed: &Path, extra: &[&str]) -> Sim {

@@ -1,6 +1,6 @@
 //! Seed / state file format (JSON): groups, projects, users with memberships, clusters and
 //! instance switches. The `--state` file is written in this same format, so a state file is a
-//! valid seed. Also holds the built-in default seed (same content as tests/fixtures/sim/seed.json).
+//! valid seed. Also holds the built-in default seed (tests/fixtures/seed.json, compiled in).
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -227,8 +227,8 @@ pub struct SeedCluster {
     pub provider_gcp: Option<Value>,
 }
 
-/// The built-in default seed, identical to `tests/fixtures/sim/seed.json`.
-pub const DEFAULT_SEED: &str = include_str!("../../../tests/fixtures/sim/seed.json");
+/// The built-in default seed, identical to `gitlab-sim/tests/fixtures/seed.json`.
+pub const DEFAULT_SEED: &str = include_str!("../tests/fixtures/seed.json");
 
 pub fn parse(text: &str) -> Result<SeedFile, String> {
     serde_json::from_str(text).map_err(|e| format!("invalid seed/state JSON: {e}"))

@@ -1,33 +1,34 @@
-//! `gitlab-sim` started for a module test with no seed file: the startup lines (URL and a
+//! Starting and stopping `gitlab-sim`: the listening line and a clean exit on SIGTERM and
+//! SIGINT; started for a module test with no seed file: the startup lines (URL and a
 //! Maintainer token), `--group`, and running in the background with `--pid-file` /
-//! `--ready-file` and a clean stop on SIGTERM.
+//! `--ready-file` and a clean stop on SIGTERM; its refusals and `--help`.
 
 use std::io::{Read, Write};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-/// A simulator started with `args`; killed on drop if still running.
-struct Started {
-    child: Child,
-}
+use gitlab_sim::{Sim, guard};
 
-impl Drop for Started {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start(args: &[&str], stdout: &Path) -> Started {
-    let child = Command::new(env!("CARGO_BIN_EXE_gitlab-sim"))
-        .args(args)
+/// A simulator started with `args`, its stdout written to `stdout` (guarded: killed on drop).
+fn start(args: &[&str], stdout: &Path) -> guard::Guarded {
+    let mut cmd = Command::new(gitlab_sim::binary());
+    cmd.args(args)
         .stdin(Stdio::null())
         .stdout(std::fs::File::create(stdout).expect("stdout file"))
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn gitlab-sim");
-    Started { child }
+        .stderr(Stdio::inherit());
+    guard::spawn(cmd, &format!("gitlab-sim {}", args.join(" ")))
+}
+
+/// Runs `gitlab-sim <args>` to completion.
+fn run(args: &[&str]) -> Output {
+    let mut cmd = Command::new(gitlab_sim::binary());
+    cmd.args(args);
+    guard::output(
+        cmd,
+        Duration::from_secs(60),
+        &format!("gitlab-sim {}", args.join(" ")),
+    )
 }
 
 fn wait_for(path: &Path) -> String {
@@ -64,6 +65,20 @@ fn get(url: &str, path: &str, token: &str) -> (u16, String) {
         .map(|(_, b)| b.to_string())
         .unwrap_or_default();
     (status, body)
+}
+
+#[test]
+fn prints_listening_line_and_exits_cleanly_on_sigterm_and_sigint() {
+    for sig in [libc::SIGTERM, libc::SIGINT] {
+        let mut sim = Sim::start(&[]);
+        let port = sim
+            .url
+            .strip_prefix("http://127.0.0.1:")
+            .expect("http url on 127.0.0.1");
+        assert!(port.parse::<u16>().is_ok_and(|p| p > 0), "{}", sim.url);
+        sim.signal(sig);
+        assert_eq!(sim.wait_exit().code(), Some(0));
+    }
 }
 
 #[test]
@@ -105,7 +120,7 @@ fn without_a_seed_it_prints_its_url_and_a_maintainer_token_of_the_groups_it_was_
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
     assert_eq!(
         std::fs::read_to_string(&pid).expect("pid file").trim(),
-        sim.child.id().to_string()
+        sim.id().to_string()
     );
 
     // The token is a Maintainer's: it may see the clusters of the given groups (Developer
@@ -120,12 +135,12 @@ fn without_a_seed_it_prints_its_url_and_a_maintainer_token_of_the_groups_it_was_
     assert!(body.contains("\"username\":\"maintainer\""), "{body}");
 
     // SIGTERM: a clean stop, exit 0, the run files gone.
-    let pid_value = sim.child.id() as libc::pid_t;
+    let pid_value = sim.id() as libc::pid_t;
     // SAFETY: signalling a child this test started and has not reaped yet.
     assert_eq!(unsafe { libc::kill(pid_value, libc::SIGTERM) }, 0);
     let start = Instant::now();
     let status = loop {
-        if let Some(s) = sim.child.try_wait().expect("wait") {
+        if let Some(s) = sim.try_wait() {
             break s;
         }
         assert!(
@@ -143,7 +158,8 @@ fn with_a_seed_file_no_token_is_printed_and_groups_come_from_the_seed() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("out");
     let ready = dir.path().join("ready");
-    let seed = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/sim/seed.json");
+    let seed = gitlab_sim::seed_file();
+    let seed = seed.to_str().expect("seed path");
     let _sim = start(
         &[
             "--seed",
@@ -157,10 +173,7 @@ fn with_a_seed_file_no_token_is_printed_and_groups_come_from_the_seed() {
     assert_eq!(lines.lines().count(), 1, "{lines:?}");
     assert!(lines.starts_with("listening on http://"), "{lines:?}");
 
-    let refused = Command::new(env!("CARGO_BIN_EXE_gitlab-sim"))
-        .args(["--seed", seed, "--group", "platform"])
-        .output()
-        .expect("run gitlab-sim");
+    let refused = run(&["--seed", seed, "--group", "platform"]);
     assert_eq!(refused.status.code(), Some(2));
     let said = String::from_utf8_lossy(&refused.stderr);
     assert!(
@@ -171,10 +184,7 @@ fn with_a_seed_file_no_token_is_printed_and_groups_come_from_the_seed() {
 
 #[test]
 fn a_group_path_gitlab_would_refuse_stops_the_start_naming_it() {
-    let out = Command::new(env!("CARGO_BIN_EXE_gitlab-sim"))
-        .args(["--group", "platform/infra.git"])
-        .output()
-        .expect("run gitlab-sim");
+    let out = run(&["--group", "platform/infra.git"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
     let said = String::from_utf8_lossy(&out.stderr);
@@ -186,10 +196,7 @@ fn a_group_path_gitlab_would_refuse_stops_the_start_naming_it() {
 
 #[test]
 fn help_says_how_to_start_it_for_a_test_and_where_the_api_is() {
-    let out = Command::new(env!("CARGO_BIN_EXE_gitlab-sim"))
-        .arg("--help")
-        .output()
-        .expect("run gitlab-sim");
+    let out = run(&["--help"]);
     assert!(out.status.success());
     let help = String::from_utf8_lossy(&out.stdout);
     for needle in [

@@ -1,13 +1,11 @@
 //! Third-party fidelity check: python-gitlab (fetched from PyPI by `.ci/fetch-tools`) drives
 //! the real `gitlab-sim` binary through `tests/python/group_clusters.py`.
 
-mod sim_launcher;
-
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use sim_launcher::{Sim, guard};
+use gitlab_sim::{Sim, guard};
 
 /// How long `.ci/fetch-tools` may take to install python-gitlab (or find it installed).
 const FETCH_LIMIT: Duration = Duration::from_secs(600);
@@ -15,7 +13,8 @@ const FETCH_LIMIT: Duration = Duration::from_secs(600);
 const SCRIPT_LIMIT: Duration = Duration::from_secs(300);
 
 fn python() -> PathBuf {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    // The workspace's tool fetcher, one level above this package.
+    let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
     let mut cmd = Command::new(root.join(".ci/fetch-tools"));
     cmd.arg("python-gitlab");
     let out = guard::output(cmd, FETCH_LIMIT, ".ci/fetch-tools python-gitlab");

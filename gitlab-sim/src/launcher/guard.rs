@@ -17,8 +17,6 @@
 //! a wait outlives its limit, or nothing happens for [`IDLE_LIMIT`], the watchdog writes which
 //! test waited for what, kills every guarded process group and ends the test binary with
 //! status 101, long before CI's own timeout.
-#![allow(dead_code)]
-
 use std::collections::{HashMap, HashSet};
 use std::io::{self, Read, Write};
 use std::os::unix::process::CommandExt;

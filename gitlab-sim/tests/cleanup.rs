@@ -1,17 +1,15 @@
-//! No process outlives its test, and no test waits forever: the guard behind
-//! tests/sim_launcher (PDEATHSIG, process groups, the reaper, the watchdog) checked on this
-//! test binary itself. Each test re-runs itself as a child test binary (`ROLE` set), which
+//! No process outlives its test, and no test waits forever: the guard behind the launcher
+//! (src/launcher/: PDEATHSIG, process groups, the reaper, the watchdog), checked on this test
+//! binary itself. Each test re-runs itself as a child test binary (`ROLE` set), which
 //! starts a simulator (and, like Terraform with its provider plugins, a grandchild), reports
 //! their pids and is then killed or left stuck; the parent checks that none of them is left.
-
-mod sim_launcher;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use sim_launcher::{Sim, guard};
+use gitlab_sim::{Sim, guard};
 
 /// Set in the child test binary: what it should do.
 const ROLE: &str = "SIM_CLEANUP_ROLE";
