@@ -27,17 +27,26 @@ fn running(pid: i32, needle: &str) -> bool {
     let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
         return false;
     };
-    // The state follows the parenthesised command name.
-    let state = stat
-        .rsplit(')')
-        .next()
-        .and_then(|s| s.trim().chars().next());
+    // `pid (comm) state ...`: the command name is parenthesised, the state follows it.
+    let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+        return false;
+    };
+    let comm = &stat[open + 1..close];
+    let state = stat[close + 1..].trim().chars().next();
     if state == Some('Z') {
         return false;
     }
-    std::fs::read(format!("/proc/{pid}/cmdline"))
-        .map(|c| String::from_utf8_lossy(&c).contains(needle))
-        .unwrap_or(false)
+    // The program's name is the command name as soon as exec has begun, while its command
+    // line reads empty until exec has finished laying out the new program (which, on a
+    // loaded machine, can take a while); a process that has not exec'd yet shows its
+    // parent's command line, which names the program it is about to run.
+    // (The kernel keeps the first 15 bytes of the name.)
+    let named =
+        !comm.is_empty() && (comm == needle || (comm.len() == 15 && needle.starts_with(comm)));
+    named
+        || std::fs::read(format!("/proc/{pid}/cmdline"))
+            .map(|c| String::from_utf8_lossy(&c).contains(needle))
+            .unwrap_or(false)
 }
 
 /// Runs this test again as a child test binary in `role`; returns once it said `@@ready`.
@@ -157,7 +166,11 @@ fn kill_and_check(test: &str, sig: i32, role: &str) {
         while !running(*pid, what) && std::time::Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(20));
         }
-        assert!(running(*pid, what), "{what} ({pid}) is not running");
+        assert!(
+            running(*pid, what),
+            "{what} ({pid}) is not running: {:?}",
+            std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()
+        );
     }
     started.child.signal(sig);
     let status = started
