@@ -96,7 +96,7 @@ async fn tls_serves_https_and_can_require_client_certificates() {
     }
     // Over TLS 1.3 the refusal is the certificate_required alert after the client's
     // Finished: read on a bare TLS connection, with no HTTP client in between.
-    let alert = tls13_refusal(&sim, &ca_cert.der().to_vec()).await;
+    let alert = tls13_refusal(&sim, ca_cert.der()).await;
     assert_eq!(
         alert,
         rustls::Error::AlertReceived(rustls::AlertDescription::CertificateRequired),
