@@ -133,46 +133,55 @@ fn decode(seg: &str) -> String {
         .into_owned()
 }
 
-/// The token GitLab reads: `private_token` param, `PRIVATE-TOKEN` header, then an OAuth-style
-/// bearer token (`Authorization: Bearer` or `access_token` param).
-fn token<'a>(headers: &'a HeaderMap, params: &'a Map<String, Value>) -> Option<&'a str> {
-    let non_empty = |s: &'a str| (!s.is_empty()).then_some(s);
-    if let Some(t) = params
+/// The user a request authenticates as, found as GitLab's `auth_finders.rb` finds access
+/// tokens: an OAuth-style bearer token (`Authorization: Bearer` or `access_token` param) is
+/// looked up as an OAuth2 access token first; a personal (project, group) access token is
+/// read from the `private_token` param, the `PRIVATE-TOKEN` header, then the bearer token.
+/// An OAuth2 token in `PRIVATE-TOKEN` or `private_token` therefore finds nobody (401).
+fn token_user<'d>(
+    db: &'d Db,
+    headers: &HeaderMap,
+    params: &Map<String, Value>,
+) -> Option<&'d User> {
+    fn non_empty(s: &str) -> Option<&str> {
+        let s = s.trim();
+        (!s.is_empty()).then_some(s)
+    }
+    let bearer = headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|auth| {
+            let (scheme, t) = auth.trim().split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then_some(t)
+        })
+        .and_then(non_empty)
+        .or_else(|| {
+            params
+                .get("access_token")
+                .and_then(Value::as_str)
+                .and_then(non_empty)
+        });
+    if let Some(u) = bearer.and_then(|t| db.user_by_oauth_token(t)) {
+        return Some(u);
+    }
+    let private = params
         .get("private_token")
         .and_then(Value::as_str)
         .and_then(non_empty)
-    {
-        return Some(t);
-    }
-    if let Some(t) = headers
-        .get("private-token")
-        .and_then(|v| v.to_str().ok())
-        .and_then(non_empty)
-    {
-        return Some(t);
-    }
-    if let Some(auth) = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()) {
-        let mut parts = auth.splitn(2, ' ');
-        if let (Some(scheme), Some(t)) = (parts.next(), parts.next())
-            && scheme.eq_ignore_ascii_case("bearer")
-            && !t.trim().is_empty()
-        {
-            return Some(t.trim());
-        }
-    }
-    params
-        .get("access_token")
-        .and_then(Value::as_str)
-        .and_then(non_empty)
+        .or_else(|| {
+            headers
+                .get("private-token")
+                .and_then(|v| v.to_str().ok())
+                .and_then(non_empty)
+        });
+    private.or(bearer).and_then(|t| db.user_by_token(t))
 }
 
 /// Whether the request carries a valid token (for the rate limiter's throttle name).
 pub fn authenticated(app: &App, headers: &HeaderMap, query: Option<&str>) -> bool {
     let params = params::parse_nested_query(query.unwrap_or("").as_bytes());
     let db = app.db();
-    token(headers, &params)
-        .and_then(|t| db.user_by_token(t))
-        .is_some_and(|u| u.state == "active")
+    token_user(&db, headers, &params).is_some_and(|u| u.state == "active")
 }
 
 fn unauthorized() -> SimResponse {
@@ -248,9 +257,7 @@ pub fn handle(app: &App, req: &ApiRequest<'_>) -> Outcome {
 
     let mut db = app.db();
     // authenticate!
-    let user = match token(req.headers, &params)
-        .and_then(|t| db.user_by_token(t))
-        .filter(|u| u.state == "active")
+    let user = match token_user(&db, req.headers, &params).filter(|u| u.state == "active")
     {
         Some(u) => u.clone(),
         None => return unauthorized().into(),

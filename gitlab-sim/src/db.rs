@@ -17,7 +17,7 @@ pub const DEVELOPER: u8 = 30;
 pub const MAINTAINER: u8 = 40;
 pub const OWNER: u8 = 50;
 
-const DEFAULT_CREATED_AT: &str = "2026-01-01T00:00:00.000Z";
+pub const DEFAULT_CREATED_AT: &str = "2026-01-01T00:00:00.000Z";
 
 #[derive(Debug, Clone)]
 pub struct Group {
@@ -49,6 +49,7 @@ pub struct User {
     pub username: String,
     pub name: String,
     pub tokens: Vec<String>,
+    pub oauth_tokens: Vec<String>,
     pub admin: bool,
     pub state: String,
     pub external: bool,
@@ -99,7 +100,7 @@ pub struct Settings {
     pub allow_local_requests: bool,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Db {
     pub settings: Settings,
     pub groups: HashMap<u64, Group>,
@@ -110,6 +111,7 @@ pub struct Db {
     pub users: HashMap<u64, User>,
     user_order: Vec<u64>,
     user_by_token: HashMap<String, u64>,
+    user_by_oauth_token: HashMap<String, u64>,
     pub clusters: HashMap<u64, Cluster>,
     group_clusters: HashMap<u64, Vec<u64>>,
     scope_index: HashMap<(u64, String), BTreeSet<u64>>,
@@ -145,6 +147,7 @@ impl Db {
             users: HashMap::new(),
             user_order: Vec::new(),
             user_by_token: HashMap::new(),
+            user_by_oauth_token: HashMap::new(),
             clusters: HashMap::new(),
             group_clusters: HashMap::new(),
             scope_index: HashMap::new(),
@@ -288,6 +291,16 @@ impl Db {
                 return Err(format!("user {}: token already used by another user", u.id));
             }
         }
+        for t in &u.oauth_tokens {
+            if t.is_empty() {
+                return Err(format!("user {}: empty OAuth token", u.id));
+            }
+            if self.user_by_token.contains_key(t)
+                || self.user_by_oauth_token.insert(t.clone(), u.id).is_some()
+            {
+                return Err(format!("user {}: OAuth token already used", u.id));
+            }
+        }
         let mut group_roles = HashMap::new();
         let mut project_roles = HashMap::new();
         for m in &u.memberships {
@@ -320,6 +333,7 @@ impl Db {
                 username: u.username.clone(),
                 name: u.name.clone(),
                 tokens,
+                oauth_tokens: u.oauth_tokens.clone(),
                 admin: u.admin,
                 state: u.state.clone(),
                 external: u.external,
@@ -463,6 +477,7 @@ impl Db {
                     name: u.name.clone(),
                     token: u.tokens.first().cloned(),
                     tokens: u.tokens.iter().skip(1).cloned().collect(),
+                    oauth_tokens: u.oauth_tokens.clone(),
                     admin: u.admin,
                     state: u.state.clone(),
                     external: u.external,
@@ -515,8 +530,16 @@ impl Db {
 
     // ----- lookups -------------------------------------------------------------------------
 
+    /// The user of a personal (or project, group) access token.
     pub fn user_by_token(&self, token: &str) -> Option<&User> {
         self.user_by_token
+            .get(token)
+            .and_then(|id| self.users.get(id))
+    }
+
+    /// The user of an OAuth2 access token.
+    pub fn user_by_oauth_token(&self, token: &str) -> Option<&User> {
+        self.user_by_oauth_token
             .get(token)
             .and_then(|id| self.users.get(id))
     }
@@ -603,6 +626,11 @@ impl Db {
     }
 
     // ----- clusters ------------------------------------------------------------------------
+
+    /// The id the next created cluster gets.
+    pub fn next_cluster_id(&self) -> u64 {
+        self.next_cluster_id
+    }
 
     pub fn allocate_cluster_id(&mut self) -> u64 {
         let id = self.next_cluster_id;

@@ -158,6 +158,10 @@ pub struct SeedUser {
     /// Further tokens of the same user.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tokens: Vec<String>,
+    /// OAuth2 access tokens of the user (Doorkeeper's `oauth_access_tokens`): accepted only as
+    /// `Authorization: Bearer` or `access_token=`, never in `PRIVATE-TOKEN` or `private_token=`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub oauth_tokens: Vec<String>,
     #[serde(default)]
     pub admin: bool,
     /// `active` or `blocked` (blocked users cannot authenticate).

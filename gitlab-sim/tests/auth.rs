@@ -45,6 +45,43 @@ async fn missing_or_unknown_token_is_401_and_all_token_styles_work() {
     assert_eq!(admin["is_admin"], true);
 }
 
+/// GitLab's `auth_finders.rb`: `PRIVATE-TOKEN` finds personal (project, group) access
+/// tokens only; an OAuth2 access token is found only as a bearer token.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_oauth2_token_is_accepted_as_bearer_only_and_an_access_token_both_ways() {
+    let sim = Sim::start(&[]);
+    let c = client();
+    let bearer = |t: &'static str| c.get(sim.api("/user")).bearer_auth(t).send();
+    let r = bearer(MAINTAINER_OAUTH).await.expect("bearer");
+    assert_eq!(r.status(), 200);
+    let user: Value = r.json().await.expect("json");
+    assert_eq!(user["username"], "maintainer");
+    let r = c
+        .get(sim.api(&format!("/user?access_token={MAINTAINER_OAUTH}")))
+        .send()
+        .await
+        .expect("param");
+    assert_eq!(r.status(), 200);
+    // Never as a PRIVATE-TOKEN (header or param).
+    let r = send(&c, Method::GET, &sim.api("/user"), Some(MAINTAINER_OAUTH), None).await;
+    assert_eq!(r.status, 401);
+    let r = c
+        .get(sim.api(&format!("/user?private_token={MAINTAINER_OAUTH}")))
+        .send()
+        .await
+        .expect("param");
+    assert_eq!(r.status(), 401);
+    // A personal access token works as a bearer token too.
+    assert_eq!(bearer(MAINTAINER).await.expect("bearer").status(), 200);
+    let r = c
+        .get(sim.api("/groups/qa/clusters"))
+        .bearer_auth(MAINTAINER_OAUTH)
+        .send()
+        .await
+        .expect("list");
+    assert_eq!(r.status(), 200);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn groups_are_found_by_id_or_encoded_path_and_hidden_when_not_readable() {
     let sim = Sim::start(&[]);

@@ -8,6 +8,8 @@ pub use serde_json::{Value, json};
 
 pub const ADMIN: &str = "sim-admin-token";
 pub const MAINTAINER: &str = "sim-maintainer-token";
+/// The maintainer's OAuth2 access token: accepted only as `Authorization: Bearer`.
+pub const MAINTAINER_OAUTH: &str = "sim-maintainer-oauth-token";
 pub const DEVELOPER: &str = "sim-developer-token";
 pub const REPORTER: &str = "sim-reporter-token";
 
