@@ -8,7 +8,7 @@ use tokio_util::sync::CancellationToken;
 use super::config::{ClientConfig, ConfigError};
 use super::error::Error;
 use super::transport::Transport;
-use super::types::CurrentUser;
+use super::types::{CurrentUser, Group};
 
 /// A configured GitLab API client. Cloning it shares its connections and pacing.
 #[derive(Clone)]
@@ -31,6 +31,29 @@ impl Client {
     /// How many times a request is retried after the first attempt.
     pub fn retries(&self) -> u32 {
         self.transport.retries()
+    }
+
+    /// `GET /groups/:id` (`:id` a numeric id or full path), checked to be the group asked
+    /// for: the answer names it by that id or that path (in any letter case, as GitLab finds
+    /// paths). Its `id` is what identifies the group, however it is spelled.
+    pub async fn group(&self, id: &str) -> Result<Group, Error> {
+        let url = self
+            .transport
+            .url(&["groups", id], &[("with_projects", "false".into())]);
+        let r = self.transport.send(Method::GET, url, None).await?;
+        let g: Group = decode(&r.body, "group")?;
+        let asked = id.trim();
+        let same = match asked.parse::<i64>() {
+            Ok(n) => g.id == n,
+            Err(_) => g.id > 0 && g.full_path.eq_ignore_ascii_case(asked),
+        };
+        if !same {
+            return Err(Error::WrongEntity {
+                wanted: format!("group {asked:?}"),
+                got: format!("group {} ({:?})", g.id, g.full_path),
+            });
+        }
+        Ok(g)
     }
 
     /// `GET /user`: checks the token.

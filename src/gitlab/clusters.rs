@@ -5,10 +5,14 @@ use reqwest::{Method, Url};
 
 use super::client::{Client, decode, encode};
 use super::error::Error;
-use super::types::{Cluster, UpdateCluster};
+use super::types::{Cluster, GroupBasic, UpdateCluster};
 
 /// The largest page GitLab serves.
 pub const MAX_PER_PAGE: u32 = 100;
+/// The most pages one walk of a cluster list reads: 20 000 clusters, twice the count past
+/// which GitLab stops counting (`X-Total`); no owner has more. A list that goes on is
+/// not GitLab's (a proxy or a fault), and following it would never end.
+pub const MAX_PAGES: u32 = 200;
 
 /// Whose clusters an endpoint reaches. GitLab serves group, project and instance clusters
 /// with the same entity and operations, under different paths; only the group's are used.
@@ -24,6 +28,31 @@ impl ClusterOwner {
     pub fn path_prefix(&self) -> Vec<&str> {
         match self {
             ClusterOwner::Group(id) => vec!["groups", id],
+        }
+    }
+
+    /// The owner in words, for messages: `group "qa"`.
+    pub fn describe(&self) -> String {
+        match self {
+            ClusterOwner::Group(id) => format!("group {id:?}"),
+        }
+    }
+
+    /// Whether the group an answer names (`{"id", "web_url"}`) is this owner as spelled:
+    /// by numeric id, or by full path (the end of its web URL, in any letter case, as
+    /// GitLab finds paths). An answer that names no id or URL is taken as this owner.
+    pub fn is_named_by(&self, g: &GroupBasic) -> bool {
+        match self {
+            ClusterOwner::Group(spelled) => {
+                if let Ok(id) = spelled.trim().parse::<i64>() {
+                    return g.id <= 0 || g.id == id;
+                }
+                let path = g
+                    .web_url
+                    .split_once("/groups/")
+                    .map(|(_, p)| p.trim_end_matches('/'));
+                path.is_none_or(|p| p.eq_ignore_ascii_case(spelled.trim()))
+            }
         }
     }
 
@@ -50,13 +79,14 @@ impl Client {
         self.transport.url(&segments, query)
     }
 
-    /// One page of `GET …/clusters`; returns the next page number, if any.
+    /// One page of `GET …/clusters`, checked against what was asked: at most `per_page`
+    /// clusters, each with an id.
     pub async fn list_clusters_page(
         &self,
         owner: &ClusterOwner,
         page: u32,
         per_page: u32,
-    ) -> Result<(Vec<Cluster>, Option<u32>), Error> {
+    ) -> Result<Page, Error> {
         let per_page = per_page.clamp(1, MAX_PER_PAGE);
         let url = self.clusters_url(
             owner,
@@ -68,34 +98,95 @@ impl Client {
         );
         let r = self.transport.send(Method::GET, url, None).await?;
         let items: Vec<Cluster> = decode(&r.body, "list of clusters")?;
-        let next = match r.headers.get("x-next-page").and_then(|v| v.to_str().ok()) {
-            Some(v) => v.trim().parse().ok(),
+        if items.len() > per_page as usize {
+            return Err(Error::ListUnbounded {
+                what: owner.describe(),
+                detail: format!(
+                    "page {page} holds {} clusters where at most {per_page} were asked for",
+                    items.len()
+                ),
+            });
+        }
+        if let Some(c) = items.iter().find(|c| c.id <= 0) {
+            return Err(Error::Decode {
+                detail: format!("a cluster in the list has no id (id {})", c.id),
+            });
+        }
+        let header = |name: &str| {
+            r.headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u32>().ok())
+        };
+        let next = match r.headers.get("x-next-page") {
+            // An empty X-Next-Page is GitLab's "last page".
+            Some(_) => header("x-next-page"),
             // Without pagination headers, a full page may have a successor.
             None => (items.len() as u32 >= per_page).then_some(page + 1),
         };
-        Ok((items, next))
+        Ok(Page {
+            items,
+            next,
+            total_pages: header("x-total-pages"),
+        })
     }
 
-    /// Every cluster of `owner`, all pages.
+    /// Every cluster of `owner`, all pages, within bounds: never past the last page
+    /// GitLab's `X-Total-Pages` names, never past [`MAX_PAGES`], never a page that only
+    /// repeats clusters already listed, never a page that skips ahead. Hitting a bound is
+    /// an error naming it, never a shorter list taken for the whole.
     pub async fn list_clusters(&self, owner: &ClusterOwner) -> Result<Vec<Cluster>, Error> {
+        let unbounded = |detail: String| Error::ListUnbounded {
+            what: owner.describe(),
+            detail,
+        };
         let mut all = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         let mut page = 1;
         loop {
-            let (items, next) = self.list_clusters_page(owner, page, MAX_PER_PAGE).await?;
-            let empty = items.is_empty();
-            all.extend(items);
-            match next {
-                Some(n) if n > page && !empty => page = n,
-                _ => return Ok(all),
+            let p = self.list_clusters_page(owner, page, MAX_PER_PAGE).await?;
+            let fresh = p.items.len();
+            let mut new = 0;
+            for c in p.items {
+                if seen.insert(c.id) {
+                    all.push(c);
+                    new += 1;
+                }
             }
+            if fresh > 0 && new == 0 {
+                return Err(unbounded(format!(
+                    "page {page} lists only clusters that earlier pages listed"
+                )));
+            }
+            let last = fresh == 0 || p.total_pages.is_some_and(|t| page >= t);
+            match p.next {
+                _ if last => return Ok(all),
+                None => return Ok(all),
+                Some(n) if n == page + 1 => {}
+                Some(n) => {
+                    return Err(unbounded(format!(
+                        "page {page} names page {n} as the next one"
+                    )));
+                }
+            }
+            if page >= MAX_PAGES {
+                return Err(unbounded(format!(
+                    "it goes on past {MAX_PAGES} pages of {MAX_PER_PAGE} (X-Next-Page kept naming another page, \
+                     and no X-Total-Pages said where it ends); the provider reads no more"
+                )));
+            }
+            page += 1;
         }
     }
 
-    /// `GET …/clusters/:cluster_id`.
+    /// `GET …/clusters/:cluster_id`, checked to be that cluster (and, where the answer
+    /// names it, of that owner).
     pub async fn get_cluster(&self, owner: &ClusterOwner, id: i64) -> Result<Cluster, Error> {
         let url = self.clusters_url(owner, &[&id.to_string()], &[]);
         let r = self.transport.send(Method::GET, url, None).await?;
-        decode_cluster(&r.body)
+        let c = decode_cluster(&r.body)?;
+        check_identity(owner, id, &c)?;
+        Ok(c)
     }
 
     /// `PUT …/clusters/:cluster_id` (idempotent: retried like a GET).
@@ -110,7 +201,9 @@ impl Client {
             .transport
             .send(Method::PUT, url, Some(encode(req)?))
             .await?;
-        decode_cluster(&r.body)
+        let c = decode_cluster(&r.body)?;
+        check_identity(owner, id, &c)?;
+        Ok(c)
     }
 
     /// `DELETE …/clusters/:cluster_id`. A 404 is an error here; callers that treat
@@ -122,6 +215,36 @@ impl Client {
             .await
             .map(|_| ())
     }
+}
+
+/// One page of a cluster list: its clusters, the next page GitLab names, and the page
+/// count GitLab gives (`X-Total-Pages`; absent above 10 000 records).
+#[derive(Debug)]
+pub struct Page {
+    pub items: Vec<Cluster>,
+    pub next: Option<u32>,
+    pub total_pages: Option<u32>,
+}
+
+/// That a single-cluster answer is the cluster `id` of `owner`: its id, and its group
+/// where the answer names one (GitLab's single-cluster entity does; a list's does not).
+pub(super) fn check_identity(owner: &ClusterOwner, id: i64, c: &Cluster) -> Result<(), Error> {
+    let wrong = |got: String| Error::WrongEntity {
+        wanted: format!("cluster {id} of {}", owner.describe()),
+        got,
+    };
+    if c.id != id {
+        return Err(wrong(format!("cluster {} ({:?})", c.id, c.name)));
+    }
+    if let Some(g) = &c.group
+        && !owner.is_named_by(g)
+    {
+        return Err(wrong(format!(
+            "cluster {} of group {} ({:?})",
+            c.id, g.id, g.name
+        )));
+    }
+    Ok(())
 }
 
 /// A cluster entity, which must have an id.

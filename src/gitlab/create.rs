@@ -1,9 +1,15 @@
-//! Creating a cluster without ever creating two: `POST …/clusters/user`, and when its
-//! answer is lost (timeout, reset, 5xx from a proxy, a 2xx whose body cannot be read), the
-//! owner's clusters are searched for the one this request would have made (same environment
-//! scope, name and API URL): found, it is adopted; not found, the POST is sent again. A
-//! retry that GitLab rejects as a duplicated environment scope means the earlier request
-//! landed late: adopted too. The lookups run even while Terraform is stopping.
+//! Creating a cluster without ever creating two, and without ever adopting one this request
+//! did not make. Before the POST, the owner's clusters are listed: none of them can be the
+//! one this request makes. The POST's answer must describe what was asked for (same name,
+//! environment scope and API URL, the same owner where it says, and not a cluster listed
+//! before). An answer that does not, or that is lost (timeout, reset, 5xx from a proxy, an
+//! unreadable or runaway 2xx), is an unknown outcome: the owner's clusters are listed again,
+//! and the one cluster that matches the request and was not there before is adopted. None,
+//! and the POST is sent again: GitLab refuses a second cluster for one environment scope, so
+//! a late first request cannot leave a duplicate. Every wait ends when Terraform stops; the
+//! error then says the cluster may exist, so the resource layer can say how to import it.
+use std::collections::HashSet;
+
 use reqwest::Method;
 
 use super::client::{Client, encode};
@@ -12,11 +18,8 @@ use super::error::Error;
 use super::transport::log_path;
 use super::types::{Cluster, CreateCluster};
 
-/// Retries of the lookups after an unknown outcome (they run even while Terraform stops).
-const LOOKUP_RETRIES: u32 = 3;
-
-/// A cluster created by [`Client::create_cluster`]; `adopted` when the POST's response
-/// was lost and the cluster was found by lookup instead.
+/// A cluster created by [`Client::create_cluster`]; `adopted` when the POST's answer was
+/// lost or wrong and the cluster was found by lookup instead.
 #[derive(Debug)]
 pub struct Created {
     pub cluster: Cluster,
@@ -24,12 +27,19 @@ pub struct Created {
 }
 
 impl Client {
-    /// `POST …/clusters/user`, with the recovery of a lost answer described above.
+    /// `POST …/clusters/user`, with the checks and the recovery described above. An
+    /// [`Error::OutcomeUnknown`] from here means the cluster may exist in GitLab.
     pub async fn create_cluster(
         &self,
         owner: &ClusterOwner,
         req: &CreateCluster,
     ) -> Result<Created, Error> {
+        let before: HashSet<i64> = self
+            .list_clusters(owner)
+            .await?
+            .iter()
+            .map(|c| c.id)
+            .collect();
         let url = self.clusters_url(owner, &[owner.add_segment()], &[]);
         let body = encode(req)?;
         let retries = self.transport.retries();
@@ -43,15 +53,24 @@ impl Client {
                 .await
             {
                 Ok(r) => match decode_cluster(&r.body) {
-                    Ok(cluster) => {
+                    Ok(cluster) if made_here(&cluster, req, owner, &before) => {
                         return Ok(Created {
                             cluster,
                             adopted: false,
                         });
                     }
+                    Ok(other) => Error::OutcomeUnknown {
+                        detail: format!(
+                            "GitLab's answer to the create request describes another cluster (id {}, name {:?}, \
+                             environment scope {:?})",
+                            other.id,
+                            other.name,
+                            other.environment_scope.as_deref().unwrap_or("*")
+                        ),
+                    },
                     Err(e) => Error::OutcomeUnknown {
                         detail: format!(
-                            "GitLab accepted the request but its answer is unreadable: {e}"
+                            "GitLab accepted the create request but its answer is unreadable: {e}"
                         ),
                     },
                 },
@@ -61,22 +80,30 @@ impl Client {
                 Error::OutcomeUnknown { detail } => {
                     uncertain = true;
                     tracing::warn!(%detail, attempt, "cluster creation outcome unknown; looking the cluster up");
-                    if let Some(cluster) = self.recover_created(owner, req).await? {
+                    if let Some(cluster) = self.recover(owner, req, &before, &detail).await? {
                         return Ok(Created {
                             cluster,
                             adopted: true,
                         });
                     }
                     if attempt > retries {
-                        return Err(Error::OutcomeUnknown { detail });
+                        return Err(Error::OutcomeUnknown {
+                            detail: format!(
+                                "{detail}; the cluster was not found afterwards, and the request was sent \
+                                 {attempt} times (`retries` = {retries})"
+                            ),
+                        });
                     }
                     let delay = self.transport.backoff(attempt);
                     tracing::info!(method = "POST", path = %log_path(&url), attempt, max_attempts = retries.saturating_add(1),
                         reason = %detail, delay_ms = delay.as_millis() as u64, "the cluster was not created; retrying GitLab request");
-                    self.transport.pause(delay).await?;
+                    if self.transport.pause(delay).await.is_err() {
+                        return Err(stopping(&detail));
+                    }
                 }
                 e if uncertain && e.is_duplicate_environment_scope() => {
-                    return match self.recover_created(owner, req).await? {
+                    let lost = "a create request whose answer was lost may have landed late";
+                    return match self.recover(owner, req, &before, lost).await? {
                         Some(cluster) => Ok(Created {
                             cluster,
                             adopted: true,
@@ -89,40 +116,79 @@ impl Client {
         }
     }
 
-    /// Looks up the cluster a request with an unknown outcome may have created. This
-    /// runs even while Terraform is stopping: giving up here could orphan a cluster.
-    async fn recover_created(
+    /// Looks for the cluster a request with an unknown outcome (`lost` says why) may have
+    /// made: a cluster of `owner` that matches `req` and is not among `before`. `Ok(None)`:
+    /// the request made none. An error is [`Error::OutcomeUnknown`], saying why the search
+    /// could not decide (a failed list, Terraform stopping, more than one candidate).
+    async fn recover(
         &self,
         owner: &ClusterOwner,
         req: &CreateCluster,
+        before: &HashSet<i64>,
+        lost: &str,
     ) -> Result<Option<Cluster>, Error> {
-        let lookup = Client {
-            transport: self.transport.uncancellable(LOOKUP_RETRIES),
+        let list = match self.list_clusters(owner).await {
+            Ok(list) => list,
+            Err(Error::Cancelled) => return Err(stopping(lost)),
+            Err(e) => {
+                return Err(Error::OutcomeUnknown {
+                    detail: format!(
+                        "{lost}; looking for the cluster it may have created failed: {e}"
+                    ),
+                });
+            }
         };
-        let Some(found) = lookup.find_created(owner, req).await? else {
-            return Ok(None);
+        let found: Vec<&Cluster> = list
+            .iter()
+            .filter(|c| !before.contains(&c.id) && made_by(c, req))
+            .collect();
+        let c = match found.as_slice() {
+            [] => return Ok(None),
+            [c] => *c,
+            many => {
+                let ids: Vec<String> = many.iter().map(|c| c.id.to_string()).collect();
+                return Err(Error::OutcomeUnknown {
+                    detail: format!(
+                        "{lost}; {} new clusters match the request (ids {}), so the provider cannot tell which one \
+                         it made",
+                        many.len(),
+                        ids.join(", ")
+                    ),
+                });
+            }
         };
         tracing::warn!(
-            cluster_id = found.id,
+            cluster_id = c.id,
             "found the cluster the lost request created; adopting it"
         );
-        // The list entity lacks `group`: read it whole when possible.
-        Ok(Some(
-            lookup.get_cluster(owner, found.id).await.unwrap_or(found),
-        ))
+        // The list entity lacks `group`: read it whole, and keep the list's when that fails.
+        Ok(Some(match self.get_cluster(owner, c.id).await {
+            Ok(full) if made_by(&full, req) => full,
+            _ => c.clone(),
+        }))
     }
+}
 
-    async fn find_created(
-        &self,
-        owner: &ClusterOwner,
-        req: &CreateCluster,
-    ) -> Result<Option<Cluster>, Error> {
-        Ok(self
-            .list_clusters(owner)
-            .await?
-            .into_iter()
-            .find(|c| made_by(c, req)))
+/// The error when Terraform stops while the outcome of a create is unknown.
+fn stopping(lost: &str) -> Error {
+    Error::OutcomeUnknown {
+        detail: format!(
+            "{lost}; Terraform is stopping, so the provider stopped looking for the cluster it may have created"
+        ),
     }
+}
+
+/// Whether `c`, a create's answer, is the cluster this request made: it matches the
+/// request, was not listed before it, and belongs to `owner` where the answer says.
+fn made_here(
+    c: &Cluster,
+    req: &CreateCluster,
+    owner: &ClusterOwner,
+    before: &HashSet<i64>,
+) -> bool {
+    made_by(c, req)
+        && !before.contains(&c.id)
+        && c.group.as_ref().is_none_or(|g| owner.is_named_by(g))
 }
 
 /// Whether `c` is what `req` would have created: same environment scope, name and API URL.
@@ -136,4 +202,80 @@ fn made_by(c: &Cluster, req: &CreateCluster) -> bool {
             .and_then(|p| p.api_url.as_deref())
             .map(str::trim)
             == Some(api_url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gitlab::types::{CreatePlatform, GroupBasic, PlatformKubernetes};
+
+    fn req() -> CreateCluster {
+        CreateCluster {
+            name: "prod".into(),
+            environment_scope: Some("production".into()),
+            platform_kubernetes_attributes: CreatePlatform {
+                api_url: "https://k8s.example.com".into(),
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    }
+
+    fn cluster(id: i64, group: Option<(i64, &str)>) -> Cluster {
+        Cluster {
+            id,
+            name: "prod".into(),
+            environment_scope: Some("production".into()),
+            platform_kubernetes: Some(PlatformKubernetes {
+                api_url: Some("https://k8s.example.com".into()),
+                ..Default::default()
+            }),
+            group: group.map(|(id, path)| GroupBasic {
+                id,
+                name: path.into(),
+                web_url: format!("https://gitlab.example.com/groups/{path}"),
+            }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn only_a_matching_cluster_that_was_not_listed_before_is_this_requests() {
+        let owner = ClusterOwner::Group("qa".into());
+        let before: HashSet<i64> = [100].into();
+        assert!(made_here(
+            &cluster(101, Some((42, "qa"))),
+            &req(),
+            &owner,
+            &before
+        ));
+        assert!(made_here(&cluster(101, None), &req(), &owner, &before));
+        assert!(
+            !made_here(&cluster(100, Some((42, "qa"))), &req(), &owner, &before),
+            "listed before"
+        );
+        assert!(
+            !made_here(&cluster(101, Some((7, "other"))), &req(), &owner, &before),
+            "another group"
+        );
+        let mut renamed = cluster(101, None);
+        renamed.name = "staging".into();
+        assert!(!made_here(&renamed, &req(), &owner, &before));
+        let mut scope = cluster(101, None);
+        scope.environment_scope = Some("*".into());
+        assert!(!made_here(&scope, &req(), &owner, &before));
+        let by_id = ClusterOwner::Group("42".into());
+        assert!(made_here(
+            &cluster(101, Some((42, "qa"))),
+            &req(),
+            &by_id,
+            &before
+        ));
+        assert!(!made_here(
+            &cluster(101, Some((43, "qa"))),
+            &req(),
+            &by_id,
+            &before
+        ));
+    }
 }

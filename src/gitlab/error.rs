@@ -41,6 +41,11 @@ pub enum Error {
     Transport { detail: String, attempts: u32 },
     #[error("GitLab did not answer within {}s{}", .after.as_secs(), fmt_attempts(*.attempts))]
     Timeout { after: Duration, attempts: u32 },
+    /// No connection came about (refused, unknown host, no route, connect timeout): the
+    /// request was not sent, and is not retried, since waiting does not change that.
+    /// `detail` says what is (not) at the other end, in words.
+    #[error("could not connect to GitLab: {detail}")]
+    Unreachable { detail: String },
     /// The TLS handshake with `host` failed for a reason retrying cannot change.
     #[error("TLS connection to {host} failed: {kind}")]
     Tls { host: String, kind: TlsFailure },
@@ -61,6 +66,17 @@ pub enum Error {
     OutcomeUnknown { detail: String },
     #[error("GitLab sent a response the provider cannot read ({detail})")]
     Decode { detail: String },
+    /// An answer larger than the provider reads (`limit` bytes): an endless or runaway body.
+    #[error("GitLab's answer to {request} went past {} MiB, the most the provider reads of one answer; it stopped reading there", .limit / (1024 * 1024))]
+    TooLarge { request: String, limit: usize },
+    /// A list walk that hit one of its bounds (page count, page size, a repeating list):
+    /// `detail` names the bound.
+    #[error("the list of {what} did not end as GitLab's lists do: {detail}")]
+    ListUnbounded { what: String, detail: String },
+    /// A successful answer that describes something other than what was asked for (another
+    /// cluster, another group). Nothing from it was used.
+    #[error("GitLab's answer describes {got}, not {wanted}")]
+    WrongEntity { wanted: String, got: String },
     #[error("cancelled because Terraform is stopping")]
     Cancelled,
 }

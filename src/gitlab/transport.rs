@@ -27,6 +27,11 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'~');
 
+/// The most of one answer the provider reads. A page of 100 clusters with their CA
+/// certificates is well under 1 MiB; past this the answer is a runaway (a proxy streaming
+/// forever, a list that is not GitLab's), and reading on would only grow the process.
+pub(super) const MAX_BODY: usize = 4 * 1024 * 1024;
+
 /// A successful answer.
 pub(super) struct Resp {
     pub status: StatusCode,
@@ -43,6 +48,9 @@ enum AttemptError {
     Tls(TlsFailure),
     /// Sent, but no complete response: applied or not, nobody knows.
     Unknown(Error),
+    /// Answered with more than [`MAX_BODY`]: reading stopped. Sending again would only
+    /// fetch the same runaway answer.
+    Oversized(Error),
     Cancelled,
 }
 
@@ -79,19 +87,6 @@ impl Transport {
             extra_roots: cfg.ca_cert_pem.is_some(),
             has_client_cert: cfg.client_cert_pem.is_some(),
         })
-    }
-
-    /// The same transport (connection pool and pacing shared) with at most `retries`
-    /// retries and deaf to cancellation: for requests that must run while Terraform stops.
-    pub fn uncancellable(&self, retries: u32) -> Transport {
-        Transport {
-            cancel: CancellationToken::new(),
-            policy: Policy {
-                retries: self.policy.retries.min(retries),
-                ..self.policy
-            },
-            ..self.clone()
-        }
     }
 
     pub fn base(&self) -> &Url {
@@ -182,6 +177,17 @@ impl Transport {
                     self.status_failure(&method, &url, &r, retry_after, decision, attempt)
                 }
                 Err(AttemptError::Cancelled) => return Err(Error::Cancelled),
+                Err(AttemptError::Oversized(e)) => {
+                    tracing::debug!(%method, path = %path, attempt, elapsed_ms, error = %e, "GitLab answer too large; not retried");
+                    // A POST's answer was cut off by us, after GitLab may have applied it.
+                    return Err(if idempotent {
+                        e
+                    } else {
+                        Error::OutcomeUnknown {
+                            detail: e.to_string(),
+                        }
+                    });
+                }
                 Err(AttemptError::Tls(kind)) => {
                     tracing::debug!(%method, path = %path, attempt, elapsed_ms, error = %kind, "GitLab TLS handshake failed; not retried");
                     return Err(Error::Tls {
@@ -195,10 +201,7 @@ impl Transport {
                     (
                         format!("not sent: {detail}"),
                         decision,
-                        Error::Transport {
-                            detail,
-                            attempts: attempt,
-                        },
+                        Error::Unreachable { detail },
                     )
                 }
                 Err(AttemptError::Unknown(e)) => {
@@ -255,7 +258,7 @@ impl Transport {
                 };
                 (why, decision, error)
             }
-            502..=504 => {
+            500..=599 => {
                 let message = super::error::body_message(&r.body);
                 let error = match decision {
                     Decision::OutcomeUnknown => Error::OutcomeUnknown {
@@ -320,7 +323,7 @@ impl Transport {
         let resp = req.send().await.map_err(|e| self.classify(&e))?;
         let status = resp.status();
         let headers = resp.headers().clone();
-        let body = resp.bytes().await.map_err(|e| self.classify(&e))?;
+        let body = self.read_body(resp, method, url).await?;
         Ok(Resp {
             status,
             headers,
@@ -328,11 +331,39 @@ impl Transport {
         })
     }
 
+    /// The body of an answer, at most [`MAX_BODY`] bytes of it: a longer one (declared or
+    /// streamed) is an error naming the request, and what was read is dropped.
+    async fn read_body(
+        &self,
+        mut resp: reqwest::Response,
+        method: &Method,
+        url: &Url,
+    ) -> Result<Bytes, AttemptError> {
+        let too_large = || {
+            AttemptError::Oversized(Error::TooLarge {
+                request: format!("{method} {}", url.path()),
+                limit: MAX_BODY,
+            })
+        };
+        let declared = resp.content_length().unwrap_or(0);
+        if declared > MAX_BODY as u64 {
+            return Err(too_large());
+        }
+        let mut body = Vec::with_capacity(declared as usize);
+        while let Some(chunk) = resp.chunk().await.map_err(|e| self.classify(&e))? {
+            if body.len() + chunk.len() > MAX_BODY {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Bytes::from(body))
+    }
+
     fn classify(&self, e: &reqwest::Error) -> AttemptError {
         if let Some(kind) = tls::classify(e, self.extra_roots, self.has_client_cert) {
             AttemptError::Tls(kind)
         } else if e.is_connect() {
-            AttemptError::NotSent(error_chain(e))
+            AttemptError::NotSent(connect_failure(e))
         } else if e.is_timeout() {
             AttemptError::Unknown(Error::Timeout {
                 after: self.timeout,
@@ -416,6 +447,81 @@ fn log_response_headers(method: &Method, path: &str, h: &HeaderMap) {
     );
 }
 
+/// Why a connection to GitLab did not come about, in words naming what is (not) at the
+/// other end: nothing listening, a host name that does not resolve, no route, no answer.
+fn connect_failure(e: &reqwest::Error) -> String {
+    let at = e.url().map_or_else(
+        || "GitLab".to_string(),
+        |u| {
+            let host = u.host_str().unwrap_or("?");
+            match u.port_or_known_default() {
+                Some(p) => format!("{host}:{p}"),
+                None => host.to_string(),
+            }
+        },
+    );
+    let host = e.url().and_then(|u| u.host_str()).unwrap_or("GitLab");
+    let chain = error_chain(e);
+    let io = io_error(e);
+    use std::io::ErrorKind as K;
+    match io.map(std::io::Error::kind) {
+        Some(K::ConnectionRefused) => {
+            format!(
+                "nothing listens on {at} (connection refused): check the host and port of base_url, and that GitLab is running"
+            )
+        }
+        Some(K::HostUnreachable | K::NetworkUnreachable) => {
+            format!(
+                "there is no route to {at} ({}): check base_url and this machine's network",
+                io_text(io)
+            )
+        }
+        _ if chain.contains("dns error") => format!(
+            "the host name {host} does not resolve ({}): check the host name in base_url",
+            io.map_or_else(|| last_source(e), |i| io_text(Some(i)))
+        ),
+        Some(K::TimedOut) => format!(
+            "{at} did not accept a connection in time: check base_url, and any firewall or proxy on the way"
+        ),
+        _ if e.is_timeout() => format!(
+            "{at} did not accept a connection in time: check base_url, and any firewall or proxy on the way"
+        ),
+        _ => format!("the connection to {at} failed ({})", last_source(e)),
+    }
+}
+
+/// The innermost `io::Error` under `e`, descending through `io::Error::get_ref` as well.
+fn io_error<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a std::io::Error> {
+    let mut found = None;
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        cur = match err.downcast_ref::<std::io::Error>() {
+            Some(io) => {
+                found = Some(io);
+                io.get_ref()
+                    .map(|i| i as &(dyn std::error::Error + 'static))
+            }
+            None => err.source(),
+        };
+    }
+    found
+}
+
+fn io_text(io: Option<&std::io::Error>) -> String {
+    io.map_or_else(String::new, |i| i.to_string())
+}
+
+/// The last message of `e`'s source chain: the lowest-level reason.
+fn last_source(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut last = e.to_string();
+    let mut cur = e.source();
+    while let Some(inner) = cur {
+        last = inner.to_string();
+        cur = inner.source();
+    }
+    last
+}
+
 /// An error with its sources, which carry the useful part ("certificate not trusted").
 pub(super) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
@@ -482,5 +588,100 @@ mod tests {
             draw(Duration::from_secs(2), Duration::from_secs(2)),
             Duration::from_secs(2)
         );
+    }
+
+    /// A transport to `base` with 10 retries and a short backoff, as a user's defaults would be.
+    fn transport_to(base: &str) -> Transport {
+        let cfg = ClientConfig {
+            base_url: base.into(),
+            token: Secret::new("t"),
+            retries: 10,
+            backoff_base: Duration::from_millis(200),
+            ..ClientConfig::default()
+        };
+        Transport::new(&cfg, CancellationToken::new()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn nothing_listening_fails_at_once_and_says_so() {
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let t = transport_to(&format!("http://127.0.0.1:{port}/"));
+        let started = Instant::now();
+        let e = t
+            .send(Method::GET, t.url(&["user"], &[]), None)
+            .await
+            .err()
+            .unwrap();
+        assert!(started.elapsed() < Duration::from_secs(2), "retried: {e}");
+        let Error::Unreachable { detail } = &e else {
+            panic!("{e:?}")
+        };
+        assert!(
+            detail.starts_with(&format!(
+                "nothing listens on 127.0.0.1:{port} (connection refused)"
+            )),
+            "{detail}"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unknown_host_fails_at_once_and_says_so() {
+        let t = transport_to("https://gitlab.host.invalid/");
+        let e = t
+            .send(Method::GET, t.url(&["user"], &[]), None)
+            .await
+            .err()
+            .unwrap();
+        let Error::Unreachable { detail } = &e else {
+            panic!("{e:?}")
+        };
+        assert!(
+            detail.starts_with("the host name gitlab.host.invalid does not resolve"),
+            "{detail}"
+        );
+    }
+
+    #[tokio::test]
+    async fn https_to_a_plain_http_server_fails_at_once_saying_use_http() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let count = accepted.clone();
+        let server = tokio::spawn(async move {
+            loop {
+                let Ok((mut s, _)) = listener.accept().await else {
+                    return;
+                };
+                count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let mut buf = [0u8; 1024];
+                let _ = s.read(&mut buf).await;
+                let _ = s
+                    .write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                    .await;
+            }
+        });
+        let t = transport_to(&format!("https://127.0.0.1:{port}/"));
+        let e = t
+            .send(Method::GET, t.url(&["user"], &[]), None)
+            .await
+            .err()
+            .unwrap();
+        server.abort();
+        assert!(
+            matches!(
+                &e,
+                Error::Tls {
+                    kind: TlsFailure::NotTls,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert!(e.to_string().contains("use http://"), "{e}");
+        assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 1);
     }
 }

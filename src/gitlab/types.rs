@@ -205,3 +205,11 @@ mod tests {
         assert_eq!(c.name, "");
     }
 }
+
+/// `GET /groups/:id` (`Entities::Group`): what identifies a group. Only the identity is read.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct Group {
+    pub id: i64,
+    pub full_path: String,
+}

@@ -89,13 +89,24 @@ pub fn diagnostics(e: &Error, what: &str, group: &str) -> Diagnostics {
             format!("{e}. {} Lower -parallelism, or try again later.", retried(*attempts)),
         )
         .into(),
-        Error::Tls { .. } | Error::NotApi { .. } => connection(&summary, e).into(),
+        Error::Tls { .. } | Error::NotApi { .. } | Error::Unreachable { .. } => connection(&summary, e).into(),
         Error::OutcomeUnknown { detail } => Diagnostic::error(
             summary,
             format!(
-                "The request reached GitLab but its answer was lost ({detail}), and the cluster could not be found \
-                 afterwards. Run `terraform apply` again: an existing cluster with the same environment scope will \
-                 be reported, not duplicated."
+                "The outcome of the request is unknown: {detail}. It may have gone through: GitLab may hold the \
+                 cluster now. Look among the clusters of group {group:?} for one with this resource's name and \
+                 environment_scope. If it is there, bring it under Terraform with\n  terraform import <resource \
+                 address> {group}:<cluster id>\n(or an import block) and plan again. If it is not, run `terraform \
+                 apply` again: a cluster already serving the environment scope is reported, never duplicated."
+            ),
+        )
+        .into(),
+        Error::TooLarge { .. } | Error::ListUnbounded { .. } | Error::WrongEntity { .. } => Diagnostic::error(
+            summary,
+            format!(
+                "{e}. Nothing from that answer was recorded or acted on. GitLab does not answer so; something \
+                 between the provider and GitLab (a proxy, a load balancer) may be at fault. Run the command again, \
+                 and if this persists, check what answers at `base_url`."
             ),
         )
         .into(),
@@ -164,6 +175,16 @@ pub fn connection(summary: &str, e: &Error) -> Diagnostic {
             )
             .at_attr("base_url");
         }
+        if let Error::Unreachable { .. } = e {
+            return Diagnostic::error(
+                summary,
+                format!(
+                    "{e}. A connection that does not come about is not retried (as with the official provider): \
+                     waiting does not change it."
+                ),
+            )
+            .at_attr("base_url");
+        }
         return Diagnostic::error(
             summary,
             format!("{e}. Check `base_url` and that GitLab is reachable from here."),
@@ -226,6 +247,10 @@ pub fn connection(summary: &str, e: &Error) -> Diagnostic {
         T::Incompatible { .. } => (
             "base_url",
             "GitLab's TLS settings and the provider's (TLS 1.2 or 1.3, modern cipher suites) do not meet.".to_string(),
+        ),
+        T::NotTls => (
+            "base_url",
+            "A handshake failure is not retried: waiting does not change what the server speaks.".to_string(),
         ),
     };
     Diagnostic::error(summary, format!("{e}. {hint}")).at_attr(attr)

@@ -475,20 +475,31 @@ impl Resource<ProviderData> for GroupCluster {
         if old == new {
             return notes;
         }
-        match ctx.data.client.get_cluster(&owner(new), *id).await {
-            Ok(c) if c.id == *id => {
+        // The same group spelled another way (id / path, letter case) has the same id; that,
+        // not the absence of an answer, decides. A lookup that fails decides nothing.
+        let client = &ctx.data.client;
+        let lookup = match client.group(old).await {
+            Ok(a) => client
+                .group(new)
+                .await
+                .map(|b| (a, b))
+                .map_err(|e| (e, new.as_str())),
+            Err(e) => Err((e, old.as_str())),
+        };
+        match lookup {
+            Ok((a, b)) if a.id == b.id => {
                 notes.equivalent.push("group");
                 planned.id = Val::Known(state_id(new, *id));
             }
-            // Not in that group (or the group is not visible): another group, replaced.
-            Ok(_) | Err(Error::NotFound { .. }) => {}
-            Err(e) => {
+            // Another group: the cluster moves, which GitLab cannot do in place.
+            Ok(_) => {}
+            Err((e, which)) => {
                 let mut d = diagnostics(
                     &e,
                     &format!(
-                        "check whether group {new:?} is the group {old:?} that holds cluster {id}"
+                        "look up group {which:?} to tell whether {new:?} is the group {old:?} that holds cluster {id}"
                     ),
-                    new,
+                    which,
                 );
                 for diag in d.0.iter_mut() {
                     if diag.attribute.is_none() {
@@ -496,7 +507,9 @@ impl Resource<ProviderData> for GroupCluster {
                     }
                     diag.detail.push_str(
                         " Nothing was planned: without this answer the provider cannot tell a new spelling of the \
-                         same group (no change) from another group (a replacement). Run the plan again.",
+                         same group (no change) from another group (a replacement). Run the plan again; if the group \
+                         was renamed or deleted in GitLab, see the provider documentation's \"Group renamed or \
+                         deleted\".",
                     );
                 }
                 notes.diags.extend(d);
@@ -571,16 +584,18 @@ impl Resource<ProviderData> for GroupCluster {
                 s.merge_remote(&Remote::from(&c));
                 Outcome::ok(s)
             }
-            Err(e @ Error::NotFound { .. }) => match cluster_gone(ctx, &group, e).await {
-                Ok(()) => {
-                    tracing::info!(
-                        cluster_id = id,
-                        "cluster no longer exists; removing it from state"
-                    );
-                    Outcome::none()
+            Err(e @ Error::NotFound { .. }) => {
+                match confirm_gone(ctx, &group, id, e, "read the cluster").await {
+                    Ok(()) => {
+                        tracing::info!(
+                            cluster_id = id,
+                            "cluster no longer exists; removing it from state"
+                        );
+                        Outcome::none()
+                    }
+                    Err(d) => Outcome::err(d),
                 }
-                Err(e) => Outcome::err(diagnostics(&e, "read the cluster", &group)),
-            },
+            }
             Err(e) => Outcome::err(diagnostics(&e, "read the cluster", &group)),
         }
     }
@@ -596,13 +611,20 @@ impl Resource<ProviderData> for GroupCluster {
             Err(d) => return Outcome::err(d),
         };
         let body = update_body(&prior, &planned);
-        let mut state = planned;
         if body.is_empty() {
-            // Nothing GitLab stores changed (e.g. the group spelled differently).
-            state.id = Val::Known(state_id(&known(&state.group).unwrap_or(group), id));
+            // Nothing GitLab stores is to change (the group spelled another way, a token kept
+            // in Terraform only): GitLab's values stay as last read, never as planned, so a
+            // value the plan wanted and no PUT can carry shows as not applied.
+            let mut state = prior;
+            state.id = Val::Known(state_id(&known(&planned.group).unwrap_or(group), id));
             state.cluster_id = Val::Known(id);
+            state.group = planned.group;
+            state.kubernetes_token = planned.kubernetes_token;
+            state.kubernetes_token_wo = planned.kubernetes_token_wo;
+            state.kubernetes_token_wo_version = planned.kubernetes_token_wo_version;
             return Outcome::ok(state);
         }
+        let mut state = planned;
         match ctx
             .data
             .client
@@ -628,10 +650,12 @@ impl Resource<ProviderData> for GroupCluster {
         };
         match ctx.data.client.delete_cluster(&owner(&group), id).await {
             Ok(()) => Outcome::none(),
-            Err(e @ Error::NotFound { .. }) => match cluster_gone(ctx, &group, e).await {
-                Ok(()) => Outcome::none(),
-                Err(e) => Outcome::err(diagnostics(&e, "delete the cluster", &group)),
-            },
+            Err(e @ Error::NotFound { .. }) => {
+                match confirm_gone(ctx, &group, id, e, "delete the cluster").await {
+                    Ok(()) => Outcome::none(),
+                    Err(d) => Outcome::err(d),
+                }
+            }
             Err(e) => Outcome::err(diagnostics(&e, "delete the cluster", &group)),
         }
     }
@@ -729,23 +753,34 @@ fn create_needs_a_token(config: &GroupClusterState) -> Diagnostics {
     .into()
 }
 
-/// Decides what a 404 on one cluster means. GitLab answers 404 alike when the cluster is
-/// gone, when the group is not visible to the token, and when certificate-based clusters
-/// are switched off; only the first may drop the cluster from state. So the group's list
-/// is asked: if it answers, the cluster is gone (`Ok`); otherwise its error is the answer.
-async fn cluster_gone(
+/// Decides whether a 404 for cluster `id` means it is gone. GitLab answers 404 alike when
+/// the cluster is gone, when the group is not visible to the token and when certificate-based
+/// clusters are switched off, and a proxy may answer 404 for anything: one answer proves
+/// nothing. The cluster is gone only when the group's whole list, read now, does not hold it
+/// either; a list that holds it, or cannot be read, is an error and the state stays.
+async fn confirm_gone(
     ctx: &Ctx<'_, ProviderData>,
     group: &str,
+    id: i64,
     not_found: Error,
-) -> Result<(), Error> {
+    what: &str,
+) -> Result<(), Diagnostics> {
     if not_found.missing() == Some(Missing::Owner) {
-        return Err(not_found);
+        return Err(diagnostics(&not_found, what, group));
     }
-    ctx.data
-        .client
-        .list_clusters_page(&owner(group), 1, 1)
-        .await
-        .map(|_| ())
+    match ctx.data.client.list_clusters(&owner(group)).await {
+        Ok(list) if list.iter().any(|c| c.id == id) => Err(Diagnostic::error(
+            format!("Could not {what}"),
+            format!(
+                "GitLab answered 404 for cluster {id}, yet lists it among the clusters of group {group:?}: its \
+                 answers disagree, so the provider concluded nothing and the cluster stays in state. Run the \
+                 command again."
+            ),
+        )
+        .into()),
+        Ok(_) => Ok(()),
+        Err(e) => Err(diagnostics(&e, what, group)),
+    }
 }
 
 /// Create errors, with the clashing cluster named when the environment scope is taken.
