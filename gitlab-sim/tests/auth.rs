@@ -63,7 +63,14 @@ async fn an_oauth2_token_is_accepted_as_bearer_only_and_an_access_token_both_way
         .expect("param");
     assert_eq!(r.status(), 200);
     // Never as a PRIVATE-TOKEN (header or param).
-    let r = send(&c, Method::GET, &sim.api("/user"), Some(MAINTAINER_OAUTH), None).await;
+    let r = send(
+        &c,
+        Method::GET,
+        &sim.api("/user"),
+        Some(MAINTAINER_OAUTH),
+        None,
+    )
+    .await;
     assert_eq!(r.status, 401);
     let r = c
         .get(sim.api(&format!("/user?private_token={MAINTAINER_OAUTH}")))
