@@ -1,6 +1,7 @@
-//! The GitLab REST API under `/api/v4`: `GET /user` and the Group clusters endpoints, in
-//! GitLab's order of checks (route, body parsing, authentication, group lookup, feature switch,
-//! Grape parameter validation, authorization, cluster lookup, services, model validation).
+//! The GitLab REST API under `/api/v4`: `GET /user`, `GET /groups/:id` and the Group clusters
+//! endpoints, in GitLab's order of checks (route, body parsing, authentication, group lookup,
+//! feature switch, Grape parameter validation, authorization, cluster lookup, services, model
+//! validation).
 
 use hyper::Method;
 use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, IF_UNMODIFIED_SINCE};
@@ -101,6 +102,7 @@ static UPDATE_PARAMS: &[Spec] = &[
 
 enum Route<'a> {
     User,
+    Group(&'a str),
     List(&'a str),
     Create(&'a str),
     Get(&'a str, &'a str),
@@ -118,6 +120,7 @@ fn route<'a>(method: &Method, path: &'a str) -> Option<Route<'a>> {
     let get = method == Method::GET || method == Method::HEAD;
     Some(match segs.as_slice() {
         ["user"] if get => Route::User,
+        ["groups", id] if get => Route::Group(id),
         ["groups", id, "clusters"] if get => Route::List(id),
         ["groups", id, "clusters", "user"] if method == Method::POST => Route::Create(id),
         ["groups", id, "clusters", cid] if get => Route::Get(id, cid),
@@ -125,6 +128,31 @@ fn route<'a>(method: &Method, path: &'a str) -> Option<Route<'a>> {
         ["groups", id, "clusters", cid] if method == Method::DELETE => Route::Delete(id, cid),
         _ => return None,
     })
+}
+
+/// Whether this request is routed to the cluster list (`GET /groups/:id/clusters`).
+pub fn is_list(method: &Method, path: &str) -> bool {
+    matches!(route(method, path), Some(Route::List(_)))
+}
+
+/// The entity a successful answer of this route presents, if it presents clusters:
+/// `Entities::Cluster` items for the list, `Entities::ClusterGroup` for get, create, update.
+pub fn cluster_shape(method: &Method, path: &str) -> Option<Shape> {
+    match route(method, path)? {
+        Route::List(_) => Some(Shape::Cluster),
+        Route::Get(..) | Route::Create(_) | Route::Update(..) => Some(Shape::ClusterGroup),
+        Route::User | Route::Group(_) | Route::Delete(..) => None,
+    }
+}
+
+/// The params a list page's `Link` header re-encodes: the query string's, plus the route's
+/// `id` (decoded), as the list route itself passes them.
+pub fn link_params(method: &Method, path: &str, query: Option<&str>) -> Map<String, Value> {
+    let mut params = params::parse_nested_query(query.unwrap_or("").as_bytes());
+    if let Some(Route::List(id)) = route(method, path) {
+        params.insert("id".into(), Value::String(decode(id)));
+    }
+    params
 }
 
 fn decode(seg: &str) -> String {
@@ -236,7 +264,41 @@ fn outside_api(req: &ApiRequest<'_>) -> Option<SimResponse> {
     )
 }
 
+/// Answers the request against the database, recording any mutation for the state file.
 pub fn handle(app: &App, req: &ApiRequest<'_>) -> Outcome {
+    let mut db = app.db();
+    let (response, mutated) = answer(&mut db, req);
+    let snapshot = if mutated { app.snapshot(&db) } else { None };
+    Outcome { response, snapshot }
+}
+
+/// The answer the request would get, computed against a copy of the database and thrown
+/// away (nothing is applied).
+pub fn preview(app: &App, req: &ApiRequest<'_>) -> SimResponse {
+    let mut copy = app.db().clone();
+    answer(&mut copy, req).0
+}
+
+/// The response, and whether `db` was changed.
+fn answer(db: &mut Db, req: &ApiRequest<'_>) -> (SimResponse, bool) {
+    match answer_in(db, req) {
+        Answer::Read(r) => (r, false),
+        Answer::Wrote(r) => (r, true),
+    }
+}
+
+enum Answer {
+    Read(SimResponse),
+    Wrote(SimResponse),
+}
+
+impl From<SimResponse> for Answer {
+    fn from(r: SimResponse) -> Self {
+        Answer::Read(r)
+    }
+}
+
+fn answer_in(db: &mut Db, req: &ApiRequest<'_>) -> Answer {
     if let Some(r) = outside_api(req) {
         return r.into();
     }
@@ -255,10 +317,8 @@ pub fn handle(app: &App, req: &ApiRequest<'_>) -> Outcome {
         }
     }
 
-    let mut db = app.db();
     // authenticate!
-    let user = match token_user(&db, req.headers, &params).filter(|u| u.state == "active")
-    {
+    let user = match token_user(db, req.headers, &params).filter(|u| u.state == "active") {
         Some(u) => u.clone(),
         None => return unauthorized().into(),
     };
@@ -268,6 +328,7 @@ pub fn handle(app: &App, req: &ApiRequest<'_>) -> Outcome {
         Route::User => {
             return SimResponse::json(200, &entities::current_user(&user, base)).into();
         }
+        Route::Group(id) => return group(db, &user, id, &params, base).into(),
         Route::List(id) | Route::Create(id) => *id,
         Route::Get(id, _) | Route::Update(id, _) | Route::Delete(id, _) => *id,
     };
@@ -287,7 +348,7 @@ pub fn handle(app: &App, req: &ApiRequest<'_>) -> Outcome {
     let access = db.group_access(&user, group_id);
 
     match route {
-        Route::User => unauthorized().into(),
+        Route::User | Route::Group(_) => unauthorized().into(),
         Route::List(_) => {
             let decl = match params::declared(&params, LIST_PARAMS, true) {
                 Ok(d) => d,
@@ -307,7 +368,7 @@ pub fn handle(app: &App, req: &ApiRequest<'_>) -> Outcome {
             let items: Vec<_> = ids[start..end]
                 .iter()
                 .filter_map(|id| db.clusters.get(id))
-                .map(|c| entities::cluster(&db, c, base, Shape::Cluster))
+                .map(|c| entities::cluster(db, c, base, Shape::Cluster))
                 .collect();
             let mut resp = SimResponse::json(200, &items);
             for (k, v) in pagination::headers(&page, base, req.path, &params) {
@@ -320,13 +381,13 @@ pub fn handle(app: &App, req: &ApiRequest<'_>) -> Outcome {
                 Ok(d) => d.get("cluster_id").and_then(Value::as_i64),
                 Err(e) => return SimResponse::error(400, &e).into(),
             };
-            let Some(c) = find_cluster(&db, group_id, cluster_id) else {
+            let Some(c) = find_cluster(db, group_id, cluster_id) else {
                 return SimResponse::message(404, "404 Not found").into();
             };
             if access < DEVELOPER {
                 return forbidden().into();
             }
-            SimResponse::json(200, &entities::cluster(&db, c, base, Shape::ClusterGroup)).into()
+            SimResponse::json(200, &entities::cluster(db, c, base, Shape::ClusterGroup)).into()
         }
         Route::Create(_) => {
             let decl = match params::declared(&params, CREATE_PARAMS, true) {
@@ -336,32 +397,29 @@ pub fn handle(app: &App, req: &ApiRequest<'_>) -> Outcome {
             if access < MAINTAINER {
                 return forbidden().into();
             }
-            create(app, &mut db, &user, group_id, &decl, base)
+            create(db, &user, group_id, &decl, base)
         }
         Route::Update(..) => {
             let decl = match params::declared(&params, UPDATE_PARAMS, false) {
                 Ok(d) => d,
                 Err(e) => return SimResponse::error(400, &e).into(),
             };
-            let Some(original) = find_cluster(
-                &db,
-                group_id,
-                decl.get("cluster_id").and_then(Value::as_i64),
-            )
-            .cloned() else {
+            let Some(original) =
+                find_cluster(db, group_id, decl.get("cluster_id").and_then(Value::as_i64)).cloned()
+            else {
                 return SimResponse::message(404, "404 Not found").into();
             };
             if access < MAINTAINER {
                 return forbidden().into();
             }
-            update(app, &mut db, &user, original, &decl, base)
+            update(db, &user, original, &decl, base)
         }
         Route::Delete(..) => {
             let cluster_id = match params::declared(&params, CLUSTER_ID, true) {
                 Ok(d) => d.get("cluster_id").and_then(Value::as_i64),
                 Err(e) => return SimResponse::error(400, &e).into(),
             };
-            let Some(c) = find_cluster(&db, group_id, cluster_id) else {
+            let Some(c) = find_cluster(db, group_id, cluster_id) else {
                 return SimResponse::message(404, "404 Not found").into();
             };
             if access < MAINTAINER {
@@ -379,12 +437,34 @@ pub fn handle(app: &App, req: &ApiRequest<'_>) -> Outcome {
             }
             let id = c.id;
             db.remove_cluster(id);
-            Outcome {
-                response: SimResponse::new(204),
-                snapshot: app.snapshot(&db),
-            }
+            Answer::Wrote(SimResponse::new(204))
         }
     }
+}
+
+static GROUP_PARAMS: &[Spec] = &[
+    Spec::opt("with_projects", Kind::Bool).default(D::Bool(true)),
+    Spec::opt("with_custom_attributes", Kind::Bool).default(D::Bool(false)),
+];
+
+/// `GET /groups/:id` (lib/api/groups.rb): Grape params, `find_group!`, then
+/// `Entities::GroupDetail` (or `Entities::Group` with `with_projects=false`).
+fn group(db: &Db, user: &User, id: &str, params: &Map<String, Value>, base: &str) -> SimResponse {
+    // Grape validates the declared params before the endpoint runs `find_group!`.
+    let decl = match params::declared(params, GROUP_PARAMS, true) {
+        Ok(d) => d,
+        Err(e) => return SimResponse::error(400, &e),
+    };
+    let group = match db.find_group(&decode(id)) {
+        Some(g) if db.can_read_group(user, g) => g,
+        _ => return SimResponse::message(404, "404 Group Not Found"),
+    };
+    let detail = decl
+        .get("with_projects")
+        .and_then(Value::as_bool)
+        .unwrap_or(true);
+    let can_admin = db.group_access(user, group.id) >= crate::db::OWNER;
+    SimResponse::json(200, &entities::group(group, base, detail, can_admin))
 }
 
 /// `clusters_for_current_user.find(params[:cluster_id])`: only the group's own clusters.
@@ -394,13 +474,12 @@ fn find_cluster(db: &Db, group_id: u64, id: Option<i64>) -> Option<&Cluster> {
 }
 
 fn create(
-    app: &App,
     db: &mut Db,
     user: &User,
     group_id: u64,
     decl: &Map<String, Value>,
     base: &str,
-) -> Outcome {
+) -> Answer {
     // Clusters::CreateService: management project permissions first, alone.
     let mgmt = decl.get("management_project_id").and_then(Value::as_i64);
     if let Some(pid) = mgmt
@@ -457,22 +536,19 @@ fn create(
     cluster.id = db.allocate_cluster_id();
     let id = cluster.id;
     db.insert_cluster(cluster);
-    let snapshot = app.snapshot(db);
-    let response = match db.clusters.get(&id) {
+    Answer::Wrote(match db.clusters.get(&id) {
         Some(c) => SimResponse::json(201, &entities::cluster(db, c, base, Shape::ClusterGroup)),
         None => SimResponse::message(500, "500 Internal Server Error"),
-    };
-    Outcome { response, snapshot }
+    })
 }
 
 fn update(
-    app: &App,
     db: &mut Db,
     user: &User,
     original: Cluster,
     decl: &Map<String, Value>,
     base: &str,
-) -> Outcome {
+) -> Answer {
     // Clusters::UpdateService: management project permissions first.
     if let Some(pid) = decl.get("management_project_id").and_then(Value::as_i64)
         && !management_project_allowed(db, user, original.group_id, pid)
@@ -564,10 +640,13 @@ fn update(
     }
     let id = cand.id;
     db.insert_cluster(cand);
-    let snapshot = if changed { app.snapshot(db) } else { None };
     let response = match db.clusters.get(&id) {
         Some(c) => SimResponse::json(200, &entities::cluster(db, c, base, Shape::ClusterGroup)),
         None => SimResponse::message(500, "500 Internal Server Error"),
     };
-    Outcome { response, snapshot }
+    if changed {
+        Answer::Wrote(response)
+    } else {
+        Answer::Read(response)
+    }
 }

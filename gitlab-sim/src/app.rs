@@ -1,5 +1,5 @@
-//! Shared server state: the database, stats, fault machinery, persistence and settings that
-//! every connection task sees.
+//! Shared server state: the database (and its saved checkpoint), stats, fault machinery,
+//! persistence and settings that every connection task sees.
 
 use std::net::SocketAddr;
 use std::sync::{Mutex, MutexGuard};
@@ -11,6 +11,8 @@ use crate::stats::Stats;
 
 pub struct App {
     pub db: Mutex<Db>,
+    /// The database as `POST /-/sim/checkpoint` saved it.
+    pub checkpoint: Mutex<Option<Db>>,
     pub stats: Stats,
     pub faults: Mutex<FaultQueue>,
     pub limiter: Option<RateLimiter>,
@@ -24,6 +26,10 @@ pub struct App {
 impl App {
     pub fn db(&self) -> MutexGuard<'_, Db> {
         self.db.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn checkpoint(&self) -> MutexGuard<'_, Option<Db>> {
+        self.checkpoint.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     pub fn faults(&self) -> MutexGuard<'_, FaultQueue> {

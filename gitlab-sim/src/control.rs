@@ -1,5 +1,6 @@
 //! Test controls under `/-/sim/` (only with `--control`; never counted as API requests):
-//! scripted faults, stats, and reading / drifting / deleting clusters behind the API's back.
+//! scripted faults, stats, checkpoint / restore of the whole database, and reading / drifting /
+//! deleting clusters behind the API's back.
 
 use hyper::Method;
 use serde_json::{Map, Value, json};
@@ -42,6 +43,13 @@ pub async fn handle(
             app.stats.reset();
             (SimResponse::new(204), None)
         }
+        (Method::POST, ["checkpoint"]) => {
+            let db = app.db();
+            let summary = summary(&db);
+            *app.checkpoint() = Some(db.clone());
+            (SimResponse::json(201, &summary), None)
+        }
+        (Method::POST, ["restore"]) => restore(app),
         (Method::GET, ["clusters"]) => {
             let db = app.db();
             let list: Vec<_> = db
@@ -64,6 +72,39 @@ pub async fn handle(
     };
     app.persist(snapshot).await;
     resp
+}
+
+/// What a checkpoint or restore answers: enough to see which database is in place.
+fn summary(db: &crate::db::Db) -> Value {
+    json!({
+        "groups": db.groups.len(),
+        "projects": db.projects.len(),
+        "users": db.users.len(),
+        "clusters": db.clusters.len(),
+        "next_cluster_id": db.next_cluster_id(),
+    })
+}
+
+/// `POST /-/sim/restore`: the checkpoint's database back in place (kept for further
+/// restores), an empty fault queue and zeroed stats.
+fn restore(app: &App) -> (SimResponse, Option<Snapshot>) {
+    let Some(saved) = app.checkpoint().clone() else {
+        return (
+            SimResponse::json(
+                409,
+                &json!({"message": "no checkpoint: POST /-/sim/checkpoint first"}),
+            ),
+            None,
+        );
+    };
+    let mut db = app.db();
+    *db = saved;
+    let snapshot = app.snapshot(&db);
+    let summary = summary(&db);
+    drop(db);
+    app.faults().clear();
+    app.stats.reset();
+    (SimResponse::json(200, &summary), snapshot)
 }
 
 fn add_fault(app: &App, body: &[u8]) -> SimResponse {

@@ -1,11 +1,13 @@
 //! JSON presenters mirroring GitLab's Grape entities: `Entities::Cluster` (list items),
 //! `Entities::ClusterGroup` (single reads, create, update), `UserBasic`, `ProjectIdentity`,
-//! `BasicGroupDetails`, `Platform::Kubernetes`, and the `GET /user` (UserPublic) shape.
+//! `BasicGroupDetails`, `Platform::Kubernetes`, the `GET /user` (UserPublic) shape and the
+//! `GET /groups/:id` (`Group` / `GroupDetail`) shape.
 
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::db::{Cluster, Db, User};
+use crate::db::{Cluster, DEFAULT_CREATED_AT, Db, Group, User};
+use crate::seed::Visibility;
 
 #[derive(Serialize)]
 pub struct UserBasic<'a> {
@@ -204,6 +206,76 @@ pub fn current_user(u: &User, base_url: &str) -> Value {
         m.insert("note".into(), Value::Null);
         m.insert("namespace_id".into(), Value::Null);
         m.insert("created_by".into(), Value::Null);
+    }
+    v
+}
+
+/// `GET /groups/:id`: `Entities::Group` (BasicGroupDetails plus the group settings, with an
+/// instance's defaults for what the simulator does not model), and with `detail`
+/// `Entities::GroupDetail` (`shared_with_groups`, `runners_token` for who may admin the
+/// group, `prevent_sharing_groups_outside_hierarchy` on a top-level group, `projects` and
+/// `shared_projects`).
+pub fn group(g: &Group, base_url: &str, detail: bool, can_admin: bool) -> Value {
+    let visibility = match g.visibility {
+        Visibility::Private => "private",
+        Visibility::Internal => "internal",
+        Visibility::Public => "public",
+    };
+    let mut v = json!({
+        "id": g.id,
+        "web_url": format!("{base_url}/groups/{}", g.full_path),
+        "name": g.name,
+        "path": g.path,
+        "description": g.description.as_deref().unwrap_or(""),
+        "visibility": visibility,
+        "share_with_group_lock": false,
+        "require_two_factor_authentication": false,
+        "two_factor_grace_period": 48,
+        "project_creation_level": "developer",
+        "auto_devops_enabled": null,
+        "subgroup_creation_level": "maintainer",
+        "emails_disabled": false,
+        "emails_enabled": true,
+        "show_diff_preview_in_email": true,
+        "mentions_disabled": null,
+        "lfs_enabled": true,
+        "archived": false,
+        "math_rendering_limits_enabled": true,
+        "lock_math_rendering_limits_enabled": false,
+        "default_branch": null,
+        "default_branch_protection": 2,
+        "default_branch_protection_defaults": {
+            "allowed_to_push": [{"access_level": 40}],
+            "allow_force_push": false,
+            "allowed_to_merge": [{"access_level": 40}]
+        },
+        "avatar_url": null,
+        "request_access_enabled": true,
+        "full_name": g.full_name,
+        "full_path": g.full_path,
+        "created_at": DEFAULT_CREATED_AT,
+        "parent_id": g.parent_id,
+        "organization_id": 1,
+        "shared_runners_setting": "enabled",
+        "max_artifacts_size": null,
+        "marked_for_deletion_on": null
+    });
+    if detail && let Value::Object(m) = &mut v {
+        m.insert("shared_with_groups".into(), json!([]));
+        if can_admin {
+            m.insert(
+                "runners_token".into(),
+                Value::String(format!("GR1348941sim{:010}", g.id)),
+            );
+        }
+        if g.parent_id.is_none() {
+            m.insert(
+                "prevent_sharing_groups_outside_hierarchy".into(),
+                Value::Bool(false),
+            );
+        }
+        m.insert("projects".into(), json!([]));
+        m.insert("shared_projects".into(), json!([]));
     }
     v
 }

@@ -21,6 +21,9 @@ fn ok200() -> u16 {
 fn json_ct() -> String {
     "application/json".to_string()
 }
+fn yes() -> bool {
+    true
+}
 
 /// What a queued fault does to a matching request.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -49,6 +52,47 @@ pub enum Action {
         #[serde(default)]
         body: String,
     },
+    /// Never answer and do not apply: hold the connection until the client closes it.
+    Hang,
+    /// (Apply if `apply`,) then send the real status and headers with the full
+    /// Content-Length but only the first half of the body, and close the connection.
+    Truncate {
+        #[serde(default = "yes")]
+        apply: bool,
+    },
+    /// Apply, then answer with another cluster's entity in place of the real one.
+    Foreign {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cluster_id: Option<u64>,
+    },
+    /// Do not apply: answer 200 with a JSON array that never ends.
+    EndlessBody,
+    /// List requests only: a page whose next page always exists, without totals.
+    EndlessList {
+        #[serde(default = "yes")]
+        fabricate: bool,
+    },
+    /// Do not apply: answer 200 with one streamed page of `items` fabricated clusters.
+    HugePage { items: u64 },
+}
+
+impl Action {
+    /// The name the request log gives a request this fault answered.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::Status { .. } => "status",
+            Action::Delay { .. } => "delay",
+            Action::Reset => "reset",
+            Action::DropAfterApply => "drop_after_apply",
+            Action::Raw { .. } => "raw",
+            Action::Hang => "hang",
+            Action::Truncate { .. } => "truncate",
+            Action::Foreign { .. } => "foreign",
+            Action::EndlessBody => "endless_body",
+            Action::EndlessList { .. } => "endless_list",
+            Action::HugePage { .. } => "huge_page",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -60,6 +104,9 @@ pub struct FaultSpec {
     pub path: Option<String>,
     #[serde(default = "one")]
     pub count: u64,
+    /// Matching API requests let through before the fault acts.
+    #[serde(default)]
+    pub after: u64,
     pub action: Action,
 }
 
@@ -69,6 +116,7 @@ pub struct Queued {
     pub method: Option<String>,
     pub path: Option<String>,
     pub remaining: u64,
+    pub after: u64,
     pub action: Action,
 }
 
@@ -86,6 +134,7 @@ impl FaultQueue {
             method: spec.method.map(|m| m.to_ascii_uppercase()),
             path: spec.path,
             remaining: spec.count,
+            after: spec.after,
             action: spec.action,
         };
         if q.remaining > 0 {
@@ -102,17 +151,30 @@ impl FaultQueue {
         self.items.iter().cloned().collect()
     }
 
-    /// Consumes one use of the first queued fault matching this request.
-    pub fn take(&mut self, method: &str, path: &str) -> Option<Action> {
-        if self.items.is_empty() {
-            return None;
-        }
-        let idx = self.items.iter().position(|q| {
-            q.method
+    /// Offers an API request to the queue in order: each matching fault still letting
+    /// requests through counts it down and passes it on; the first matching fault with none
+    /// left to let through acts (one use of its count) and later faults never see the request.
+    /// `endless_list` faults match list requests (`is_list`) only.
+    pub fn take(&mut self, method: &str, path: &str, is_list: bool) -> Option<Action> {
+        let mut acting = None;
+        for (idx, q) in self.items.iter_mut().enumerate() {
+            let matches = q
+                .method
                 .as_deref()
                 .is_none_or(|m| m.eq_ignore_ascii_case(method))
                 && q.path.as_deref().is_none_or(|p| path.contains(p))
-        })?;
+                && (is_list || !matches!(q.action, Action::EndlessList { .. }));
+            if !matches {
+                continue;
+            }
+            if q.after > 0 {
+                q.after -= 1;
+                continue;
+            }
+            acting = Some(idx);
+            break;
+        }
+        let idx = acting?;
         let item = &mut self.items[idx];
         item.remaining -= 1;
         let action = item.action.clone();

@@ -1,12 +1,18 @@
 //! The simulator's response value (status, headers, body) with GitLab's error body helpers:
-//! `{"message": ...}` (render_api_error!) and `{"error": ...}` (Grape errors).
+//! `{"message": ...}` (render_api_error!) and `{"error": ...}` (Grape errors), turned into a
+//! hyper response with a whole body or a streamed one.
 
 use bytes::Bytes;
-use http_body_util::Full;
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full};
 use hyper::Response;
 use hyper::header::{HeaderName, HeaderValue};
 use serde::Serialize;
 use serde_json::json;
+
+/// A response body: whole (`Full`) or streamed (see `streams`); a stream that fails makes
+/// hyper close the connection.
+pub type HttpBody = BoxBody<Bytes, std::io::Error>;
 
 #[derive(Debug, Clone)]
 pub struct SimResponse {
@@ -62,8 +68,16 @@ impl SimResponse {
         self
     }
 
-    pub fn into_hyper(self) -> Response<Full<Bytes>> {
-        let mut resp = Response::new(Full::new(self.body));
+    pub fn into_hyper(self) -> Response<HttpBody> {
+        let body = Full::new(self.body.clone())
+            .map_err(|never| match never {})
+            .boxed();
+        self.into_streamed(body)
+    }
+
+    /// This status and these headers with `body` in place of `self.body`.
+    pub fn into_streamed(self, body: HttpBody) -> Response<HttpBody> {
+        let mut resp = Response::new(body);
         *resp.status_mut() = hyper::StatusCode::from_u16(self.status)
             .unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
         let headers = resp.headers_mut();

@@ -11,6 +11,7 @@ mod cli;
 mod control;
 mod db;
 mod entities;
+mod fault_kinds;
 mod faults;
 mod http;
 mod pagination;
@@ -21,6 +22,7 @@ mod runfiles;
 mod seed;
 mod server;
 mod stats;
+mod streams;
 mod timefmt;
 mod tls;
 mod validation;
@@ -109,6 +111,7 @@ async fn run(args: cli::Args) -> Result<(), String> {
     let stop = shutdown_signal()?;
     let app = Arc::new(App {
         db: Mutex::new(db),
+        checkpoint: Mutex::new(None),
         stats: Stats::default(),
         faults: Mutex::new(FaultQueue::default()),
         limiter: args.rate_limit.map(RateLimiter::new),

@@ -6,8 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use hyper::header::{CONTENT_TYPE, HOST};
 use hyper::server::conn::http1;
@@ -16,16 +15,18 @@ use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{oneshot, watch};
 use tokio_rustls::TlsAcceptor;
 
 use crate::api::{self, ApiRequest};
 use crate::app::App;
 use crate::control;
+use crate::fault_kinds;
 use crate::faults::{self, Action};
-use crate::http::SimResponse;
+use crate::http::{HttpBody, SimResponse};
 use crate::params;
 use crate::stats::{LogEntry, redact_query};
+use crate::streams;
 
 const MAX_BODY: usize = 16 * 1024 * 1024;
 
@@ -94,8 +95,16 @@ where
     let svc = service_fn(move |req: Request<Incoming>| {
         let app = app.clone();
         // Like GitLab's application server, a request is finished even when the client has
-        // gone (timed out): hyper drops this future then, but not the spawned task.
-        async move { tokio::spawn(handle(app, req)).await.unwrap_or(Err(Abort)) }
+        // gone (timed out): hyper drops this future then, but not the spawned task, which
+        // learns it through `gone` (a hung request ends then).
+        async move {
+            let (here, gone) = oneshot::channel::<()>();
+            let answer = tokio::spawn(handle(app, req, gone))
+                .await
+                .unwrap_or(Err(Abort));
+            drop(here);
+            answer
+        }
     });
     let conn = http1::Builder::new()
         .keep_alive(true)
@@ -110,7 +119,11 @@ where
     }
 }
 
-async fn handle(app: Arc<App>, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Abort> {
+async fn handle(
+    app: Arc<App>,
+    req: Request<Incoming>,
+    gone: oneshot::Receiver<()>,
+) -> Result<Response<HttpBody>, Abort> {
     let (parts, body) = req.into_parts();
     let body = match Limited::new(body, MAX_BODY).collect().await {
         Ok(c) => c.to_bytes(),
@@ -146,21 +159,33 @@ async fn handle(app: Arc<App>, req: Request<Incoming>) -> Result<Response<Full<B
         .headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
-    let record = |status: u16, fault: Option<&'static str>| {
+    let entry = |status: u16, fault: Option<&'static str>| {
         let mut logged = params::body_for_log(content_type, &body);
         params::redact(&mut logged);
-        app.stats.record(LogEntry {
+        LogEntry {
             method: method.to_string(),
             path: path.to_string(),
             query: query.map(redact_query),
             status,
             body: logged,
             fault,
-        });
+        }
+    };
+    let record = |status: u16, fault: Option<&'static str>| app.stats.record(entry(status, fault));
+    let req = ApiRequest {
+        method: &parts.method,
+        path,
+        query,
+        headers: &parts.headers,
+        body: &body,
+        base_url: &base_url,
     };
 
-    let fault = app.faults().take(method, path);
-    let mut drop_after_apply = false;
+    let fault = app
+        .faults()
+        .take(method, path, api::is_list(&parts.method, path));
+    // A fault acting on the real answer, after the request went through the API.
+    let mut after_api = None;
     match fault {
         Some(Action::Status {
             status,
@@ -182,10 +207,42 @@ async fn handle(app: Arc<App>, req: Request<Incoming>) -> Result<Response<Full<B
             record(0, Some("reset"));
             return Err(Abort);
         }
+        Some(Action::Hang) => {
+            fault_kinds::hang(gone).await;
+            record(0, Some("hang"));
+            return Err(Abort);
+        }
+        Some(Action::EndlessBody) => {
+            let item = fault_kinds::template(&app, &base_url).render(streams::FABRICATED_BASE);
+            let stream = streams::endless(&app, entry(200, Some("endless_body")), &item);
+            return Ok(SimResponse::new(200)
+                .header("Content-Type", "application/json")
+                .into_streamed(stream));
+        }
+        Some(Action::HugePage { items }) => {
+            let template = fault_kinds::template(&app, &base_url);
+            let stream = streams::items(
+                &app,
+                entry(200, Some("huge_page")),
+                template,
+                streams::FABRICATED_BASE + 1,
+                items,
+            );
+            return Ok(fault_kinds::huge_page_head(&req, items).into_streamed(stream));
+        }
+        Some(Action::Truncate { apply: false }) => {
+            let real = api::preview(&app, &req);
+            return Ok(truncated(&app, entry(real.status, Some("truncate")), real));
+        }
         Some(Action::Delay { ms }) => {
             tokio::time::sleep(Duration::from_millis(ms)).await;
         }
-        Some(Action::DropAfterApply) => drop_after_apply = true,
+        Some(
+            a @ (Action::DropAfterApply
+            | Action::Truncate { apply: true }
+            | Action::Foreign { .. }
+            | Action::EndlessList { .. }),
+        ) => after_api = Some(a),
         None => {}
     }
 
@@ -203,26 +260,46 @@ async fn handle(app: Arc<App>, req: Request<Incoming>) -> Result<Response<Full<B
         return Ok(faults::gateway_error(code).into_hyper());
     }
 
-    let outcome = api::handle(
-        &app,
-        &ApiRequest {
-            method: &parts.method,
-            path,
-            query,
-            headers: &parts.headers,
-            body: &body,
-            base_url: &base_url,
-        },
-    );
+    let outcome = api::handle(&app, &req);
     app.persist(outcome.snapshot).await;
-    let status = outcome.response.status;
-    record(status, drop_after_apply.then_some("drop_after_apply"));
-    if drop_after_apply {
-        return Err(Abort);
+    let mut response = outcome.response;
+    let fault_name = after_api.as_ref().map(Action::name);
+    match after_api {
+        Some(Action::DropAfterApply) => {
+            record(response.status, fault_name);
+            return Err(Abort);
+        }
+        Some(Action::Truncate { .. }) => {
+            return Ok(truncated(
+                &app,
+                entry(response.status, fault_name),
+                response,
+            ));
+        }
+        Some(Action::Foreign { cluster_id }) => {
+            response = fault_kinds::foreign(&app, &req, response, cluster_id);
+        }
+        Some(Action::EndlessList { fabricate }) => {
+            response = fault_kinds::endless_list(&app, &req, response, fabricate);
+        }
+        _ => {}
     }
-    Ok(outcome
-        .response
-        .header("X-Frame-Options", "SAMEORIGIN")
+    record(response.status, fault_name);
+    Ok(with_api_headers(response).into_hyper())
+}
+
+/// `truncate`: the answer's status and headers, a Content-Length of its whole body, and only
+/// the first half of the body before the connection closes.
+fn truncated(app: &Arc<App>, entry: LogEntry, real: SimResponse) -> Response<HttpBody> {
+    let stream = streams::truncated(app, entry, &real.body);
+    let len = real.body.len().to_string();
+    with_api_headers(real)
+        .header("Content-Length", len)
+        .into_streamed(stream)
+}
+
+/// The headers GitLab adds to every API answer.
+fn with_api_headers(r: SimResponse) -> SimResponse {
+    r.header("X-Frame-Options", "SAMEORIGIN")
         .header("X-Content-Type-Options", "nosniff")
-        .into_hyper())
 }
