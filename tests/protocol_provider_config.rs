@@ -123,6 +123,18 @@ fn ok(diags: &[Diag]) {
     assert!(errors(diags).is_empty(), "unexpected errors: {diags:?}");
 }
 
+/// The token was refused: said in words, on no attribute, since Terraform would print the
+/// configuration line holding the token.
+#[track_caller]
+fn token_refused(diags: &[Diag]) {
+    let errs = errors(diags);
+    let d = errs
+        .first()
+        .unwrap_or_else(|| panic!("expected the token refused, got {diags:?}"));
+    assert_eq!(d.summary, "GitLab rejected the token", "{diags:?}");
+    assert_eq!(d.path, None, "{diags:?}");
+}
+
 #[track_caller]
 fn error_at<'a>(diags: &'a [Diag], attr: &str) -> &'a Diag {
     let errs = errors(diags);
@@ -275,7 +287,7 @@ async fn early_auth_check_and_gitlab_early_auth_check_decide_on_get_user() {
         ("token", "glpat-wrong".into()),
     ];
     let mut l = launch(&[]).await;
-    error_at(&l.configure(&wrong).await, "token");
+    token_refused(&l.configure(&wrong).await);
     let mut off = wrong.to_vec();
     off.push(("early_auth_check", false.into()));
     ok(&l.configure(&off).await);
@@ -284,7 +296,7 @@ async fn early_auth_check_and_gitlab_early_auth_check_decide_on_get_user() {
         let mut l = launch(&[("GITLAB_EARLY_AUTH_CHECK", value)]).await;
         let d = l.configure(&wrong).await;
         if checks {
-            error_at(&d, "token");
+            token_refused(&d);
         } else {
             ok(&d);
         }
@@ -456,7 +468,12 @@ async fn headers_are_sent_with_every_request() {
     assert_eq!(heads.len(), 2, "{heads:?}");
     for h in &heads {
         assert!(h.contains("\r\nx-proxy-auth: proxy-secret\r\n"), "{h}");
-        assert!(h.contains("\r\nprivate-token: glpat-recorded\r\n"), "{h}");
+        // The token goes as a bearer token, as the official provider sends it.
+        assert!(
+            h.contains("\r\nauthorization: bearer glpat-recorded\r\n"),
+            "{h}"
+        );
+        assert!(!h.contains("private-token"), "{h}");
     }
 }
 

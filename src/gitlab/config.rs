@@ -1,8 +1,10 @@
 //! How to reach GitLab: [`ClientConfig`] (URL, credentials, TLS, retries, timeouts), the
 //! normalised API base URL, and what a configuration is built into: the headers of every
 //! request and the pooled reqwest (rustls) client. Credentials: the token as
-//! `PRIVATE-TOKEN` (or `JOB-TOKEN`) unless `headers` carry GitLab credentials themselves,
-//! and `base_url` user info as HTTP Basic auth (as Go's net/http sends it); no URL built
+//! `Authorization: Bearer`, as the official provider sends it (GitLab takes personal,
+//! project and group access tokens and OAuth2 tokens so), or `JOB-TOKEN` for a CI/CD job
+//! token, unless `headers` carry GitLab credentials themselves; `base_url` user info as HTTP
+//! Basic auth (as Go's net/http sends it), the token then in `PRIVATE-TOKEN`; no URL built
 //! here keeps a password, and every credential header is marked sensitive.
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -19,7 +21,7 @@ pub struct ClientConfig {
     /// May carry user info (`https://user:password@host/`): sent as Basic auth.
     pub base_url: String,
     pub token: Secret,
-    /// Send `token` as a CI/CD job token (`JOB-TOKEN`) instead of `PRIVATE-TOKEN`.
+    /// Send `token` as a CI/CD job token (`JOB-TOKEN`) instead of a bearer token.
     pub job_token: bool,
     /// PEM CA certificate(s) to trust in addition to the system roots.
     pub ca_cert_pem: Option<Vec<u8>>,
@@ -91,15 +93,26 @@ impl ClientConfig {
             credential_header(self.headers.iter().map(|(k, v)| (k.as_str(), v.expose())));
         let token = self.token.expose().trim();
         if in_headers.is_none() && !token.is_empty() {
-            let mut token = HeaderValue::from_str(token).map_err(|_| ConfigError::Token)?;
-            token.set_sensitive(true);
-            // A CI/CD job token goes in GitLab's JOB-TOKEN header.
-            let header = if self.job_token {
-                "JOB-TOKEN"
+            // A CI/CD job token goes in GitLab's JOB-TOKEN header. Any other token is a bearer
+            // token, as the official provider sends it: GitLab's auth finders take an OAuth2
+            // token only so, and personal, project and group access tokens so too. When the
+            // Authorization header is taken (configured `headers`, `base_url` user info sent
+            // as Basic auth), an access token still reaches GitLab as PRIVATE-TOKEN.
+            let (name, value) = if self.job_token {
+                ("job-token", token.to_string())
+            } else if headers.contains_key(reqwest::header::AUTHORIZATION)
+                || user_info(&self.base_url).is_some()
+            {
+                ("private-token", token.to_string())
             } else {
-                "PRIVATE-TOKEN"
+                (
+                    reqwest::header::AUTHORIZATION.as_str(),
+                    format!("Bearer {token}"),
+                )
             };
-            headers.insert(header, token);
+            let mut value = HeaderValue::from_str(&value).map_err(|_| ConfigError::Token)?;
+            value.set_sensitive(true);
+            headers.insert(HeaderName::from_static(name), value);
         }
         // User info travels as Basic auth, as Go's net/http sends it, unless an
         // Authorization header is configured; it never stays in a URL.
@@ -358,15 +371,36 @@ mod tests {
     }
 
     #[test]
-    fn token_header_is_marked_sensitive() {
+    fn a_token_is_sent_as_a_bearer_token_marked_sensitive() {
         let cfg = ClientConfig {
             base_url: "http://h/".into(),
-            token: Secret::new("glpat-x"),
+            token: Secret::new(" glpat-x "),
             ..ClientConfig::default()
         };
         let (_, headers) = cfg.endpoint().unwrap();
-        assert!(headers["PRIVATE-TOKEN"].is_sensitive());
+        assert_eq!(headers["authorization"], "Bearer glpat-x");
+        assert!(headers["authorization"].is_sensitive());
+        assert!(!headers.contains_key("PRIVATE-TOKEN"));
         assert!(!format!("{headers:?}").contains("glpat-x"));
+        // With the Authorization header taken by a proxy's credentials, an access token
+        // still reaches GitLab, as PRIVATE-TOKEN.
+        let mut proxy = BTreeMap::new();
+        proxy.insert("Proxy-Authorization".to_string(), Secret::new("Basic x"));
+        let (_, h) = ClientConfig {
+            headers: proxy,
+            ..cfg.clone()
+        }
+        .endpoint()
+        .unwrap();
+        assert_eq!(h["authorization"], "Bearer glpat-x");
+        assert!(
+            ClientConfig {
+                token: Secret::new("bad\ntoken"),
+                ..cfg
+            }
+            .endpoint()
+            .is_err_and(|e| matches!(e, ConfigError::Token))
+        );
     }
 
     #[test]

@@ -1,11 +1,19 @@
 //! The retry decision, as a pure function of the request's method, what the attempt came
 //! to, and how many attempts were made: whether to send again, and within which bounds to
-//! wait. Idempotent requests (GET, PUT, DELETE) are retried on any transient failure: 429
-//! (waiting out `Retry-After`), 502/503/504, connection errors, answers cut off. A POST is
-//! retried only when GitLab certainly did not apply it (429, never connected); a lost answer
-//! to it is an unknown outcome, for the caller to resolve (see `create.rs`). TLS
-//! verification failures and other answers are final. No clock, no randomness: the
-//! transport draws the actual wait from the bounds.
+//! wait. It keeps the official provider's meaning of `retries` (client-go's
+//! `retryHTTPCheck`: 429 and every 5xx answer are retried), except where that could apply a
+//! request twice, and adds one case GitLab's answers cannot cover:
+//! - idempotent requests (GET, PUT, DELETE) are retried on 429 (waiting out `Retry-After`),
+//!   every 5xx, and an answer cut off after the request was sent (timeout, reset);
+//! - a POST is retried only when GitLab certainly did not apply it (429); a 502/503/504 or a
+//!   lost answer to it is an unknown outcome, for the caller to resolve (see `create.rs`),
+//!   and another 5xx is final;
+//! - a connection that never came about (refused, unknown host, no route, connect timeout)
+//!   and a failed TLS handshake are final at once, as with the official provider: waiting
+//!   does not change them, and the error says what is wrong;
+//! - other answers (4xx but 429) are final.
+//!
+//! No clock, no randomness: the transport draws the actual wait from the bounds.
 use std::time::Duration;
 
 use reqwest::Method;
@@ -33,7 +41,8 @@ pub enum Outcome {
         status: u16,
         retry_after: Option<Duration>,
     },
-    /// The request never reached GitLab (connection refused, DNS): safe to send again.
+    /// The request never reached GitLab (connection refused, DNS, no route, connect
+    /// timeout): nothing was applied, and sending again soon meets the same wall.
     NotSent,
     /// Sent, but no complete answer (timeout, reset): applied or not, nobody knows.
     Interrupted,
@@ -71,7 +80,7 @@ pub fn decide(policy: &Policy, method: &Method, outcome: Outcome, attempt: u32) 
         }
     };
     match outcome {
-        Outcome::Tls => Decision::GiveUp,
+        Outcome::Tls | Outcome::NotSent => Decision::GiveUp,
         // Throttled requests were not applied: any method may wait and go again.
         Outcome::Status {
             status: 429,
@@ -89,11 +98,11 @@ pub fn decide(policy: &Policy, method: &Method, outcome: Outcome, attempt: u32) 
         {
             Decision::OutcomeUnknown
         }
-        Outcome::Status {
-            status: 502..=504, ..
+        // GitLab's own failure of a POST: it answered, so the answer stands.
+        Outcome::Status { status: 500.., .. } if !idempotent(method) => Decision::GiveUp,
+        Outcome::Status { status: 500.., .. } | Outcome::Interrupted => {
+            again(backoff(policy, attempt))
         }
-        | Outcome::Interrupted
-        | Outcome::NotSent => again(backoff(policy, attempt)),
         Outcome::Status { .. } => Decision::GiveUp,
     }
 }
@@ -141,14 +150,18 @@ mod tests {
     }
 
     #[test]
-    fn idempotent_requests_are_retried_on_every_transient_failure_until_the_retries_run_out() {
+    fn idempotent_requests_are_retried_on_429_every_5xx_and_a_cut_off_answer_until_the_retries_run_out()
+     {
         for method in [Method::GET, Method::PUT, Method::DELETE] {
             for outcome in [
                 status(429),
+                status(500),
+                status(501),
                 status(502),
                 status(503),
                 status(504),
-                Outcome::NotSent,
+                status(507),
+                status(599),
                 Outcome::Interrupted,
             ] {
                 for attempt in 1..=POLICY.retries {
@@ -169,27 +182,47 @@ mod tests {
     #[test]
     fn a_post_is_sent_again_only_when_gitlab_certainly_did_not_apply_it() {
         assert!(retried(decide(&POLICY, &Method::POST, status(429), 1)));
-        assert!(retried(decide(&POLICY, &Method::POST, Outcome::NotSent, 1)));
+        assert!(retried(decide(&POLICY, &Method::PATCH, status(429), 1)));
+        assert_eq!(
+            decide(&POLICY, &Method::POST, status(429), POLICY.retries + 1),
+            Decision::GiveUp
+        );
         for outcome in [status(502), status(503), status(504), Outcome::Interrupted] {
+            for attempt in [1, POLICY.retries + 1] {
+                assert_eq!(
+                    decide(&POLICY, &Method::POST, outcome, attempt),
+                    Decision::OutcomeUnknown,
+                    "{outcome:?} attempt {attempt}"
+                );
+            }
+        }
+        // GitLab's own 5xx answer to a POST stands: neither resent nor looked up.
+        for outcome in [status(500), status(501), status(505), status(599)] {
             assert_eq!(
                 decide(&POLICY, &Method::POST, outcome, 1),
-                Decision::OutcomeUnknown,
+                Decision::GiveUp,
                 "{outcome:?}"
             );
         }
     }
 
     #[test]
-    fn tls_failures_and_other_answers_are_never_retried() {
-        for method in [Method::GET, Method::POST] {
+    fn connection_failures_tls_failures_and_other_answers_are_never_retried() {
+        for method in [Method::GET, Method::PUT, Method::DELETE, Method::POST] {
             for outcome in [
+                Outcome::NotSent,
                 Outcome::Tls,
+                status(300),
+                status(302),
                 status(400),
                 status(401),
                 status(403),
                 status(404),
-                status(500),
-                status(302),
+                status(409),
+                status(422),
+                status(428),
+                status(430),
+                status(499),
             ] {
                 assert_eq!(
                     decide(&POLICY, &method, outcome, 1),
@@ -238,7 +271,7 @@ mod tests {
                 .min(Duration::from_secs(16));
             assert_eq!(backoff(&policy, attempt), (step / 2, step), "{attempt}");
             assert_eq!(
-                decide(&policy, &Method::GET, Outcome::NotSent, attempt),
+                decide(&policy, &Method::GET, Outcome::Interrupted, attempt),
                 Decision::Retry {
                     min: step / 2,
                     max: step

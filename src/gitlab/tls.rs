@@ -60,6 +60,9 @@ pub enum TlsFailure {
     Incompatible {
         detail: String,
     },
+    /// The server answered the TLS handshake with something that is not TLS: it serves plain
+    /// HTTP (or another protocol) on that port.
+    NotTls,
 }
 
 impl std::fmt::Display for TlsFailure {
@@ -107,6 +110,9 @@ impl std::fmt::Display for TlsFailure {
             TlsFailure::Incompatible { detail } => {
                 write!(f, "no TLS version or cipher suite in common ({detail})")
             }
+            TlsFailure::NotTls => f.write_str(
+                "the server answered plain HTTP, not TLS: it serves http:// on that port, so use http:// in base_url",
+            ),
         }
     }
 }
@@ -432,6 +438,11 @@ fn from_rustls(r: &rustls::Error, extra_roots: bool, has_client_cert: bool) -> O
         rustls::Error::PeerIncompatible(p) => TlsFailure::Incompatible {
             detail: format!("{p:?}"),
         },
+        // The first byte of the answer is no TLS record type: "HTTP/1.1 400 ..." to our
+        // ClientHello.
+        rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType) => {
+            TlsFailure::NotTls
+        }
         _ => return None,
     })
 }

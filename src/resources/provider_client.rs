@@ -444,42 +444,70 @@ impl Origin {
 }
 
 /// `GET /user` for a connection of the provider block. `base_url` is the configured URL
-/// with its password masked.
+/// with its password masked. No diagnostic here points at `token`: Terraform would print the
+/// configuration line, and with it the token (or the values of the expression it is).
 async fn early_auth_check(client: &Client, base_url: &str) -> Result<(), Diagnostics> {
     match client.current_user().await {
         Ok(u) => {
             tracing::info!(user = %u.username, "authenticated to GitLab");
             Ok(())
         }
-        Err(Error::Unauthorized { message }) => Err(Diagnostic::error(
+        Err(e) => Err(match early_auth_diagnostic(&e, base_url) {
+            Some(d) => d.into(),
+            None => diagnostics(&e, "check the token with GET /user", ""),
+        }),
+    }
+}
+
+/// What a failed `GET /user` of the token check means, on the attribute that fixes it (never
+/// `token`: see [`early_auth_check`]); `None` for what [`diagnostics`] says as well as for
+/// any other request (rate limits, 5xx after the retries).
+fn early_auth_diagnostic(e: &Error, base_url: &str) -> Option<Diagnostic> {
+    Some(match e {
+        Error::Unauthorized { message } => Diagnostic::error(
             "GitLab rejected the token",
             format!(
-                "GET /user answered 401 ({message}). Check `token` (or GITLAB_TOKEN): it must be a valid, unexpired \
-                 access token with the `api` scope for {base_url}."
+                "GET /user answered 401 ({message}). Check the provider's `token` (or GITLAB_TOKEN): it must be a \
+                 valid, unexpired personal, project or group access token, or OAuth2 token, with the `api` scope \
+                 for {base_url}."
+            ),
+        ),
+        Error::Forbidden { message } => Diagnostic::error(
+            "GitLab refused the token",
+            format!(
+                "GET /user answered 403 ({message}): GitLab knows the token but does not let it act here. The \
+                 token needs the `api` scope (a `read_api`, `read_user` or `read_repository` token is not \
+                 enough), and its user must not be blocked, deactivated or waiting for approval. Check the \
+                 provider's `token` (or GITLAB_TOKEN) for {base_url}."
+            ),
+        ),
+        Error::NotFound { message } => Diagnostic::error(
+            "base_url does not look like a GitLab API",
+            format!(
+                "GET /user answered 404 ({message}): GitLab's REST API always has /user, so {base_url} is not \
+                 GitLab's API (a proxy's path, another service). Set `base_url` to GitLab's address, e.g. \
+                 https://gitlab.example.com/ (with /api/v4 or without)."
             ),
         )
-        .at_attr("token")
-        .into()),
-        Err(e @ (Error::Tls { .. } | Error::NotApi { .. })) => {
-            Err(super::errors::connection("Cannot reach GitLab", &e).into())
+        .at_attr("base_url"),
+        Error::Tls { .. } | Error::NotApi { .. } | Error::Unreachable { .. } => {
+            super::errors::connection("Cannot reach GitLab", e)
         }
-        Err(e @ (Error::Transport { .. } | Error::Timeout { .. })) => Err(Diagnostic::error(
+        Error::Transport { .. } | Error::Timeout { .. } => Diagnostic::error(
             "Cannot reach GitLab",
             format!(
                 "{e} ({base_url}). {} Check `base_url` and that GitLab is reachable from here.",
                 super::errors::retried(e.attempts().unwrap_or(1))
             ),
         )
-        .at_attr("base_url")
-        .into()),
-        Err(e @ Error::Decode { .. }) => Err(Diagnostic::error(
+        .at_attr("base_url"),
+        Error::Decode { .. } => Diagnostic::error(
             "base_url does not look like a GitLab API",
             format!("{e}. `base_url` should be the GitLab URL, with or without /api/v4 ({base_url})."),
         )
-        .at_attr("base_url")
-        .into()),
-        Err(e) => Err(diagnostics(&e, "check the token with GET /user", "")),
-    }
+        .at_attr("base_url"),
+        _ => return None,
+    })
 }
 
 #[cfg(test)]
