@@ -356,3 +356,75 @@ fn trace_logs_show_every_attempt_its_delay_reason_and_page_and_the_response_head
         log.join("\n")
     );
 }
+
+/// The token goes out as the official provider sends it (`Authorization: Bearer`), so an
+/// OAuth2 access token works; GitLab (and the simulator) never take one as `PRIVATE-TOKEN`.
+#[test]
+fn an_oauth2_token_works_as_with_the_official_provider() {
+    let sim = Sim::start();
+    let tf = terraform_with(
+        &format!(
+            "  base_url = \"{}\"\n  token    = \"{MAINTAINER_OAUTH_TOKEN}\"\n",
+            sim.api_url()
+        ),
+        CLUSTERS,
+    );
+    let r = tf.plan().ok();
+    assert!(!r.all().contains(MAINTAINER_OAUTH_TOKEN));
+    assert_eq!(api_requests(&sim, "/api/v4/user"), 1, "{:?}", sim.log());
+    assert!(
+        api_requests(&sim, "/api/v4/groups/qa/clusters") >= 1,
+        "{:?}",
+        sim.log()
+    );
+}
+
+/// Nothing changes by waiting when nothing listens, the host name does not resolve, or
+/// `https://` meets a plain-HTTP server: the provider fails at once (the official provider's
+/// client does not retry a connection error either) and says what is wrong in words.
+#[test]
+fn an_unreachable_gitlab_and_https_to_plain_http_fail_at_once_saying_what_is_wrong() {
+    let sim = Sim::start();
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let host = sim.url.trim_start_matches("http://").to_string();
+    for (base, needles) in [
+        (
+            format!("http://127.0.0.1:{closed}/"),
+            vec![format!(
+                "nothing listens on 127.0.0.1:{closed} (connection refused)"
+            )],
+        ),
+        (
+            "https://gitlab.host.invalid/".to_string(),
+            vec!["the host name gitlab.host.invalid does not resolve".to_string()],
+        ),
+        (
+            format!("https://{host}/"),
+            vec![
+                "the server answered plain HTTP, not TLS".to_string(),
+                "use http:// in base_url".to_string(),
+            ],
+        ),
+    ] {
+        // The default `retries` (10): a retried failure would take over a minute.
+        let tf = terraform_with(
+            &format!("  base_url = \"{base}\"\n  token    = \"{MAINTAINER_TOKEN}\"\n"),
+            CLUSTERS,
+        );
+        let started = std::time::Instant::now();
+        let r = tf.plan();
+        let took = started.elapsed();
+        assert_eq!(r.code, 1, "{}", r.all());
+        let needles: Vec<&str> = needles.iter().map(String::as_str).collect();
+        assert_says(&r, &needles);
+        assert!(!says(&r.all(), "received corrupt message"), "{}", r.all());
+        assert!(
+            took < std::time::Duration::from_secs(20),
+            "{base}: took {took:?}, so it was retried:\n{}",
+            r.all()
+        );
+    }
+}

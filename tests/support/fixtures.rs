@@ -5,6 +5,8 @@
 use super::sim::Sim;
 
 pub const MAINTAINER_TOKEN: &str = "sim-maintainer-token";
+/// The maintainer's OAuth2 access token: GitLab takes it only as `Authorization: Bearer`.
+pub const MAINTAINER_OAUTH_TOKEN: &str = "sim-maintainer-oauth-token";
 pub const DEVELOPER_TOKEN: &str = "sim-developer-token";
 pub const KUBE_TOKEN: &str = "kube-sa-token-5ecr3t-value";
 

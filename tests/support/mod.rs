@@ -30,7 +30,8 @@ pub use binaries::{
 pub use cli::{PROVIDER_SOURCE, Run, TerraformCli};
 #[allow(unused_imports)]
 pub use fixtures::{
-    DEVELOPER_TOKEN, KUBE_TOKEN, MAINTAINER_TOKEN, ca_cert_pem, cluster_block, provider_block,
+    DEVELOPER_TOKEN, KUBE_TOKEN, MAINTAINER_OAUTH_TOKEN, MAINTAINER_TOKEN, ca_cert_pem,
+    cluster_block, provider_block,
 };
 #[allow(unused_imports)]
 pub use sim::Sim;
