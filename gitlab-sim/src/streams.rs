@@ -256,3 +256,23 @@ pub fn items(
         },
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_template_fills_in_id_name_and_scope_and_keeps_the_field_order() {
+        let entity = format!(
+            "{{\"id\":{ID_HOLE},\"name\":{},\"enabled\":true,\"environment_scope\":{},\"user\":null}}",
+            serde_json::to_string(NAME_HOLE).unwrap_or_default(),
+            serde_json::to_string(SCOPE_HOLE).unwrap_or_default(),
+        );
+        let t = Template::from_entity_json(entity.as_bytes()).expect("three holes");
+        assert_eq!(
+            &t.render(10_000_007)[..],
+            b"{\"id\":10000007,\"name\":\"endless-10000007\",\"enabled\":true,\"environment_scope\":\"endless/10000007\",\"user\":null}"
+        );
+        assert!(Template::from_entity_json(b"{\"id\":1}").is_none());
+    }
+}
