@@ -55,19 +55,29 @@ fn run(cmd: &mut Command, timeout: Duration) -> (i32, String, String) {
 }
 
 /// `binary` without its debug info (150 MB of it for the provider, which would only make every
-/// zip and hash slow), as `strip` from binutils (which gcc brings) leaves it.
+/// zip and hash slow), as `strip --strip-debug` leaves it: the `.debug_*` sections dropped by
+/// the `object` crate's ELF rewriter, so no binutils is needed.
 fn stripped(binary: &Path, name: &str) -> PathBuf {
     let dir = target_dir().join("release-package-test");
     std::fs::create_dir_all(&dir).expect("dir");
     let out = dir.join(format!("{name}-{}", std::process::id()));
-    let (code, _, stderr) = run(
-        Command::new("strip")
-            .args(["--strip-debug", "-o"])
-            .arg(&out)
-            .arg(binary),
-        Duration::from_secs(120),
-    );
-    assert_eq!(code, 0, "strip (binutils) failed: {stderr}");
+    let data = std::fs::read(binary).unwrap_or_else(|e| panic!("read {}: {e}", binary.display()));
+    let mut elf = object::build::elf::Builder::read(&*data)
+        .unwrap_or_else(|e| panic!("{} is not an ELF file object reads: {e}", binary.display()));
+    for section in elf.sections.iter_mut() {
+        if section.name.as_slice().starts_with(b".debug_") {
+            section.delete = true;
+        }
+    }
+    elf.delete_orphans();
+    let mut stripped = Vec::with_capacity(data.len() / 4);
+    elf.write(&mut stripped)
+        .unwrap_or_else(|e| panic!("write {} without debug info: {e}", binary.display()));
+    let tmp = out.with_extension("tmp");
+    std::fs::write(&tmp, &stripped).expect("write stripped binary");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    std::fs::rename(&tmp, &out).expect("rename stripped binary");
     out
 }
 
@@ -191,17 +201,12 @@ with zipfile.ZipFile(sys.argv[1]) as z:
 }
 
 fn sha256_hex(path: &Path) -> String {
-    let (code, stdout, stderr) = run(
-        Command::new("python3")
-            .args([
-                "-c",
-                "import hashlib,sys; print(hashlib.sha256(open(sys.argv[1],'rb').read()).hexdigest())",
-            ])
-            .arg(path),
-        Duration::from_secs(60),
-    );
-    assert_eq!(code, 0, "{stderr}");
-    stdout.trim().to_string()
+    use sha2::Digest;
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    sha2::Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// The `hashes` of the provider in a `.terraform.lock.hcl`.
