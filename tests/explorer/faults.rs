@@ -1,0 +1,120 @@
+//! The fault kinds of the grid, as `POST /-/sim/faults` specs aimed at one recorded request,
+//! and which requests each kind can hit.
+
+use serde_json::{Value as J, json};
+
+use super::simctl::Request;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    S500,
+    S502,
+    S503,
+    S429,
+    S403,
+    S404,
+    Lost,
+    Delay,
+    Hang,
+    Truncate,
+    Malformed,
+    Foreign,
+    EndlessBody,
+    EndlessList,
+}
+
+pub const ALL: &[Kind] = &[
+    Kind::S500,
+    Kind::S502,
+    Kind::S503,
+    Kind::S429,
+    Kind::S403,
+    Kind::S404,
+    Kind::Lost,
+    Kind::Delay,
+    Kind::Hang,
+    Kind::Truncate,
+    Kind::Malformed,
+    Kind::Foreign,
+    Kind::EndlessBody,
+    Kind::EndlessList,
+];
+
+impl Kind {
+    /// The table's column heading.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::S500 => "500",
+            Kind::S502 => "502 html",
+            Kind::S503 => "503 RA",
+            Kind::S429 => "429 RA",
+            Kind::S403 => "403",
+            Kind::S404 => "404",
+            Kind::Lost => "lost",
+            Kind::Delay => "delay",
+            Kind::Hang => "hang",
+            Kind::Truncate => "truncate",
+            Kind::Malformed => "malformed",
+            Kind::Foreign => "foreign",
+            Kind::EndlessBody => "endless body",
+            Kind::EndlessList => "endless list",
+        }
+    }
+
+    /// Kinds whose answer can grow the provider's memory: run alone, so the process's peak
+    /// RSS is theirs.
+    pub fn heavy(self) -> bool {
+        matches!(self, Kind::EndlessBody | Kind::EndlessList)
+    }
+
+    /// Whether this kind can hit `r` (list kinds act on list requests only; `foreign` on
+    /// single-cluster answers).
+    pub fn applies(self, r: &Request) -> bool {
+        match self {
+            Kind::EndlessList => r.is_list(),
+            // A list item carries no group: another cluster in a list cannot be told apart.
+            Kind::Foreign => !r.is_list(),
+            _ => true,
+        }
+    }
+
+    fn action(self, decoy: i64) -> J {
+        let status = |s: u16| json!({"kind": "status", "status": s});
+        match self {
+            Kind::S500 => status(500),
+            Kind::S502 => status(502),
+            Kind::S503 => json!({"kind": "status", "status": 503, "retry_after": 1}),
+            Kind::S429 => json!({"kind": "status", "status": 429, "retry_after": 1}),
+            Kind::S403 => {
+                json!({"kind": "status", "status": 403, "body": r#"{"message":"403 Forbidden"}"#})
+            }
+            Kind::S404 => {
+                json!({"kind": "status", "status": 404, "body": r#"{"message":"404 Not found"}"#})
+            }
+            Kind::Lost => json!({"kind": "drop_after_apply"}),
+            // Past the provider's 1 s request timeout; then handled (applied) all the same.
+            Kind::Delay => json!({"kind": "delay", "ms": 1500}),
+            Kind::Hang => json!({"kind": "hang"}),
+            Kind::Truncate => json!({"kind": "truncate", "apply": true}),
+            Kind::Malformed => json!({
+                "kind": "raw", "status": 200, "content_type": "application/json", "body": "{\"id\": 1,"
+            }),
+            Kind::Foreign => json!({"kind": "foreign", "cluster_id": decoy}),
+            Kind::EndlessBody => json!({"kind": "endless_body"}),
+            Kind::EndlessList => json!({"kind": "endless_list", "fabricate": true}),
+        }
+    }
+
+    /// The fault spec hitting request `index` of `log` (the clean run's requests): the
+    /// `index`-th API request; for a list kind, every list request from that one on (a walk
+    /// follows the fabricated pages), counted among list requests.
+    pub fn spec(self, log: &[Request], index: usize, decoy: i64) -> J {
+        match self {
+            Kind::EndlessList => {
+                let earlier = log[..index].iter().filter(|r| r.is_list()).count();
+                json!({"method": "GET", "after": earlier, "count": 100_000, "action": self.action(decoy)})
+            }
+            _ => json!({"after": index, "count": 1, "action": self.action(decoy)}),
+        }
+    }
+}
