@@ -496,7 +496,12 @@ impl Gpg {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
-        let agent = guard::spawn(agent, "gpg-agent");
+        let agent = guard::try_spawn(agent, "gpg-agent").unwrap_or_else(|e| {
+            panic!(
+                "gpg-agent could not run ({e}): install gnupg, which brings it (Debian/Ubuntu: \
+                 `apt-get install gnupg`; macOS: `brew install gnupg`)"
+            )
+        });
         let socket = home.path().join("S.gpg-agent");
         let deadline = Instant::now() + Duration::from_secs(30);
         while !socket.exists() {
@@ -542,6 +547,20 @@ impl Gpg {
 
 #[test]
 fn package_is_reproducible_and_signs_its_checksums_when_given_a_key() {
+    // Signing is done by GnuPG (.ci/package calls gpg, as the registry's signing key is a
+    // GnuPG key): a prerequisite, never skipped.
+    let mut probe = Command::new("gpg");
+    probe.arg("--version").stdout(Stdio::null());
+    let found = guard::try_spawn(probe, "gpg --version")
+        .ok()
+        .and_then(|mut c| c.wait_within(Duration::from_secs(60)))
+        .is_some_and(|s| s.success());
+    assert!(
+        found,
+        "gpg could not run: .ci/package signs SHA256SUMS with GnuPG and this test checks that \
+         signature. Install gnupg (Debian/Ubuntu: `apt-get install gnupg`; macOS: \
+         `brew install gnupg`), see the README's Prerequisites."
+    );
     let version = provider_version();
     let sums_name = format!("{NAME}_{version}_SHA256SUMS");
     let (a, b) = (
@@ -551,27 +570,16 @@ fn package_is_reproducible_and_signs_its_checksums_when_given_a_key() {
     package(a.path(), &[]);
     assert!(!a.path().join(format!("{sums_name}.sig")).exists());
 
-    // Signing needs GnuPG; without it the run still checks reproducibility.
-    let mut probe = Command::new("gpg");
-    probe.arg("--version").stdout(Stdio::null());
-    let gpg = guard::try_spawn(probe, "gpg --version")
-        .ok()
-        .and_then(|mut c| c.wait_within(Duration::from_secs(60)))
-        .is_some_and(|s| s.success())
-        .then(Gpg::new);
-    let home = gpg.as_ref().map(|g| g.home.path().display().to_string());
-    let env: Vec<(&str, &str)> = match (&gpg, &home) {
-        (Some(g), Some(h)) => vec![("GNUPGHOME", h), ("GPG_FINGERPRINT", &g.fingerprint)],
-        _ => {
-            eprintln!("gpg not found: the SHA256SUMS signature is not checked");
-            vec![]
-        }
-    };
+    let gpg = Gpg::new();
+    let home = gpg.home.path().display().to_string();
+    let env = vec![
+        ("GNUPGHOME", home.as_str()),
+        ("GPG_FINGERPRINT", gpg.fingerprint.as_str()),
+    ];
     package(b.path(), &env);
     // Same sources, same bytes: the zip and manifest checksums do not change between runs.
     let read = |dir: &Path| std::fs::read_to_string(dir.join(&sums_name)).expect("SHA256SUMS");
     assert_eq!(read(a.path()), read(b.path()));
-    let Some(home) = home else { return };
     let (code, _, stderr) = run(
         Command::new("gpg")
             .env("GNUPGHOME", &home)
