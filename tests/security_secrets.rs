@@ -87,9 +87,8 @@ fn tracing_tf(tf_version: &str, log: &std::path::Path) -> TerraformCli {
     tf
 }
 
-/// Secrets reach the configuration as real ones do: through sensitive variables (here
-/// `TF_VAR_*`), never as literals. Terraform prints the source line of the attribute a
-/// diagnostic points at, so a literal in main.tf would be shown by Terraform itself.
+/// Secrets reach the configuration here through sensitive variables (`TF_VAR_*`); literals
+/// are the concern of [`secrets_written_in_the_configuration_appear_in_no_diagnostic`].
 const VARIABLES: &str = r#"
 variable "gitlab_token" {
   type      = string
@@ -295,6 +294,77 @@ fn error_bodies_that_echo_a_secret_back_do_not_leak_it_into_diagnostics(tf_versi
     out.assert_free_of(&[MAINTAINER_TOKEN, KUBE_TOKEN]);
 }
 
+/// Secrets written as literals in the configuration, where users do write them: an error
+/// about one names the setting but points at no line, since Terraform prints the line a
+/// diagnostic points at (literal and all). Covers a key pasted into `client_key`, an invalid
+/// `base_url` with a password, a token GitLab refuses (401), and a 400 on create about the
+/// cluster's `kubernetes_token`.
+fn secrets_written_in_the_configuration_appear_in_no_diagnostic(tf_version: &str) {
+    let sim = Sim::start();
+    let pasted_key =
+        format!("-----BEGIN PRIVATE KEY-----\n{KEY_BODY}\n-----END PRIVATE KEY-----\n");
+    let url_password = "url-pa55w0rd-in-config";
+    let host = sim.url.trim_start_matches("http://").to_string();
+    let cert_path = hcl_path("/nonexistent/client.pem");
+    let scenarios: Vec<(&str, String, String, &str)> = vec![
+        (
+            "client_key pasted",
+            format!(
+                "  base_url    = \"{}\"\n  token       = \"{MAINTAINER_TOKEN}\"\n  client_cert = {cert_path}\n  client_key  = <<-EOT\n{pasted_key}EOT\n",
+                sim.api_url()
+            ),
+            CLUSTERS.to_string(),
+            "client_key holds the key itself",
+        ),
+        (
+            "base_url with a password, invalid",
+            format!(
+                "  base_url = \"http://robot:{url_password}@{host}:99999/\"\n  token    = \"{MAINTAINER_TOKEN}\"\n"
+            ),
+            CLUSTERS.to_string(),
+            "Invalid base_url",
+        ),
+        (
+            "token refused",
+            format!(
+                "  base_url = \"{}\"\n  token    = \"{WRONG_GITLAB_TOKEN}\"\n",
+                sim.api_url()
+            ),
+            CLUSTERS.to_string(),
+            "GitLab rejected the token",
+        ),
+        (
+            "400 about kubernetes_token",
+            format!(
+                "  base_url = \"{}\"\n  token    = \"{MAINTAINER_TOKEN}\"\n",
+                sim.api_url()
+            ),
+            format!(
+                "resource \"gitlab_group_cluster\" \"c\" {{\n  group              = \"qa\"\n  name               = \"c\"\n  \
+                 kubernetes_api_url = \"https://k8s.example.com:6443\"\n  kubernetes_token   = \"{KUBE_TOKEN}\"\n}}\n"
+            ),
+            "kubernetes_token",
+        ),
+    ];
+    let mut out = Captured::default();
+    for (label, provider, body, says_what) in scenarios {
+        let tf = TerraformCli::new(tf_version);
+        tf.write("main.tf", &format!("{}\n{body}", provider_hcl(&provider)));
+        out.run(&format!("{label}: init"), tf.init());
+        if label.starts_with("400") {
+            sim.fault(json!({"method": "POST", "path": "/clusters/user", "count": 1,
+                "action": {"kind": "status", "status": 400,
+                           "body": json!({"message": {"platform_kubernetes.token": ["is invalid"]}}).to_string()}}));
+        }
+        let r = out.run(label, tf.apply());
+        assert_eq!(r.code, 1, "{label}: {}", r.all());
+        assert!(says(&r.all(), says_what), "{label}: {}", r.all());
+    }
+    out.assert_free_of(&[KEY_BODY, url_password, WRONG_GITLAB_TOKEN, KUBE_TOKEN]);
+}
+
+const CLUSTERS: &str = "data \"gitlab_group_clusters\" \"qa\" {\n  group = \"qa\"\n}\n";
+
 // ---------------------------------------------------------------------------------------
 // Debug renderings
 
@@ -409,4 +479,5 @@ fn create_and_update_request_debug_hides_the_kubernetes_token() {
 on_every_terraform!(
     no_secret_appears_in_any_output_or_trace_log_through_every_flow_including_failures,
     error_bodies_that_echo_a_secret_back_do_not_leak_it_into_diagnostics,
+    secrets_written_in_the_configuration_appear_in_no_diagnostic,
 );

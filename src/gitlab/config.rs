@@ -57,7 +57,7 @@ impl Default for ClientConfig {
 /// Which configuration setting is wrong, and why.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("base_url {0:?} is not an http(s) URL")]
+    #[error("base_url {shown:?} is not an http(s) URL{hint}", shown = .0, hint = scheme_hint(.0))]
     BaseUrl(String),
     #[error(
         "base_url {0:?} names another API version than GitLab's REST API v4 (v3 was removed in GitLab 11.0): use /api/v4 or leave the path out"
@@ -73,6 +73,26 @@ pub enum ConfigError {
     Token,
     #[error("could not build the HTTP client: {0}")]
     Build(String),
+}
+
+/// The fix of a `base_url` without a scheme (`gitlab.example.com`): the same with `https://`.
+fn scheme_hint(shown: &str) -> String {
+    let t = shown.trim();
+    if t.is_empty()
+        || t.contains("://")
+        || t.starts_with('/')
+        || t.contains(char::is_whitespace)
+        || may_hold_credentials(t)
+    {
+        return String::new();
+    }
+    let fixed = format!("https://{}", t.trim_end_matches('/'));
+    match Url::parse(&fixed) {
+        Ok(u) if u.host_str().is_some() => {
+            format!(": it needs a scheme, e.g. \"{fixed}/\" (or http:// for a GitLab without TLS)")
+        }
+        _ => String::new(),
+    }
 }
 
 impl ClientConfig {
@@ -203,20 +223,29 @@ pub fn masked_url(url: &str) -> String {
 }
 
 /// `scheme://user:secret@host` → `scheme://user:***@host`, for strings no URL parser takes.
+/// The user info runs to the last `@` before any `?` or `#`, so a password with a `/` in it
+/// (which no parser takes as one) is masked too.
 fn mask_userinfo_text(s: &str) -> String {
     let Some(scheme_end) = s.find("://") else {
         return s.to_string();
     };
     let rest = &s[scheme_end + 3..];
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let authority = &rest[..authority_end];
-    match authority.rfind('@') {
+    let before_query = &rest[..rest.find(['?', '#']).unwrap_or(rest.len())];
+    match before_query.rfind('@') {
         Some(at) => {
-            let user = authority[..at].split(':').next().unwrap_or("");
+            let user = before_query[..at].split([':', '/']).next().unwrap_or("");
             format!("{}{user}:***@{}", &s[..scheme_end + 3], &rest[at + 1..])
         }
         None => s.to_string(),
     }
+}
+
+/// Whether `base_url` may carry credentials (user info: an `@` before any `?` or `#`),
+/// whether or not it parses. Terraform prints the configuration line a diagnostic points
+/// at, so a diagnostic about such a `base_url` must not point at it.
+pub fn may_hold_credentials(base_url: &str) -> bool {
+    let rest = base_url.split_once("://").map_or(base_url, |(_, r)| r);
+    rest[..rest.find(['?', '#']).unwrap_or(rest.len())].contains('@')
 }
 
 /// The user name and password of `base_url`'s user info (percent-decoded), if any.
@@ -309,6 +338,42 @@ mod tests {
         );
         let e = api_base("ftp://bob:hunter22@h/").unwrap_err().to_string();
         assert!(!e.contains("hunter22"), "{e}");
+        // A `/` in the password: no parser takes it, and it is still masked.
+        assert_eq!(masked_url("https://bob:pa/ss@h/"), "https://bob:***@h/");
+        let e = api_base("https://bob:pa/ss@h:99999/")
+            .unwrap_err()
+            .to_string();
+        assert!(!e.contains("pa/ss"), "{e}");
+        for (url, holds) in [
+            ("https://bob:pw@h/", true),
+            ("https://bob@h/", true),
+            ("https://bob:pa/ss@h:99999/", true),
+            ("bob:pw@h", true),
+            ("https://h/api/v4", false),
+            ("https://h/?q=a@b", false),
+        ] {
+            assert_eq!(may_hold_credentials(url), holds, "{url}");
+        }
+    }
+
+    #[test]
+    fn a_base_url_without_a_scheme_is_shown_its_fix() {
+        let e = api_base("gitlab.example.com").unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "base_url \"gitlab.example.com\" is not an http(s) URL: it needs a scheme, e.g. \
+             \"https://gitlab.example.com/\" (or http:// for a GitLab without TLS)"
+        );
+        let e = api_base("gitlab.example.com:8443/gitlab/")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("\"https://gitlab.example.com:8443/gitlab/\""),
+            "{e}"
+        );
+        // Another scheme is not missing one.
+        let e = api_base("ftp://h/").unwrap_err().to_string();
+        assert!(!e.contains("needs a scheme"), "{e}");
     }
 
     #[test]

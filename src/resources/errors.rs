@@ -33,6 +33,11 @@ pub fn attribute_for(field: &str) -> Option<&'static str> {
     })
 }
 
+/// The resource's sensitive attributes. A diagnostic about one names it but points at no
+/// line: Terraform prints the line a diagnostic points at, and with it the value written
+/// there (or the values of the expression it is).
+const SENSITIVE: &[&str] = &["kubernetes_token", "kubernetes_token_wo"];
+
 /// Diagnostics for a failed call. `what` says what was being done ("create the cluster").
 pub fn diagnostics(e: &Error, what: &str, group: &str) -> Diagnostics {
     let summary = format!("Could not {what}");
@@ -51,10 +56,13 @@ pub fn diagnostics(e: &Error, what: &str, group: &str) -> Diagnostics {
                         ),
                     );
                 }
-                let d = Diagnostic::error(summary.clone(), format!("GitLab rejected {field}: {text}."));
                 match attribute_for(field) {
-                    Some(a) => d.at_attr(a),
-                    None => d,
+                    Some(a) if SENSITIVE.contains(&a) => Diagnostic::error(
+                        summary.clone(),
+                        format!("GitLab rejected {field} ({a}): {text}."),
+                    ),
+                    Some(a) => Diagnostic::error(summary.clone(), format!("GitLab rejected {field}: {text}.")).at_attr(a),
+                    None => Diagnostic::error(summary.clone(), format!("GitLab rejected {field}: {text}.")),
                 }
             })
             .collect::<Vec<_>>()
@@ -62,8 +70,8 @@ pub fn diagnostics(e: &Error, what: &str, group: &str) -> Diagnostics {
         Error::BadRequest { message } => {
             let d = Diagnostic::error(summary, format!("GitLab rejected the request: {message}."));
             match e.rejected_parameter().and_then(attribute_for) {
-                Some(a) => d.at_attr(a).into(),
-                None => d.into(),
+                Some(a) if !SENSITIVE.contains(&a) => d.at_attr(a).into(),
+                _ => d.into(),
             }
         }
         Error::Unauthorized { message } => Diagnostic::error(
@@ -303,6 +311,27 @@ mod tests {
             .map(|d| d.attribute.as_ref().unwrap().to_string())
             .collect();
         assert_eq!(attrs, vec!["name", "kubernetes_api_url"]);
+    }
+
+    #[test]
+    fn an_error_about_the_kubernetes_token_names_it_on_no_line() {
+        let mut fields = BTreeMap::new();
+        fields.insert(
+            "platform_kubernetes.token".to_string(),
+            vec!["is invalid".to_string()],
+        );
+        let d = diagnostics(&Error::Validation { fields }, "create the cluster", "g");
+        assert_eq!(d.0[0].attribute, None);
+        assert!(
+            d.0[0].detail.contains("kubernetes_token"),
+            "{}",
+            d.0[0].detail
+        );
+        let e = Error::BadRequest {
+            message: "platform_kubernetes_attributes[token] is empty".into(),
+        };
+        let d = diagnostics(&e, "create the cluster", "g");
+        assert_eq!(d.0[0].attribute, None);
     }
 
     #[test]

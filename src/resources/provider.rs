@@ -144,7 +144,13 @@ impl ProviderDef for GitlabProvider {
         if let Some(u) = given(&c.base_url)
             && let Err(e) = crate::gitlab::config::api_base(u)
         {
-            d.push(Diagnostic::error("Invalid base_url", format!("{e}.")).at_attr("base_url"));
+            let d0 = Diagnostic::error("Invalid base_url", format!("{e}."));
+            // Terraform prints the line a diagnostic points at: not one with a password.
+            d.push(if crate::gitlab::config::may_hold_credentials(u) {
+                d0
+            } else {
+                d0.at_attr("base_url")
+            });
         }
         d
     }
@@ -156,9 +162,8 @@ impl ProviderDef for GitlabProvider {
     ) -> Result<ProviderData, Diagnostics> {
         // Terraform prints the configuration line (and the values in it) a diagnostic points
         // at: never point at a base_url that carries a password.
-        let secret_url = given(&c.base_url)
-            .and_then(crate::gitlab::config::user_info)
-            .is_some_and(|(_, p)| !p.is_empty());
+        let secret_url =
+            given(&c.base_url).is_some_and(crate::gitlab::config::may_hold_credentials);
         self.configure_client(c, cancel).await.map_err(|mut d| {
             if secret_url {
                 for x in &mut d.0 {

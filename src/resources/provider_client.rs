@@ -153,6 +153,18 @@ impl GitlabProvider {
         let (Some(cert), Some(key)) = (given(&c.client_cert), given(&c.client_key)) else {
             return Ok(None);
         };
+        // `client_key` is a file's path, as in the official provider. A key pasted in its
+        // place is a secret: learnt by the redactor, never quoted, and the diagnostic points
+        // at no line (Terraform would print it, key and all).
+        if !plausible_path(key) {
+            self.redactor.add(key.trim());
+            return Err(Diagnostic::error(
+                "Invalid client_key",
+                "client_key holds the key itself (PEM text), not the path of a file. Write the private key to a \
+                 file and set client_key to its path, as the official provider reads it.",
+            )
+            .into());
+        }
         let key = String::from_utf8(read_file("client_key", key)?).map_err(|_| {
             Diagnostics::from(
                 Diagnostic::error("Invalid client_key", "The key file is not PEM text.")
@@ -177,6 +189,15 @@ impl GitlabProvider {
                  (2048-8192 bits), ECDSA P-256 or P-384, or Ed25519 key.",
             )
             .at_attr("client_key")
+            .into());
+        }
+        if !plausible_path(cert) {
+            return Err(Diagnostic::error(
+                "Invalid client_cert",
+                "client_cert holds the certificate itself (PEM text), not the path of a file. Write it to a file \
+                 and set client_cert to its path, as the official provider reads it.",
+            )
+            .at_attr("client_cert")
             .into());
         }
         let cert_pem = read_file("client_cert", cert)?;
@@ -362,6 +383,12 @@ fn read_file(attr: &str, path: &str) -> Result<Vec<u8>, Diagnostic> {
     })
 }
 
+/// Whether a `client_key` or `client_cert` value can be a file's path, rather than PEM text
+/// (or another secret) pasted in its place.
+fn plausible_path(v: &str) -> bool {
+    !(v.contains("-----") || v.contains('\n') || v.contains('\r') || v.len() > 4096)
+}
+
 /// `early_auth_check` (or `GITLAB_EARLY_AUTH_CHECK`, which the framework read into it with
 /// Go's `strconv.ParseBool` spellings), else on.
 fn early_auth_enabled(c: &ProviderConfig) -> bool {
@@ -373,15 +400,20 @@ impl Origin {
     fn invalid_config(&self, e: &ConfigError) -> Diagnostics {
         let d = match self {
             Origin::Block { .. } => {
+                // `token` and `headers` are sensitive: said by name, on no line (Terraform
+                // would print the line, value and all).
                 let attr = match e {
-                    ConfigError::BaseUrl(_) | ConfigError::ApiVersion(_) => "base_url",
-                    ConfigError::CaCert(_) => "cacert_file",
-                    ConfigError::ClientCert(_) => "client_cert",
-                    ConfigError::Header(_) => "headers",
-                    ConfigError::Token => "token",
-                    ConfigError::Build(_) => "base_url",
+                    ConfigError::BaseUrl(_) | ConfigError::ApiVersion(_) => Some("base_url"),
+                    ConfigError::CaCert(_) => Some("cacert_file"),
+                    ConfigError::ClientCert(_) => Some("client_cert"),
+                    ConfigError::Header(_) | ConfigError::Token => None,
+                    ConfigError::Build(_) => Some("base_url"),
                 };
-                Diagnostic::error("Invalid provider configuration", format!("{e}.")).at_attr(attr)
+                let d = Diagnostic::error("Invalid provider configuration", format!("{e}."));
+                match attr {
+                    Some(a) => d.at_attr(a),
+                    None => d,
+                }
             }
             Origin::File {
                 source,
@@ -579,5 +611,56 @@ mod tests {
         let cfg = client_config(&wild, &connection(&[], None), BTreeMap::new());
         assert_eq!(cfg.retries, 100);
         assert_eq!(cfg.timeout, Duration::from_secs(1));
+    }
+
+    #[test]
+    fn the_token_checks_401_403_and_404_are_said_as_such_and_never_at_token() {
+        let url = "https://gitlab.example.com/api/v4/";
+        let d = |e: Error| early_auth_diagnostic(&e, url).expect("a diagnostic of its own");
+        let refused = d(Error::Unauthorized {
+            message: "401 Unauthorized".into(),
+        });
+        assert_eq!(refused.summary, "GitLab rejected the token");
+        assert_eq!(refused.attribute, None);
+        let forbidden = d(Error::Forbidden {
+            message: "403 Forbidden - insufficient_scope".into(),
+        });
+        assert_eq!(forbidden.attribute, None);
+        assert!(
+            forbidden.detail.contains("`api` scope"),
+            "{}",
+            forbidden.detail
+        );
+        assert!(!forbidden.detail.contains("group"), "{}", forbidden.detail);
+        let missing = d(Error::NotFound {
+            message: "404 Not Found".into(),
+        });
+        assert_eq!(missing.attribute.unwrap().to_string(), "base_url");
+        assert!(
+            !missing.detail.contains("switched off"),
+            "{}",
+            missing.detail
+        );
+        assert!(
+            missing.detail.contains("not GitLab's API"),
+            "{}",
+            missing.detail
+        );
+        let gone = d(Error::Unreachable {
+            detail: "nothing listens on h:1 (connection refused)".into(),
+        });
+        assert!(gone.detail.contains("not retried"), "{}", gone.detail);
+        // A 503 after the retries: the general text, with what retrying did.
+        assert!(early_auth_diagnostic(&Error::from_response(503, b"x"), url).is_none());
+    }
+
+    #[test]
+    fn a_key_or_certificate_pasted_for_a_path_is_told_apart() {
+        assert!(plausible_path("/etc/gitlab/client-key.pem"));
+        assert!(plausible_path("C:\\keys\\client.pem"));
+        assert!(!plausible_path(
+            "-----BEGIN PRIVATE KEY-----\nMIG...\n-----END PRIVATE KEY-----\n"
+        ));
+        assert!(!plausible_path("MIG...\nabc"));
     }
 }
