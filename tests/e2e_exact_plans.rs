@@ -523,10 +523,8 @@ fn failed_plan_time_lookups_are_plan_errors_never_replacements() {
 
     // One 503 on the lookup: retried (the client's rules), and the plan is the cosmetic
     // in-place update.
-    sim.fault(
-        json!({"method": "GET", "path": format!("/groups/43/clusters/{id}"), "count": 1,
-                     "action": {"kind": "status", "status": 503}}),
-    );
+    sim.fault(json!({"method": "GET", "path": "/groups/43", "count": 1,
+                     "action": {"kind": "status", "status": 503}}));
     let plan = tf.plan().ok_with_code(2);
     assert!(
         plan.stdout.contains("0 to add, 1 to change, 0 to destroy"),
@@ -540,15 +538,13 @@ fn failed_plan_time_lookups_are_plan_errors_never_replacements() {
     );
 
     // The lookup fails every time: a plan error at group, and nothing to destroy.
-    sim.fault(
-        json!({"method": "GET", "path": format!("/groups/43/clusters/{id}"), "count": 50,
-                     "action": {"kind": "status", "status": 500}}),
-    );
+    sim.fault(json!({"method": "GET", "path": "/groups/43", "count": 50,
+                     "action": {"kind": "status", "status": 500}}));
     let plan = tf.plan();
     plan.assert_consistent();
     assert_eq!(plan.code, 1, "{}", plan.all());
     assert!(
-        flat(&plan.stderr).contains("Could not check whether group \"43\""),
+        flat(&plan.stderr).contains("Could not look up group \"43\""),
         "{}",
         plan.stderr
     );

@@ -136,8 +136,17 @@ fn internal_error_on_delete_keeps_the_cluster_in_state(tf_version: &str) {
     let sim = Sim::start();
     let tf = setup(tf_version, &sim, 10);
     tf.apply().ok();
+    // A 500 is retried (as the official provider's client does): it persists past `retries`.
+    tf.write(
+        "main.tf",
+        &format!(
+            "{}\n{}",
+            provider(&sim, 10).replace("  token    =", "  retries = 1\n  token    ="),
+            cluster_block("c", "")
+        ),
+    );
     sim.fault(
-        json!({"method": "DELETE", "action": {"kind": "status", "status": 500,
+        json!({"method": "DELETE", "count": 2, "action": {"kind": "status", "status": 500,
         "body": "{\"message\":\"500 Internal Server Error\"}"}}),
     );
     let r = tf.destroy();

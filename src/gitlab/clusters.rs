@@ -100,7 +100,7 @@ impl Client {
         let items: Vec<Cluster> = decode(&r.body, "list of clusters")?;
         if items.len() > per_page as usize {
             return Err(Error::ListUnbounded {
-                what: owner.describe(),
+                what: format!("clusters of {}", owner.describe()),
                 detail: format!(
                     "page {page} holds {} clusters where at most {per_page} were asked for",
                     items.len()
@@ -137,7 +137,7 @@ impl Client {
     /// an error naming it, never a shorter list taken for the whole.
     pub async fn list_clusters(&self, owner: &ClusterOwner) -> Result<Vec<Cluster>, Error> {
         let unbounded = |detail: String| Error::ListUnbounded {
-            what: owner.describe(),
+            what: format!("clusters of {}", owner.describe()),
             detail,
         };
         let mut all = Vec::new();
@@ -262,8 +262,196 @@ pub(super) fn decode_cluster(body: &[u8]) -> Result<Cluster, Error> {
 mod tests {
     use super::*;
     use crate::gitlab::ClientConfig;
+    use crate::gitlab::fake_gitlab::{Answer, serve};
     use crate::secret::Secret;
     use tokio_util::sync::CancellationToken;
+
+    fn client(base_url: &str) -> Client {
+        let cfg = ClientConfig {
+            base_url: base_url.into(),
+            token: Secret::new("t"),
+            retries: 0,
+            ..ClientConfig::default()
+        };
+        Client::new(&cfg, CancellationToken::new()).unwrap()
+    }
+
+    fn cluster_json(id: u64) -> String {
+        format!(r#"{{"id":{id},"name":"c{id}","environment_scope":"e{id}"}}"#)
+    }
+
+    fn page(ids: impl Iterator<Item = u64>) -> String {
+        format!("[{}]", ids.map(cluster_json).collect::<Vec<_>>().join(","))
+    }
+
+    /// The page number a list request asks for.
+    fn page_of(line: &str) -> u64 {
+        line.split("page=")
+            .nth(1)
+            .and_then(|p| p.split('&').next())
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0)
+    }
+
+    fn qa() -> ClusterOwner {
+        ClusterOwner::Group("qa".into())
+    }
+
+    #[tokio::test]
+    async fn a_walk_stops_at_the_last_page_x_total_pages_names_even_if_next_page_goes_on() {
+        let fake = serve(|line, _| {
+            let p = page_of(line);
+            Answer::json(200, page(p..=p))
+                .header("x-next-page", (p + 1).to_string())
+                .header("x-total-pages", "3")
+        })
+        .await;
+        let all = client(&fake.base_url).list_clusters(&qa()).await.unwrap();
+        assert_eq!(all.iter().map(|c| c.id).collect::<Vec<_>>(), [1, 2, 3]);
+        assert_eq!(fake.seen.lock().unwrap().len(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_list_that_never_ends_stops_at_the_page_bound_with_an_error_naming_it() {
+        let fake = serve(|line, _| {
+            let p = page_of(line);
+            Answer::json(200, page(p * 1000..p * 1000 + 100))
+                .header("x-next-page", (p + 1).to_string())
+        })
+        .await;
+        let e = client(&fake.base_url)
+            .list_clusters(&qa())
+            .await
+            .unwrap_err();
+        assert!(matches!(e, Error::ListUnbounded { .. }), "{e:?}");
+        assert!(e.to_string().contains("200 pages"), "{e}");
+        assert_eq!(fake.seen.lock().unwrap().len(), MAX_PAGES as usize);
+    }
+
+    #[tokio::test]
+    async fn a_page_that_only_repeats_earlier_clusters_is_an_error() {
+        let fake = serve(|line, _| {
+            let p = page_of(line);
+            Answer::json(200, page(1..=2)).header("x-next-page", (p + 1).to_string())
+        })
+        .await;
+        let e = client(&fake.base_url)
+            .list_clusters(&qa())
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("page 2 lists only clusters"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn a_page_larger_than_asked_for_is_an_error() {
+        let fake = serve(|_, _| Answer::json(200, page(1..=101))).await;
+        let e = client(&fake.base_url)
+            .list_clusters(&qa())
+            .await
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("101 clusters where at most 100"),
+            "{e}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_next_page_that_skips_ahead_is_an_error() {
+        let fake = serve(|_, _| Answer::json(200, page(1..=1)).header("x-next-page", "5")).await;
+        let e = client(&fake.base_url)
+            .list_clusters(&qa())
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("names page 5"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn a_list_ends_at_an_empty_next_page_header_or_an_empty_page() {
+        let fake = serve(|line, _| match page_of(line) {
+            1 => Answer::json(200, page(1..=100)).header("x-next-page", "2"),
+            2 => Answer::json(200, page(101..=150)).header("x-next-page", ""),
+            _ => Answer::json(200, page(500..=501)),
+        })
+        .await;
+        assert_eq!(
+            client(&fake.base_url)
+                .list_clusters(&qa())
+                .await
+                .unwrap()
+                .len(),
+            150
+        );
+        // Without headers, a full page may have a successor; an empty page ends the list.
+        let fake = serve(|line, _| match page_of(line) {
+            1 => Answer::json(200, page(1..=100)),
+            _ => Answer::json(200, "[]"),
+        })
+        .await;
+        assert_eq!(
+            client(&fake.base_url)
+                .list_clusters(&qa())
+                .await
+                .unwrap()
+                .len(),
+            100
+        );
+        assert_eq!(fake.seen.lock().unwrap().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_single_cluster_answer_must_be_the_cluster_and_group_asked_for() {
+        let fake = serve(|line, _| {
+            if line.contains("/clusters/7") {
+                Answer::json(200, r#"{"id":8,"name":"other"}"#)
+            } else if line.contains("/clusters/9") {
+                Answer::json(200, r#"{"id":9,"name":"x","group":{"id":5,"name":"o","web_url":"http://h/groups/other"}}"#)
+            } else {
+                Answer::json(200, r#"{"id":3,"name":"x","group":{"id":5,"name":"q","web_url":"http://h/groups/QA"}}"#)
+            }
+        })
+        .await;
+        let c = client(&fake.base_url);
+        let e = c.get_cluster(&qa(), 7).await.unwrap_err();
+        assert!(matches!(e, Error::WrongEntity { .. }), "{e:?}");
+        assert!(e.to_string().contains("cluster 8"), "{e}");
+        assert!(matches!(
+            c.get_cluster(&qa(), 9).await,
+            Err(Error::WrongEntity { .. })
+        ));
+        assert_eq!(
+            c.get_cluster(&qa(), 3).await.unwrap().id,
+            3,
+            "the path in any case"
+        );
+        assert!(
+            c.get_cluster(&ClusterOwner::Group("5".into()), 3)
+                .await
+                .is_ok(),
+            "by id"
+        );
+        assert!(
+            c.get_cluster(&ClusterOwner::Group("6".into()), 3)
+                .await
+                .is_err()
+        );
+    }
+
+    #[tokio::test]
+    async fn an_answer_past_the_body_bound_is_an_error_naming_it_and_not_retried() {
+        let big = format!("[{}]", " ".repeat(crate::gitlab::transport::MAX_BODY));
+        let fake = serve(move |_, _| Answer::json(200, big.clone())).await;
+        let cfg = ClientConfig {
+            base_url: fake.base_url.clone(),
+            token: Secret::new("t"),
+            retries: 3,
+            ..ClientConfig::default()
+        };
+        let c = Client::new(&cfg, CancellationToken::new()).unwrap();
+        let e = c.list_clusters(&qa()).await.unwrap_err();
+        assert!(matches!(e, Error::TooLarge { .. }), "{e:?}");
+        assert!(e.to_string().contains("4 MiB"), "{e}");
+        assert_eq!(fake.seen.lock().unwrap().len(), 1);
+    }
 
     #[test]
     fn group_paths_are_url_encoded_as_one_segment() {

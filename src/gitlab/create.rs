@@ -207,6 +207,7 @@ fn made_by(c: &Cluster, req: &CreateCluster) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gitlab::fake_gitlab::{Answer, serve};
     use crate::gitlab::types::{CreatePlatform, GroupBasic, PlatformKubernetes};
 
     fn req() -> CreateCluster {
@@ -237,6 +238,129 @@ mod tests {
             }),
             ..Default::default()
         }
+    }
+
+    fn client(base_url: &str, retries: u32) -> Client {
+        let cfg = crate::gitlab::ClientConfig {
+            base_url: base_url.into(),
+            token: crate::secret::Secret::new("t"),
+            retries,
+            backoff_base: std::time::Duration::from_millis(1),
+            ..Default::default()
+        };
+        Client::new(&cfg, tokio_util::sync::CancellationToken::new()).unwrap()
+    }
+
+    const PROD: &str = r#""name":"prod","environment_scope":"production","platform_kubernetes":{"api_url":"https://k8s.example.com"}"#;
+
+    #[tokio::test]
+    async fn a_lost_post_never_adopts_the_matching_cluster_that_existed_before_it() {
+        // Another state's cluster (100) already serves the scope; this POST meets a 502.
+        let fake = serve(|line, _| {
+            if line.starts_with("GET") {
+                Answer::json(200, format!("[{{\"id\":100,{PROD}}}]"))
+            } else if line.starts_with("POST") && line.contains("/clusters/user") {
+                Answer::json(502, "<html><title>502 Bad Gateway</title></html>")
+            } else {
+                Answer::json(404, "{}")
+            }
+        })
+        .await;
+        let e = client(&fake.base_url, 0)
+            .create_cluster(&ClusterOwner::Group("qa".into()), &req())
+            .await
+            .unwrap_err();
+        assert!(matches!(e, Error::OutcomeUnknown { .. }), "{e:?}");
+        assert!(
+            e.to_string().contains("sent 1 times (`retries` = 0)"),
+            "{e}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_201_describing_another_cluster_is_a_lost_answer_and_the_new_match_is_adopted() {
+        let fake = serve(|line, n| {
+            if line.starts_with("POST") {
+                // GitLab made 101, but the answer names another group's cluster.
+                Answer::json(201, r#"{"id":7,"name":"theirs","environment_scope":"theirs","group":{"id":9,"name":"o","web_url":"http://h/groups/o"}}"#)
+            } else if line.contains("/clusters/101") {
+                Answer::json(200, format!("{{\"id\":101,{PROD}}}"))
+            } else if n == 0 {
+                Answer::json(200, "[]")
+            } else {
+                Answer::json(200, format!("[{{\"id\":7,\"name\":\"theirs\"}},{{\"id\":101,{PROD}}}]"))
+            }
+        })
+        .await;
+        let created = client(&fake.base_url, 2)
+            .create_cluster(&ClusterOwner::Group("qa".into()), &req())
+            .await
+            .unwrap();
+        assert_eq!(created.cluster.id, 101);
+        assert!(created.adopted);
+        let seen = fake.seen.lock().unwrap().clone();
+        assert_eq!(
+            seen.iter().filter(|l| l.starts_with("POST")).count(),
+            1,
+            "{seen:?}"
+        );
+        assert!(
+            !seen.iter().any(|l| l.contains("/clusters/7")),
+            "never touches the other: {seen:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn two_new_matching_clusters_are_an_unknown_outcome_not_a_guess() {
+        let fake = serve(|line, n| {
+            if line.starts_with("POST") {
+                Answer::json(504, "")
+            } else if n == 0 {
+                Answer::json(200, "[]")
+            } else {
+                Answer::json(
+                    200,
+                    format!("[{{\"id\":101,{PROD}}},{{\"id\":102,{PROD}}}]"),
+                )
+            }
+        })
+        .await;
+        let e = client(&fake.base_url, 2)
+            .create_cluster(&ClusterOwner::Group("qa".into()), &req())
+            .await
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("2 new clusters match the request (ids 101, 102)"),
+            "{e}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failed_lookup_says_the_create_may_have_landed_with_the_configured_retries() {
+        let fake = serve(|line, n| {
+            if line.starts_with("POST") {
+                Answer::json(502, "")
+            } else if n == 0 {
+                Answer::json(200, "[]")
+            } else {
+                Answer::json(503, "")
+            }
+        })
+        .await;
+        let e = client(&fake.base_url, 2)
+            .create_cluster(&ClusterOwner::Group("qa".into()), &req())
+            .await
+            .unwrap_err();
+        let text = e.to_string();
+        assert!(
+            text.contains("looking for the cluster it may have created failed"),
+            "{text}"
+        );
+        assert!(
+            text.contains("after 3 attempts"),
+            "the configured retries (2): {text}"
+        );
     }
 
     #[test]

@@ -9,6 +9,8 @@ pub mod config;
 pub mod config_file;
 pub mod create;
 pub mod error;
+#[cfg(test)]
+mod fake_gitlab;
 pub mod pacer;
 pub mod retry;
 pub mod tls;

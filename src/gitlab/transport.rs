@@ -30,7 +30,7 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
 /// The most of one answer the provider reads. A page of 100 clusters with their CA
 /// certificates is well under 1 MiB; past this the answer is a runaway (a proxy streaming
 /// forever, a list that is not GitLab's), and reading on would only grow the process.
-pub(super) const MAX_BODY: usize = 4 * 1024 * 1024;
+pub(crate) const MAX_BODY: usize = 4 * 1024 * 1024;
 
 /// A successful answer.
 pub(super) struct Resp {

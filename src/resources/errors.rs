@@ -112,7 +112,7 @@ pub fn diagnostics(e: &Error, what: &str, group: &str) -> Diagnostics {
         Error::TooLarge { .. } | Error::ListUnbounded { .. } | Error::WrongEntity { .. } => Diagnostic::error(
             summary,
             format!(
-                "{e}. Nothing from that answer was recorded or acted on. GitLab does not answer so; something \
+                "{e}. Nothing from that answer was recorded or acted on. GitLab never answers like this; something \
                  between the provider and GitLab (a proxy, a load balancer) may be at fault. Run the command again, \
                  and if this persists, check what answers at `base_url`."
             ),
