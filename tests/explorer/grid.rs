@@ -396,7 +396,7 @@ impl Prepared {
         }
         let now = self.ctl.clusters().await;
         let new_after_converge = inv::new_clusters(&self.snapshot, &now).len();
-        v.extend(run.violations.drain(..));
+        v.append(&mut run.violations);
         v.extend(inv::one_owner(&run.ws));
         v.extend(inv::foreign_untouched(
             &self.snapshot,
@@ -430,7 +430,7 @@ impl Prepared {
                 }),
             }
         }
-        v.extend(run.violations.drain(..));
+        v.append(&mut run.violations);
         let mut destroys: BTreeSet<(usize, Action)> = base
             .actions
             .values()

@@ -36,13 +36,13 @@ pub fn one_owner(ws: &[Workspace]) -> Vec<Violation> {
     let mut seen: BTreeMap<i64, usize> = BTreeMap::new();
     let mut out = Vec::new();
     for (i, w) in ws.iter().enumerate() {
-        if let Some(id) = w.cluster_id() {
-            if let Some(first) = seen.insert(id, i) {
-                out.push(v(
-                    ONE_OWNER,
-                    format!("workspaces {first} and {i} both hold cluster {id}"),
-                ));
-            }
+        if let Some(id) = w.cluster_id()
+            && let Some(first) = seen.insert(id, i)
+        {
+            out.push(v(
+                ONE_OWNER,
+                format!("workspaces {first} and {i} both hold cluster {id}"),
+            ));
         }
     }
     out
