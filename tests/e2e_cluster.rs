@@ -296,6 +296,9 @@ fn import_then_plan(tf_version: &str, group_in_config: &str, import_group: &str,
         J::Null,
         "GitLab never returns the token"
     );
+    // What GitLab holds, as it holds it (no newline added), as the official provider
+    // imports it: its ImportStateVerify (configuration `trimspace(cert)`) then matches.
+    assert_eq!(state["kubernetes_ca_cert"], ca.trim());
     // The only planned change is the token, which GitLab cannot return.
     let plan = tf.plan();
     assert_eq!(plan.code, 2, "{}", plan.all());
@@ -625,19 +628,23 @@ fn spelling_the_group_by_path_instead_of_id_is_not_a_replacement(tf_version: &st
     assert_eq!(sim.clusters().iter().filter(|c| c["id"] == id).count(), 1);
 }
 
-fn state_from_the_official_provider_migrates_with_replace_provider_and_plans_clean(
+/// A work dir holding the state gitlabhq/gitlab wrote for cluster "legacy" of `qa` (created
+/// in the simulator here), its configuration (`name` as given), and the migration recipe
+/// done: `state replace-provider`, then `init`. Returns the cluster's id.
+fn migrated_from_the_official_provider(
+    sim: &Sim,
     tf_version: &str,
-) {
-    let sim = Sim::start();
+    name: &str,
+) -> (TerraformCli, i64) {
     let ca = ca_cert_pem();
-    let id = existing_cluster(&sim, "qa", "legacy", ca.trim());
+    let id = existing_cluster(sim, "qa", "legacy", ca.trim());
     let created_at = sim.clusters().iter().find(|c| c["id"] == id).unwrap()["created_at"].clone();
     let tf = TerraformCli::new(tf_version);
     let block = cluster_block("c", &format!("  kubernetes_ca_cert = <<-EOT\n{ca}  EOT\n")).replace(
         "name               = \"c\"",
-        "name               = \"legacy\"",
+        &format!("name               = \"{name}\""),
     );
-    tf.config(&sim, &block);
+    tf.config(sim, &block);
     // terraform.tfstate as gitlabhq/gitlab (SDKv2) writes it: "" for unset strings, no
     // cluster_id, the CA as GitLab returned it (stripped).
     let state = json!({
@@ -680,6 +687,14 @@ fn state_from_the_official_provider_migrates_with_replace_provider_and_plans_cle
         r.all()
     );
     tf.init();
+    (tf, id)
+}
+
+fn state_from_the_official_provider_migrates_with_replace_provider_and_plans_clean(
+    tf_version: &str,
+) {
+    let sim = Sim::start();
+    let (tf, id) = migrated_from_the_official_provider(&sim, tf_version, "legacy");
     let plan = tf.plan();
     assert_eq!(
         plan.code,
@@ -699,6 +714,39 @@ fn state_from_the_official_provider_migrates_with_replace_provider_and_plans_cle
     assert_eq!(migrated["cluster_id"], id);
     assert_eq!(migrated["namespace_per_environment"], true);
     assert_eq!(migrated["domain"], J::Null);
+}
+
+/// Right after the migration, without a refresh, a rename is exactly a rename: the state
+/// migrated fully (cluster_id from the id, GitLab's defaults for what the official provider
+/// did not store), so the plan holds nothing else and the apply contradicts nothing.
+fn a_migrated_state_applies_a_rename_exactly_without_a_refresh(tf_version: &str) {
+    let sim = Sim::start();
+    let (tf, id) = migrated_from_the_official_provider(&sim, tf_version, "renamed");
+    let plan = tf.run(&["plan", "-refresh=false", "-no-color", "-input=false"]);
+    assert_eq!(plan.code, 0, "{}", plan.all());
+    assert!(
+        plan.stdout.contains("1 to change, 0 to destroy"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        !plan.stdout.contains("namespace_per_environment"),
+        "{}",
+        plan.stdout
+    );
+    tf.run(&[
+        "apply",
+        "-refresh=false",
+        "-auto-approve",
+        "-no-color",
+        "-input=false",
+    ])
+    .ok();
+    assert_eq!(puts(&sim), vec![json!({"name": "renamed"})]);
+    let s = tf.resource("gitlab_group_cluster.c");
+    assert_eq!(s["cluster_id"], id);
+    assert_eq!(s["name"], "renamed");
+    assert_eq!(tf.plan().code, 0);
 }
 
 on_every_terraform!(
@@ -724,4 +772,5 @@ on_every_terraform!(
     token_never_appears_in_plan_output_or_trace_logs,
     spelling_the_group_by_path_instead_of_id_is_not_a_replacement,
     state_from_the_official_provider_migrates_with_replace_provider_and_plans_clean,
+    a_migrated_state_applies_a_rename_exactly_without_a_refresh,
 );

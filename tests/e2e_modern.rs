@@ -534,6 +534,28 @@ fn terraform_1_0_3_refuses_kubernetes_token_wo_and_points_to_kubernetes_token() 
     assert!(!tf.work().join("terraform.tfstate").exists() || tf.state()["values"].is_null());
 }
 
+/// A value unknown at plan (here another cluster's `created_at`) gets the same clear error
+/// on 1.0.3, not Terraform's "Provider produced invalid plan".
+#[test]
+fn terraform_1_0_3_refuses_an_unknown_kubernetes_token_wo_the_same_way() {
+    let sim = Sim::start();
+    let other = cluster_block("a", "  environment_scope  = \"a/*\"\n");
+    let wo = tokenless_block(
+        "c",
+        "  kubernetes_token_wo         = gitlab_group_cluster.a.created_at\n  kubernetes_token_wo_version = 1\n",
+    );
+    let tf = terraform_with("1.0.3", &sim, &format!("{other}{wo}"));
+    let r = tf.plan();
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(
+        r.stderr.contains("Terraform 1.11") && r.stderr.contains("`kubernetes_token`"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.all().contains("invalid plan"), "{}", r.all());
+    assert!(qa_clusters(&sim).is_empty());
+}
+
 #[test]
 fn the_modern_terraform_found_is_1_11_or_later() {
     let v = terraform_modern_version();

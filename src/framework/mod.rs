@@ -234,6 +234,15 @@ impl<D: Send + Sync + 'static, R: Resource<D>> AnyResource<D> for Typed<R> {
     }
 
     async fn plan(&self, ctx: &Ctx<'_, D>, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
+        // A client without write-only support gets no plan for a write-only value, known or
+        // not (an unknown one passed validation).
+        let refused = presence::write_only_refused_at_plan(schema, &req.config, req.client);
+        if refused.has_errors() {
+            return PlanResponse {
+                diagnostics: refused,
+                ..Default::default()
+            };
+        }
         // Write-only values never enter the plan: Terraform's proposed state still has
         // the configured ones, so they go before anything is compared.
         let proposed = presence::without_write_only(schema, &req.proposed_new_state);

@@ -37,19 +37,39 @@ pub fn required_nulls(schema: &Schema, config: &Value) -> Diagnostics {
 
 /// Write-only attributes set in `config` when the client cannot keep them out of state.
 /// Unknown values are let through: they may turn out null, and the plan checks them again
-/// once known.
+/// ([`write_only_refused_at_plan`]).
 pub fn write_only_refused(
     schema: &Schema,
     config: &Value,
     client: ClientCapabilities,
 ) -> Diagnostics {
+    refused(schema, config, client, false)
+}
+
+/// [`write_only_refused`] at plan, where a value still unknown is refused too: such a client
+/// cannot take a plan with null in its place (it would call it an invalid plan), nor keep
+/// the value out of state once known.
+pub fn write_only_refused_at_plan(
+    schema: &Schema,
+    config: &Value,
+    client: ClientCapabilities,
+) -> Diagnostics {
+    refused(schema, config, client, true)
+}
+
+fn refused(
+    schema: &Schema,
+    config: &Value,
+    client: ClientCapabilities,
+    unknown_too: bool,
+) -> Diagnostics {
     let mut diags = Diagnostics::new();
-    if client.write_only_attributes_allowed {
+    if client.write_only_attributes_allowed || !matches!(config, Value::Object(_)) {
         return diags;
     }
     for attr in schema.attributes.iter().filter(|a| a.write_only) {
         let v = config.get(&attr.name);
-        if v.is_null() || v.is_unknown() {
+        if v.is_null() || (v.is_unknown() && !unknown_too) {
             continue;
         }
         let instead = attr
@@ -172,6 +192,14 @@ mod tests {
             write_only_attributes_allowed: true,
         };
         assert!(write_only_refused(&schema(), &config, modern).is_empty());
+        // Unknown: let through at validation, refused at plan (unless the client can).
+        let unknown = obj("n".into(), Value::Unknown);
+        let old = ClientCapabilities::default();
+        assert!(write_only_refused(&schema(), &unknown, old).is_empty());
+        let d = write_only_refused_at_plan(&schema(), &unknown, old);
+        assert!(d.0[0].summary.contains("Terraform 1.11"), "{d:?}");
+        assert!(write_only_refused_at_plan(&schema(), &unknown, modern).is_empty());
+        assert!(write_only_refused_at_plan(&schema(), &Value::Null, old).is_empty());
         // Not set: nothing to refuse, whatever the client.
         let unset = obj("n".into(), Value::Null);
         assert!(write_only_refused(&schema(), &unset, ClientCapabilities::default()).is_empty());

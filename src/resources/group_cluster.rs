@@ -396,13 +396,35 @@ impl Resource<ProviderData> for GroupCluster {
     }
 
     /// State from the official gitlabhq/gitlab provider (recognised by its lack of
-    /// `cluster_id`) is brought to this provider's conventions, so that switching
-    /// `source` plans no change: its `""` for unset strings becomes null, and the CA
-    /// certificate, which it stored as GitLab returns it (stripped), gets the trailing
-    /// newline PEM files and heredocs have (as import does).
+    /// `cluster_id`) is brought to this provider's conventions and completed, so that
+    /// switching `source` plans no change, and a plan without a refresh holds only what the
+    /// configuration changed: its `""` for unset strings becomes null, `cluster_id` comes
+    /// from its id (`<group>:<cluster id>`), and what it did not store takes GitLab's
+    /// default (`namespace_per_environment` true; no namespace, no write-only token). The CA
+    /// certificate stays as GitLab holds it (the schema's PEM rules match it to a
+    /// configuration that ends with a newline).
     fn migrate_state(&self, _version: i64, attrs: &mut serde_json::Map<String, serde_json::Value>) {
+        use serde_json::Value as J;
         if attrs.contains_key("cluster_id") {
             return;
+        }
+        if let Some(cid) = attrs
+            .get("id")
+            .and_then(J::as_str)
+            .and_then(|id| parse_state_id(id).ok())
+            .map(|(_, cid)| cid)
+        {
+            attrs.insert("cluster_id".into(), J::from(cid));
+        }
+        for (key, default) in [
+            ("namespace_per_environment", J::Bool(true)),
+            ("kubernetes_namespace", J::Null),
+            ("kubernetes_token_wo", J::Null),
+            ("kubernetes_token_wo_version", J::Null),
+        ] {
+            if attrs.get(key).is_none_or(J::is_null) {
+                attrs.insert(key.to_string(), default);
+            }
         }
         for key in [
             "domain",
@@ -417,11 +439,6 @@ impl Resource<ProviderData> for GroupCluster {
             {
                 attrs.insert(key.to_string(), serde_json::Value::Null);
             }
-        }
-        if let Some(serde_json::Value::String(ca)) = attrs.get_mut("kubernetes_ca_cert")
-            && !ca.ends_with('\n')
-        {
-            ca.push('\n');
         }
     }
 
@@ -676,12 +693,11 @@ impl Resource<ProviderData> for GroupCluster {
                     group: Val::Known(group),
                     ..Default::default()
                 };
+                // What GitLab holds, as it holds it (the CA certificate stripped, as the
+                // official provider imports it): the schema's PEM rules match it to a
+                // configuration that ends with a newline, and `ImportStateVerify` against a
+                // `trimspace()` configuration finds what was applied.
                 s.merge_remote(&Remote::from(&c));
-                // GitLab stores the CA certificate stripped; PEM files, file() and heredocs end
-                // with a newline. Recording it that way makes the usual configuration match.
-                if let Val::Known(ca) = &mut s.kubernetes_ca_cert {
-                    ca.push('\n');
-                }
                 Outcome::ok(s)
             }
             Err(e) => Outcome::err(diagnostics(
