@@ -348,6 +348,22 @@ fn import_with_a_malformed_id_names_the_expected_format(tf_version: &str) {
     assert!(r.stderr.contains("<group>:<cluster_id>"), "{}", r.stderr);
 }
 
+/// A `cluster_id` the group does not hold: the error is GitLab's "no such cluster", shown
+/// at the `cluster_id` line (the group is there, so that is what to fix).
+fn a_data_source_for_a_cluster_the_group_lacks_points_at_cluster_id(tf_version: &str) {
+    let sim = Sim::start();
+    let tf = TerraformCli::new(tf_version);
+    tf.config(
+        &sim,
+        "data \"gitlab_group_cluster\" \"x\" {\n  group      = \"qa\"\n  cluster_id = 987654\n}\n",
+    );
+    tf.init();
+    let r = tf.plan();
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(r.stderr.contains("no such cluster"), "{}", r.stderr);
+    assert!(r.stderr.contains("cluster_id = 987654"), "{}", r.stderr);
+}
+
 fn data_sources_read_one_cluster_and_all_clusters(tf_version: &str) {
     let sim = Sim::start();
     let ca = ca_cert_pem();
@@ -759,6 +775,7 @@ on_every_terraform!(
     import_by_full_group_path_round_trips,
     import_with_a_malformed_id_names_the_expected_format,
     data_sources_read_one_cluster_and_all_clusters,
+    a_data_source_for_a_cluster_the_group_lacks_points_at_cluster_id,
     validation_errors_name_the_attribute_before_any_api_call,
     namespace_with_a_managed_cluster_is_rejected_at_plan,
     bad_token_fails_clearly_and_records_nothing,

@@ -63,6 +63,20 @@ pub fn owner(group: &str) -> ClusterOwner {
 }
 
 /// `<group>:<cluster_id>`, the resource id and import id.
+/// `group` as GitLab's namespace paths allow it: a numeric id, or a full path of non-empty
+/// segments none of which is `.` or `..` (GitLab's path rules allow neither; sent, they would
+/// leave `/groups/` and reach another endpoint).
+pub const GROUP_PATH: Rule = Rule {
+    test: group_path_ok,
+    rule: "A group's numeric id or full path (e.g. `parent/child`): segments separated by single `/`, none of \
+           them empty, `.` or `..` (GitLab's path rules).",
+};
+
+fn group_path_ok(s: &str) -> bool {
+    s.split('/')
+        .all(|seg| !seg.is_empty() && seg != "." && seg != "..")
+}
+
 pub fn state_id(group: &str, cluster_id: i64) -> String {
     format!("{group}:{cluster_id}")
 }
@@ -185,6 +199,16 @@ impl From<&Remote> for ClusterItem {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_group_path_is_refused_where_gitlabs_path_rules_refuse_it() {
+        for ok in ["qa", "42", "qa/platform", "a.b/c-d_e", "qa/.hidden"] {
+            assert!((GROUP_PATH.test)(ok), "{ok}");
+        }
+        for bad in [".", "..", "qa/..", "../qa", "qa/./x", "qa//x", "/qa", "qa/"] {
+            assert!(!(GROUP_PATH.test)(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn import_ids_split_on_the_last_colon() {

@@ -61,7 +61,11 @@ pub fn diagnostics(e: &Error, what: &str, group: &str) -> Diagnostics {
                         summary.clone(),
                         format!("GitLab rejected {field} ({a}): {text}."),
                     ),
-                    Some(a) => Diagnostic::error(summary.clone(), format!("GitLab rejected {field}: {text}.")).at_attr(a),
+                    Some(a) => Diagnostic::error(
+                        summary.clone(),
+                        format!("GitLab rejected {field}: {text}.{}", local_network_hint(a, &text)),
+                    )
+                    .at_attr(a),
                     None => Diagnostic::error(summary.clone(), format!("GitLab rejected {field}: {text}.")),
                 }
             })
@@ -131,6 +135,39 @@ pub fn diagnostics(e: &Error, what: &str, group: &str) -> Diagnostics {
             Diagnostic::error(summary, format!("{e}. {} Try again later.", retried(*attempts))).into()
         }
     }
+}
+
+/// The next step when GitLab refuses a Kubernetes API URL on the local network (GitLab's
+/// `Gitlab::UrlBlocker`: localhost, loopback, private, link-local and shared addresses are
+/// refused unless an administrator allows them).
+fn local_network_hint(attr: &str, text: &str) -> &'static str {
+    let local = [
+        "Requests to localhost",
+        "Requests to loopback",
+        "Requests to the local network",
+        "Requests to the link local network",
+        "Requests to the shared address space",
+    ];
+    if attr == "kubernetes_api_url" && local.iter().any(|l| text.contains(l)) {
+        " GitLab refuses addresses on the local network unless an administrator allows them: Admin Area > \
+         Settings > Network > Outbound requests > \"Allow requests to the local network from webhooks and \
+         integrations\" (application setting `allow_local_requests_from_web_hooks_and_services`). Or use an \
+         address GitLab may reach that is not a local one."
+    } else {
+        ""
+    }
+}
+
+/// How to leave a resource whose group GitLab no longer shows, for the 404 that says so.
+fn group_gone_advice(group: &str) -> String {
+    format!(
+        "If the group was deleted (or moved) in GitLab, the clusters it held are gone with it and Terraform cannot \
+         read or delete them: stop managing this one here. For a `gitlab_group_cluster`, replace its resource \
+         block with a `removed` block (`from = <resource address>` and `lifecycle {{ destroy = false }}`, Terraform \
+         1.7 or later), or run `terraform state rm <resource address>`; for a data source, remove its block. If \
+         the group comes back, adopt the cluster again with `terraform import <resource address> \
+         {group}:<cluster id>` (or an `import` block)."
+    )
 }
 
 /// The role an operation needs (GitLab's GroupPolicy): `read_cluster` is a Developer's,
@@ -269,8 +306,10 @@ fn not_found(summary: &str, message: &str, missing: Option<Missing>, group: &str
         return Diagnostic::error(
             summary,
             format!(
-                "GitLab has no group {group:?} visible to this token ({message}). Check `group`: its numeric id or \
-                 full path, e.g. \"parent/child\"."
+                "GitLab has no group {group:?} visible to this token ({message}). Check `group` (its numeric id or \
+                 full path, e.g. \"parent/child\") and that the token's user is still a member of the group; \
+                 GitLab answers the same when it hides a group from a token. {}",
+                group_gone_advice(group)
             ),
         )
         .at_attr("group")
@@ -332,6 +371,47 @@ mod tests {
         };
         let d = diagnostics(&e, "create the cluster", "g");
         assert_eq!(d.0[0].attribute, None);
+    }
+
+    #[test]
+    fn a_group_gitlab_does_not_show_says_how_to_leave_and_come_back() {
+        let e = Error::NotFound {
+            message: "404 Group Not Found".into(),
+        };
+        let d = &diagnostics(&e, "delete the cluster", "qa/gone").0[0];
+        for w in [
+            "Check `group`",
+            "`removed` block",
+            "lifecycle { destroy = false }",
+            "terraform state rm",
+            "terraform import <resource address> qa/gone:<cluster id>",
+        ] {
+            assert!(d.detail.contains(w), "{w:?} missing: {}", d.detail);
+        }
+    }
+
+    #[test]
+    fn a_kubernetes_api_url_on_the_local_network_names_the_admin_setting() {
+        let mut fields = BTreeMap::new();
+        fields.insert(
+            "platform_kubernetes.api_url".to_string(),
+            vec!["is blocked: Requests to the local network are not allowed".to_string()],
+        );
+        let d = &diagnostics(&Error::Validation { fields }, "create the cluster", "g").0[0];
+        assert_eq!(
+            d.attribute.as_ref().unwrap().to_string(),
+            "kubernetes_api_url"
+        );
+        assert!(
+            d.detail
+                .contains("\"Allow requests to the local network from webhooks and integrations\""),
+            "{}",
+            d.detail
+        );
+        let mut fields = BTreeMap::new();
+        fields.insert("name".to_string(), vec!["is too long".to_string()]);
+        let d = &diagnostics(&Error::Validation { fields }, "create the cluster", "g").0[0];
+        assert!(!d.detail.contains("Admin Area"), "{}", d.detail);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 
-use super::cluster::{Remote, desc, owner, parse_state_id, state_id};
+use super::cluster::{GROUP_PATH, Remote, desc, owner, parse_state_id, state_id};
 use super::errors::diagnostics;
 use super::provider::ProviderData;
 use crate::framework::prelude::*;
@@ -270,6 +270,7 @@ impl Resource<ProviderData> for GroupCluster {
                     .force_new()
                     .validate(NotBlank)
                     .validate(Trimmed)
+                    .validate(GROUP_PATH)
                     .describe(desc::GROUP_RESOURCE),
                 Attribute::string("name")
                     .required()

@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 
-use super::cluster::{ClusterItem, Remote, desc, owner, state_id};
+use super::cluster::{ClusterItem, GROUP_PATH, Remote, desc, owner, state_id};
 use super::errors::diagnostics;
 use super::provider::ProviderData;
 use crate::framework::prelude::*;
@@ -102,7 +102,11 @@ impl DataSource<ProviderData> for GroupClusterDataSource {
     fn schema(&self) -> Schema {
         let mut attrs = vec![
             Attribute::string("id").computed().describe(desc::ID),
-            Attribute::string("group").required().validate(NotBlank).describe(desc::GROUP),
+            Attribute::string("group")
+                .required()
+                .validate(NotBlank)
+                .validate(GROUP_PATH)
+                .describe(desc::GROUP),
             Attribute::number("cluster_id")
                 .optional()
                 .computed()
@@ -156,10 +160,18 @@ impl DataSource<ProviderData> for GroupClusterDataSource {
         let group = config.group.known().cloned().unwrap_or_default();
         let client = &ctx.data.client;
         if let Some(id) = config.cluster_id.known() {
-            let c = client
-                .get_cluster(&owner(&group), *id)
-                .await
-                .map_err(|e| diagnostics(&e, "read the cluster", &group))?;
+            let c = client.get_cluster(&owner(&group), *id).await.map_err(|e| {
+                let d = diagnostics(&e, "read the cluster", &group);
+                // The group is there and the cluster is not: `cluster_id` is what to fix.
+                if e.missing() == Some(crate::gitlab::error::Missing::Cluster) {
+                    d.0.into_iter()
+                        .map(|x| x.at_attr("cluster_id"))
+                        .collect::<Vec<_>>()
+                        .into()
+                } else {
+                    d
+                }
+            })?;
             return GroupClusterData::from_remote(&group, &Remote::from(&c));
         }
         let all = client

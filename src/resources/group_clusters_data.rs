@@ -46,6 +46,7 @@ impl DataSource<ProviderData> for GroupClustersDataSource {
                 Attribute::string("group")
                     .required()
                     .validate(NotBlank)
+                    .validate(super::cluster::GROUP_PATH)
                     .describe(desc::GROUP),
                 Attribute::list_of_objects("clusters", item)
                     .computed()
