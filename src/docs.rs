@@ -523,7 +523,8 @@ fn attribute_line<'a>(
     }
     if let Some(v) = &a.known_on_create {
         text.push(format!(
-            "Always `{}`, known at plan time.",
+            "`{}` for a resource this provider creates, known at plan time; an imported one keeps what \
+             GitLab holds.",
             hcl_literal(v).trim_matches('"')
         ));
     }

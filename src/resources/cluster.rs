@@ -52,8 +52,9 @@ pub mod desc {
     pub const CLUSTER_ID: &str = "The numeric id of the cluster in GitLab.";
     pub const CLUSTER_TYPE: &str = "The cluster type GitLab reports (`group_type`).";
     pub const CREATED_AT: &str = "When the cluster was created (ISO 8601).";
-    pub const PROVIDER_TYPE: &str =
-        "How the cluster was added: `user` for clusters added through the API.";
+    pub const PROVIDER_TYPE: &str = "How the cluster was added: `user` for clusters added through the API (as this provider adds them), \
+         `gcp` or `aws` for clusters GitLab created on a cloud (GitLab then refuses changes to their name, API \
+         URL, token and CA certificate).";
     pub const PLATFORM_TYPE: &str = "The cluster platform (`kubernetes`).";
 }
 

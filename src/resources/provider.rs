@@ -65,9 +65,10 @@ impl ProviderDef for GitlabProvider {
                      (`https://user:password@host/`) is sent as HTTP Basic auth; the password is never shown.",
                 ),
                 Attribute::string("token").optional().sensitive().env(&["GITLAB_TOKEN"]).describe(
-                    "A GitLab access token with the `api` scope, whose user is at least Maintainer of the groups \
-                     managed. Defaults to `GITLAB_TOKEN` (also when `\"\"`). Not needed, and not sent, when `headers` \
-                     carry `PRIVATE-TOKEN` or `Authorization = \"Bearer ...\"`.",
+                    "A GitLab personal, group or project access token, or OAuth2 token, with the `api` scope, whose \
+                     user is at least Maintainer of the groups managed; sent as `Authorization: Bearer`, as the \
+                     official provider sends it. Defaults to `GITLAB_TOKEN` (also when `\"\"`). Not needed, and not \
+                     sent, when `headers` carry `PRIVATE-TOKEN` or `Authorization = \"Bearer ...\"`.",
                 ),
                 Attribute::string("cacert_file")
                     .optional()
@@ -92,8 +93,10 @@ impl ProviderDef for GitlabProvider {
                          `Authorization` header here is GitLab's credential and replaces `token`.",
                     ),
                 Attribute::number("retries").optional().validate(IntRange(0, 100)).describe(
-                    "How many times a request is retried after rate limiting (429), 502/503/504 and connection \
-                     errors, with exponential backoff and jitter; `early_auth_check` included. Defaults to `10`.",
+                    "How many times a request is retried after rate limiting (429) or a 5xx answer, as in the \
+                     official provider, and a read, update or delete also after an answer cut off (timeout, \
+                     reset), with exponential backoff and jitter; `early_auth_check` included. A create is resent \
+                     only after a 429, and a connection that does not come about is never retried. Defaults to `10`.",
                 ),
                 Attribute::bool("early_auth_check").optional().env(&["GITLAB_EARLY_AUTH_CHECK"]).describe(
                     "Check the token with `GET /user` when the provider is configured, so a bad token fails \
