@@ -48,3 +48,118 @@ async fn no_single_gitlab_answer_breaks_an_invariant() {
         violations.join("\n")
     );
 }
+
+/// The checks themselves, on made-up states and clusters: each flags what it is for.
+mod checks {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use serde_json::json;
+    use terraform_provider_gitlab::protocol::value::Value;
+
+    use super::explorer::driver::{Action, Workspace};
+    use super::explorer::invariants as inv;
+
+    fn ws(id: Option<i64>) -> Workspace {
+        Workspace {
+            state: id.map_or(Value::Null, |id| {
+                Value::object([("cluster_id", Value::int(id)), ("group", "qa".into())])
+            }),
+            tainted: false,
+        }
+    }
+
+    fn clusters(ids: &[i64]) -> inv::Clusters {
+        ids.iter()
+            .map(|id| {
+                (
+                    *id,
+                    json!({"id": id, "name": format!("c{id}"), "group_id": 42}),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn two_workspaces_holding_one_cluster_are_flagged() {
+        assert!(inv::one_owner(&[ws(Some(100)), ws(Some(101))]).is_empty());
+        let v = inv::one_owner(&[ws(Some(100)), ws(Some(100))]);
+        assert_eq!(v.len(), 1);
+        assert_eq!(v[0].invariant, inv::ONE_OWNER);
+    }
+
+    #[test]
+    fn more_new_clusters_than_the_clean_run_is_a_duplicate() {
+        let snapshot = clusters(&[1, 100]);
+        assert!(inv::no_duplicates(&snapshot, &clusters(&[1, 100, 101]), 1).is_empty());
+        let v = inv::no_duplicates(&snapshot, &clusters(&[1, 100, 101, 102]), 1);
+        assert_eq!(v[0].invariant, inv::DUPLICATE);
+    }
+
+    #[test]
+    fn a_cluster_gitlab_has_and_no_state_holds_is_lost_unless_the_error_said_import() {
+        let snapshot = clusters(&[1, 100]);
+        let now = clusters(&[1, 100, 101]);
+        let owned = BTreeSet::from([100]);
+        let v = inv::none_lost(&owned, &snapshot, &now, &[ws(Some(101))], false);
+        assert_eq!(v.len(), 1, "{v:?}");
+        assert!(v[0].detail.contains("100"));
+        assert!(inv::none_lost(&owned, &snapshot, &now, &[ws(None)], true).is_empty());
+        let errors = vec![
+            "bring it under Terraform with:\n  terraform import <resource address> qa:101"
+                .to_string(),
+        ];
+        assert!(inv::import_advised(&errors));
+        assert_eq!(inv::advised_import_ids(&errors), vec!["qa:101".to_string()]);
+    }
+
+    #[test]
+    fn a_foreign_cluster_changed_or_held_is_flagged() {
+        let snapshot = clusters(&[1, 100]);
+        let mut now = snapshot.clone();
+        now.insert(100, json!({"id": 100, "name": "renamed", "group_id": 42}));
+        let foreign = BTreeSet::from([1, 100]);
+        let v = inv::foreign_untouched(&snapshot, &foreign, &now, &[ws(Some(1))]);
+        assert_eq!(v.len(), 2, "{v:?}");
+        assert!(inv::foreign_untouched(&snapshot, &foreign, &snapshot, &[ws(None)]).is_empty());
+    }
+
+    #[test]
+    fn a_destroy_the_clean_run_did_not_plan_is_flagged() {
+        let clean = BTreeMap::from([(0, (0, Action::Update))]);
+        assert!(inv::unexpected_destroys(&clean, &clean).is_empty());
+        let run = BTreeMap::from([(0, (0, Action::Replace))]);
+        assert_eq!(
+            inv::unexpected_destroys(&run, &clean)[0].invariant,
+            inv::DESTROY
+        );
+    }
+
+    #[test]
+    fn state_is_compared_with_what_gitlab_holds() {
+        let now: inv::Clusters = BTreeMap::from([(
+            100,
+            json!({"id": 100, "group_id": 42, "name": "production", "environment_scope": "*",
+                   "domain": null, "enabled": true, "managed": true, "namespace_per_environment": true,
+                   "platform_kubernetes": {"api_url": "https://k8s", "namespace": null, "authorization_type": "abac"}}),
+        )]);
+        let state = |auth: &str| {
+            Value::object([
+                ("cluster_id", Value::int(100)),
+                ("group", "qa".into()),
+                ("name", "production".into()),
+                ("environment_scope", "*".into()),
+                ("enabled", true.into()),
+                ("managed", true.into()),
+                ("namespace_per_environment", true.into()),
+                ("kubernetes_api_url", "https://k8s".into()),
+                ("kubernetes_authorization_type", auth.into()),
+            ])
+        };
+        assert!(inv::state_matches(inv::STATE_EQ, 0, &state("abac"), &now).is_empty());
+        let v = inv::state_matches(inv::STATE_EQ, 0, &state("rbac"), &now);
+        assert!(
+            v[0].detail.contains("kubernetes_authorization_type"),
+            "{v:?}"
+        );
+    }
+}
