@@ -1,21 +1,23 @@
-//! The GitLab REST API under `/api/v4`: `GET /user`, `GET /groups/:id` and the Group clusters
-//! endpoints, in GitLab's order of checks (route, body parsing, authentication, group lookup,
-//! feature switch, Grape parameter validation, authorization, cluster lookup, services, model
-//! validation).
+//! The GitLab REST API under `/api/v4`: `GET /user`, `GET /groups/:id` and the cluster
+//! endpoints of the three families (group, project, instance; `families.rs` holds what differs)
+//! in GitLab's order of checks (route, body parsing, authentication, owner lookup or admin
+//! check, feature switch, Grape parameter validation, cluster lookup, authorization, services
+//! (`services.rs`), model validation).
 
 use hyper::Method;
 use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, IF_UNMODIFIED_SINCE};
 use serde_json::{Map, Value};
 
 use crate::app::App;
-use crate::db::{Cluster, DEVELOPER, Db, MAINTAINER, Platform, User};
+use crate::db::{Cluster, DEVELOPER, Db, MAINTAINER, Owner, User};
 use crate::entities::{self, Shape};
+use crate::families::{self, Family};
 use crate::http::SimResponse;
 use crate::pagination;
 use crate::params::{self, Default as D, Kind, Spec};
 use crate::persist::Snapshot;
+use crate::services::{self, Answer};
 use crate::timefmt;
-use crate::validation::{self, Candidate, ErrorMap, MANAGEMENT_PROJECT_DENIED};
 
 pub struct ApiRequest<'a> {
     pub method: &'a Method,
@@ -100,14 +102,38 @@ static UPDATE_PARAMS: &[Spec] = &[
     ),
 ];
 
+/// What a cluster route does.
+#[derive(Clone, Copy)]
+enum Action<'a> {
+    List,
+    Create,
+    Get(&'a str),
+    Update(&'a str),
+    Delete(&'a str),
+}
+
 enum Route<'a> {
     User,
     Group(&'a str),
-    List(&'a str),
-    Create(&'a str),
-    Get(&'a str, &'a str),
-    Update(&'a str, &'a str),
-    Delete(&'a str, &'a str),
+    /// A cluster endpoint of `family`; `id` is the route's `:id` (None for instance clusters).
+    Clusters {
+        family: &'static Family,
+        id: Option<&'a str>,
+        action: Action<'a>,
+    },
+}
+
+/// The cluster action of `rest` (the path after `.../clusters`).
+fn action<'a>(method: &Method, family: &Family, rest: &[&'a str]) -> Option<Action<'a>> {
+    let get = method == Method::GET || method == Method::HEAD;
+    Some(match rest {
+        [] if get => Action::List,
+        [seg] if method == Method::POST && *seg == family.create_segment => Action::Create,
+        [cid] if get => Action::Get(cid),
+        [cid] if method == Method::PUT => Action::Update(cid),
+        [cid] if method == Method::DELETE => Action::Delete(cid),
+        _ => return None,
+    })
 }
 
 fn route<'a>(method: &Method, path: &'a str) -> Option<Route<'a>> {
@@ -118,30 +144,60 @@ fn route<'a>(method: &Method, path: &'a str) -> Option<Route<'a>> {
         return None;
     }
     let get = method == Method::GET || method == Method::HEAD;
-    Some(match segs.as_slice() {
-        ["user"] if get => Route::User,
-        ["groups", id] if get => Route::Group(id),
-        ["groups", id, "clusters"] if get => Route::List(id),
-        ["groups", id, "clusters", "user"] if method == Method::POST => Route::Create(id),
-        ["groups", id, "clusters", cid] if get => Route::Get(id, cid),
-        ["groups", id, "clusters", cid] if method == Method::PUT => Route::Update(id, cid),
-        ["groups", id, "clusters", cid] if method == Method::DELETE => Route::Delete(id, cid),
-        _ => return None,
-    })
+    let clusters = |family: &'static Family, id: Option<&'a str>, rest: &[&'a str]| {
+        action(method, family, rest).map(|action| Route::Clusters { family, id, action })
+    };
+    match segs.as_slice() {
+        ["user"] if get => Some(Route::User),
+        ["groups", id] if get => Some(Route::Group(id)),
+        ["groups", id, "clusters", rest @ ..] => clusters(&families::GROUP, Some(id), rest),
+        ["projects", id, "clusters", rest @ ..] => clusters(&families::PROJECT, Some(id), rest),
+        ["admin", "clusters", rest @ ..] => clusters(&families::INSTANCE, None, rest),
+        _ => None,
+    }
 }
 
-/// Whether this request is routed to the cluster list (`GET /groups/:id/clusters`).
+/// Whether this request is routed to a cluster list (`GET /groups/:id/clusters`,
+/// `/projects/:id/clusters`, `/admin/clusters`).
 pub fn is_list(method: &Method, path: &str) -> bool {
-    matches!(route(method, path), Some(Route::List(_)))
+    matches!(
+        route(method, path),
+        Some(Route::Clusters {
+            action: Action::List,
+            ..
+        })
+    )
 }
 
-/// The entity a successful answer of this route presents, if it presents clusters:
-/// `Entities::Cluster` items for the list, `Entities::ClusterGroup` for get, create, update.
-pub fn cluster_shape(method: &Method, path: &str) -> Option<Shape> {
+/// What a successful answer of this route presents, if it presents clusters.
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub enum Presents {
+    /// An array of `Entities::Cluster`.
+    List,
+    /// One cluster, as this entity.
+    One(Shape),
+}
+
+/// The clusters a route presents, and the family whose clusters they are.
+pub fn cluster_shape(method: &Method, path: &str) -> Option<(Presents, &'static Family)> {
+    let Route::Clusters { family, action, .. } = route(method, path)? else {
+        return None;
+    };
+    let presents = match action {
+        Action::List => Presents::List,
+        Action::Get(_) => Presents::One(family.get_shape),
+        Action::Create => Presents::One(family.create_shape),
+        Action::Update(_) => Presents::One(family.update_shape),
+        Action::Delete(_) => return None,
+    };
+    Some((presents, family))
+}
+
+/// The family of the cluster route `path` names (None for other routes).
+pub fn family_of(method: &Method, path: &str) -> Option<&'static Family> {
     match route(method, path)? {
-        Route::List(_) => Some(Shape::Cluster),
-        Route::Get(..) | Route::Create(_) | Route::Update(..) => Some(Shape::ClusterGroup),
-        Route::User | Route::Group(_) | Route::Delete(..) => None,
+        Route::Clusters { family, .. } => Some(family),
+        _ => None,
     }
 }
 
@@ -149,7 +205,12 @@ pub fn cluster_shape(method: &Method, path: &str) -> Option<Shape> {
 /// `id` (decoded), as the list route itself passes them.
 pub fn link_params(method: &Method, path: &str, query: Option<&str>) -> Map<String, Value> {
     let mut params = params::parse_nested_query(query.unwrap_or("").as_bytes());
-    if let Some(Route::List(id)) = route(method, path) {
+    if let Some(Route::Clusters {
+        id: Some(id),
+        action: Action::List,
+        ..
+    }) = route(method, path)
+    {
         params.insert("id".into(), Value::String(decode(id)));
     }
     params
@@ -218,30 +279,6 @@ fn unauthorized() -> SimResponse {
 fn forbidden() -> SimResponse {
     SimResponse::message(403, "403 Forbidden")
 }
-/// `render_validation_error!`: `{"message": {"<attribute>": ["..."]}}` in GitLab's order.
-fn validation_error(errors: &ErrorMap) -> SimResponse {
-    #[derive(serde::Serialize)]
-    struct Body<'a> {
-        message: &'a ErrorMap,
-    }
-    SimResponse::json(400, &Body { message: errors })
-}
-
-fn opt_string(v: Option<&Value>) -> Option<String> {
-    v.and_then(Value::as_str).map(str::to_string)
-}
-
-/// `Clusters::Management::ValidateManagementProjectPermissionsService`: the project must be in
-/// the cluster's group (or a subgroup) and the user must be allowed to `admin_pipeline` on it.
-fn management_project_allowed(db: &Db, user: &User, group_id: u64, project_id: i64) -> bool {
-    let Ok(pid) = u64::try_from(project_id) else {
-        return false;
-    };
-    let Some(p) = db.projects.get(&pid) else {
-        return false;
-    };
-    db.group_within(p.namespace_id, group_id) && db.project_access(user, pid) >= MAINTAINER
-}
 
 /// Where a path outside the REST API lands (lib/api/api.rb, config/routes.rb): Grape's v3
 /// catch-all answers 410; anything not under `/api/v4/` is a Rails route, and Rails'
@@ -287,17 +324,6 @@ fn answer(db: &mut Db, req: &ApiRequest<'_>) -> (SimResponse, bool) {
     }
 }
 
-enum Answer {
-    Read(SimResponse),
-    Wrote(SimResponse),
-}
-
-impl From<SimResponse> for Answer {
-    fn from(r: SimResponse) -> Self {
-        Answer::Read(r)
-    }
-}
-
 fn answer_in(db: &mut Db, req: &ApiRequest<'_>) -> Answer {
     if let Some(r) = outside_api(req) {
         return r.into();
@@ -324,32 +350,38 @@ fn answer_in(db: &mut Db, req: &ApiRequest<'_>) -> Answer {
     };
     let base = req.base_url;
 
-    let group_param = match &route {
+    let (family, id_param, action) = match route {
         Route::User => {
             return SimResponse::json(200, &entities::current_user(&user, base)).into();
         }
         Route::Group(id) => return group(db, &user, id, &params, base).into(),
-        Route::List(id) | Route::Create(id) => *id,
-        Route::Get(id, _) | Route::Update(id, _) | Route::Delete(id, _) => *id,
+        Route::Clusters { family, id, action } => (family, id, action),
     };
-    // find_group! (404 when missing or not readable), then ensure_feature_enabled!
-    let group_id_str = decode(group_param);
-    let group_id = match db.find_group(&group_id_str) {
-        Some(g) if db.can_read_group(&user, g) => g.id,
-        _ => return SimResponse::message(404, "404 Group Not Found").into(),
+    // find_group! / user_project (404 when missing or not readable) or authenticated_as_admin!
+    // (403), then ensure_feature_enabled!
+    let id_str = id_param.map(decode);
+    let (owner, access) = match family.resolve(db, &user, id_str.as_deref().unwrap_or("")) {
+        Ok(found) => found,
+        Err(r) => return r.into(),
     };
     if !db.settings.certificate_based_clusters {
         return SimResponse::message(404, "404 Not Found").into();
     }
-    params.insert("id".into(), Value::String(group_id_str));
-    if let Route::Get(_, cid) | Route::Update(_, cid) | Route::Delete(_, cid) = &route {
+    if let Some(id) = id_str {
+        params.insert("id".into(), Value::String(id));
+    }
+    if let Action::Get(cid) | Action::Update(cid) | Action::Delete(cid) = action {
         params.insert("cluster_id".into(), Value::String(decode(cid)));
     }
-    let access = db.group_access(&user, group_id);
+    let ctx = services::Ctx {
+        user: &user,
+        owner,
+        family,
+        base,
+    };
 
-    match route {
-        Route::User | Route::Group(_) => unauthorized().into(),
-        Route::List(_) => {
+    match action {
+        Action::List => {
             let decl = match params::declared(&params, LIST_PARAMS, true) {
                 Ok(d) => d,
                 Err(e) => return SimResponse::error(400, &e).into(),
@@ -357,7 +389,7 @@ fn answer_in(db: &mut Db, req: &ApiRequest<'_>) -> Answer {
             if access < DEVELOPER {
                 return forbidden().into();
             }
-            let ids = db.group_cluster_ids(group_id);
+            let ids = db.owner_cluster_ids(owner);
             let page = pagination::paginate(
                 ids.len(),
                 decl.get("page").and_then(Value::as_i64).unwrap_or(1),
@@ -376,20 +408,20 @@ fn answer_in(db: &mut Db, req: &ApiRequest<'_>) -> Answer {
             }
             resp.into()
         }
-        Route::Get(..) => {
+        Action::Get(_) => {
             let cluster_id = match params::declared(&params, CLUSTER_ID, true) {
                 Ok(d) => d.get("cluster_id").and_then(Value::as_i64),
                 Err(e) => return SimResponse::error(400, &e).into(),
             };
-            let Some(c) = find_cluster(db, group_id, cluster_id) else {
+            let Some(c) = find_cluster(db, owner, cluster_id) else {
                 return SimResponse::message(404, "404 Not found").into();
             };
             if access < DEVELOPER {
                 return forbidden().into();
             }
-            SimResponse::json(200, &entities::cluster(db, c, base, Shape::ClusterGroup)).into()
+            SimResponse::json(200, &entities::cluster(db, c, base, family.get_shape)).into()
         }
-        Route::Create(_) => {
+        Action::Create => {
             let decl = match params::declared(&params, CREATE_PARAMS, true) {
                 Ok(d) => d,
                 Err(e) => return SimResponse::error(400, &e).into(),
@@ -397,29 +429,29 @@ fn answer_in(db: &mut Db, req: &ApiRequest<'_>) -> Answer {
             if access < MAINTAINER {
                 return forbidden().into();
             }
-            create(db, &user, group_id, &decl, base)
+            services::create(db, &ctx, &decl)
         }
-        Route::Update(..) => {
+        Action::Update(_) => {
             let decl = match params::declared(&params, UPDATE_PARAMS, false) {
                 Ok(d) => d,
                 Err(e) => return SimResponse::error(400, &e).into(),
             };
             let Some(original) =
-                find_cluster(db, group_id, decl.get("cluster_id").and_then(Value::as_i64)).cloned()
+                find_cluster(db, owner, decl.get("cluster_id").and_then(Value::as_i64)).cloned()
             else {
                 return SimResponse::message(404, "404 Not found").into();
             };
             if access < MAINTAINER {
                 return forbidden().into();
             }
-            update(db, &user, original, &decl, base)
+            services::update(db, &ctx, original, &decl)
         }
-        Route::Delete(..) => {
+        Action::Delete(_) => {
             let cluster_id = match params::declared(&params, CLUSTER_ID, true) {
                 Ok(d) => d.get("cluster_id").and_then(Value::as_i64),
                 Err(e) => return SimResponse::error(400, &e).into(),
             };
-            let Some(c) = find_cluster(db, group_id, cluster_id) else {
+            let Some(c) = find_cluster(db, owner, cluster_id) else {
                 return SimResponse::message(404, "404 Not found").into();
             };
             if access < MAINTAINER {
@@ -467,186 +499,8 @@ fn group(db: &Db, user: &User, id: &str, params: &Map<String, Value>, base: &str
     SimResponse::json(200, &entities::group(group, base, detail, can_admin))
 }
 
-/// `clusters_for_current_user.find(params[:cluster_id])`: only the group's own clusters.
-fn find_cluster(db: &Db, group_id: u64, id: Option<i64>) -> Option<&Cluster> {
+/// `clusters_for_current_user.find(params[:cluster_id])`: only the owner's own clusters.
+fn find_cluster(db: &Db, owner: Owner, id: Option<i64>) -> Option<&Cluster> {
     let id = u64::try_from(id?).ok()?;
-    db.clusters.get(&id).filter(|c| c.group_id == group_id)
-}
-
-fn create(
-    db: &mut Db,
-    user: &User,
-    group_id: u64,
-    decl: &Map<String, Value>,
-    base: &str,
-) -> Answer {
-    // Clusters::CreateService: management project permissions first, alone.
-    let mgmt = decl.get("management_project_id").and_then(Value::as_i64);
-    if let Some(pid) = mgmt
-        && !management_project_allowed(db, user, group_id, pid)
-    {
-        let mut e = ErrorMap::default();
-        e.add("management_project_id", MANAGEMENT_PROJECT_DENIED);
-        return validation_error(&e).into();
-    }
-    let pka = decl
-        .get("platform_kubernetes_attributes")
-        .and_then(Value::as_object);
-    let pk = |k: &str| opt_string(pka.and_then(|m| m.get(k)));
-    let mut platform = Platform {
-        api_url: pk("api_url"),
-        token: pk("token"),
-        ca_cert: pk("ca_cert"),
-        namespace: pk("namespace"),
-        authorization_type: pk("authorization_type").unwrap_or_else(|| "rbac".into()),
-    };
-    validation::normalize_platform(&mut platform);
-    let now = timefmt::now_ms();
-    let mut cluster = Cluster {
-        id: 0,
-        group_id,
-        name: opt_string(decl.get("name")),
-        provider_type: "user".into(),
-        enabled: decl.get("enabled").and_then(Value::as_bool).unwrap_or(true),
-        managed: decl.get("managed").and_then(Value::as_bool).unwrap_or(true),
-        domain: opt_string(decl.get("domain")),
-        environment_scope: opt_string(decl.get("environment_scope")),
-        namespace_per_environment: decl
-            .get("namespace_per_environment")
-            .and_then(Value::as_bool)
-            .unwrap_or(true),
-        created_at: timefmt::iso_ms(now),
-        updated_ms: now,
-        user_id: Some(user.id),
-        management_project_id: mgmt.and_then(|p| u64::try_from(p).ok()),
-        platform: Some(platform),
-        provider_gcp: None,
-    };
-    let errors = validation::validate_cluster(
-        db,
-        &Candidate {
-            cluster: &cluster,
-            original: None,
-            platform_dirty: true,
-        },
-    );
-    if !errors.is_empty() {
-        return validation_error(&errors).into();
-    }
-    cluster.id = db.allocate_cluster_id();
-    let id = cluster.id;
-    db.insert_cluster(cluster);
-    Answer::Wrote(match db.clusters.get(&id) {
-        Some(c) => SimResponse::json(201, &entities::cluster(db, c, base, Shape::ClusterGroup)),
-        None => SimResponse::message(500, "500 Internal Server Error"),
-    })
-}
-
-fn update(
-    db: &mut Db,
-    user: &User,
-    original: Cluster,
-    decl: &Map<String, Value>,
-    base: &str,
-) -> Answer {
-    // Clusters::UpdateService: management project permissions first.
-    if let Some(pid) = decl.get("management_project_id").and_then(Value::as_i64)
-        && !management_project_allowed(db, user, original.group_id, pid)
-    {
-        let mut e = ErrorMap::default();
-        e.add("management_project_id", MANAGEMENT_PROJECT_DENIED);
-        return validation_error(&e).into();
-    }
-    let mut cand = original.clone();
-    if decl.contains_key("name") {
-        cand.name = opt_string(decl.get("name"));
-    }
-    if let Some(b) = decl.get("enabled").and_then(Value::as_bool) {
-        cand.enabled = b;
-    }
-    if let Some(b) = decl.get("managed").and_then(Value::as_bool) {
-        cand.managed = b;
-    }
-    if decl.contains_key("domain") {
-        cand.domain = opt_string(decl.get("domain"));
-    }
-    if decl.contains_key("environment_scope") {
-        cand.environment_scope = opt_string(decl.get("environment_scope"));
-    }
-    if let Some(b) = decl
-        .get("namespace_per_environment")
-        .and_then(Value::as_bool)
-    {
-        cand.namespace_per_environment = b;
-    }
-    if decl.contains_key("management_project_id") {
-        cand.management_project_id = decl
-            .get("management_project_id")
-            .and_then(Value::as_i64)
-            .and_then(|p| u64::try_from(p).ok());
-    }
-    let mut platform_dirty = false;
-    if let Some(pka) = decl
-        .get("platform_kubernetes_attributes")
-        .and_then(Value::as_object)
-    {
-        // A blank token means "keep the current one".
-        let mut pka = pka.clone();
-        if validation::blank(pka.get("token").and_then(Value::as_str)) {
-            pka.remove("token");
-        }
-        let had_platform = cand.platform.is_some();
-        let mut p = cand.platform.take().unwrap_or(Platform {
-            api_url: None,
-            token: None,
-            ca_cert: None,
-            namespace: None,
-            authorization_type: "rbac".into(),
-        });
-        let before = p.clone();
-        for key in ["api_url", "token", "ca_cert", "namespace"] {
-            if let Some(v) = pka.get(key) {
-                let v = opt_string(Some(v));
-                match key {
-                    "api_url" => p.api_url = v,
-                    "token" => p.token = v,
-                    "ca_cert" => p.ca_cert = v,
-                    _ => p.namespace = v,
-                }
-            }
-        }
-        platform_dirty = p != before || (!had_platform && !pka.is_empty());
-        if platform_dirty {
-            validation::normalize_platform(&mut p);
-        }
-        if had_platform || platform_dirty {
-            cand.platform = Some(p);
-        }
-    }
-    let errors = validation::validate_cluster(
-        db,
-        &Candidate {
-            cluster: &cand,
-            original: Some(&original),
-            platform_dirty,
-        },
-    );
-    if !errors.is_empty() {
-        return validation_error(&errors).into();
-    }
-    let changed = cand != original;
-    if changed {
-        cand.updated_ms = timefmt::now_ms().max(original.updated_ms);
-    }
-    let id = cand.id;
-    db.insert_cluster(cand);
-    let response = match db.clusters.get(&id) {
-        Some(c) => SimResponse::json(200, &entities::cluster(db, c, base, Shape::ClusterGroup)),
-        None => SimResponse::message(500, "500 Internal Server Error"),
-    };
-    if changed {
-        Answer::Wrote(response)
-    } else {
-        Answer::Read(response)
-    }
+    db.clusters.get(&id).filter(|c| c.owner == owner)
 }

@@ -1,6 +1,7 @@
 //! Test controls under `/-/sim/` (only with `--control`; never counted as API requests):
-//! scripted faults, stats, checkpoint / restore of the whole database, and reading / drifting /
-//! deleting clusters behind the API's back.
+//! scripted faults, stats, checkpoint / restore of the whole database, feature flags switched
+//! at run time, and reading / drifting / deleting clusters of every owner (group, project,
+//! instance) behind the API's back.
 
 use hyper::Method;
 use serde_json::{Map, Value, json};
@@ -61,6 +62,8 @@ pub async fn handle(
             (SimResponse::json(200, &list), None)
         }
         (Method::PATCH, ["clusters", id]) => drift(app, id, body, base),
+        (Method::GET, ["feature_flags"]) => (feature_flags(&app.db()), None),
+        (Method::PUT, ["feature_flags", name]) => set_feature_flag(app, name, body),
         (Method::DELETE, ["clusters", id]) => {
             let mut db = app.db();
             match id.parse::<u64>().ok().and_then(|id| db.remove_cluster(id)) {
@@ -72,6 +75,42 @@ pub async fn handle(
     };
     app.persist(snapshot).await;
     resp
+}
+
+/// `GET /-/sim/feature_flags`: every flag the simulator knows, with its state.
+fn feature_flags(db: &crate::db::Db) -> SimResponse {
+    SimResponse::json(
+        200,
+        &json!({"certificate_based_clusters": db.settings.certificate_based_clusters}),
+    )
+}
+
+/// `PUT /-/sim/feature_flags/:name` `{"enabled": bool}`: switches a flag for the whole
+/// instance (GitLab's `Feature.enable` / `Feature.disable`), as the seed's setting would.
+fn set_feature_flag(app: &App, name: &str, body: &[u8]) -> (SimResponse, Option<Snapshot>) {
+    if name != "certificate_based_clusters" {
+        return (
+            SimResponse::json(
+                404,
+                &json!({"message": format!("unknown feature flag {name}: the simulator knows certificate_based_clusters")}),
+            ),
+            None,
+        );
+    }
+    let enabled = match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(m)) if m.len() == 1 => m.get("enabled").and_then(Value::as_bool),
+        _ => None,
+    };
+    let Some(enabled) = enabled else {
+        return (bad("body must be {\"enabled\": true|false}"), None);
+    };
+    let mut db = app.db();
+    db.settings.certificate_based_clusters = enabled;
+    let snapshot = app.snapshot(&db);
+    (
+        SimResponse::json(200, &json!({"name": name, "enabled": enabled})),
+        snapshot,
+    )
 }
 
 /// What a checkpoint or restore answers: enough to see which database is in place.

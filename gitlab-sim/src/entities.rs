@@ -1,12 +1,13 @@
-//! JSON presenters mirroring GitLab's Grape entities: `Entities::Cluster` (list items),
-//! `Entities::ClusterGroup` (single reads, create, update), `UserBasic`, `ProjectIdentity`,
-//! `BasicGroupDetails`, `Platform::Kubernetes`, the `GET /user` (UserPublic) shape and the
-//! `GET /groups/:id` (`Group` / `GroupDetail`) shape.
+//! JSON presenters mirroring GitLab's Grape entities: `Entities::Cluster` (list items, instance
+//! clusters), `Entities::ClusterGroup` / `Entities::ClusterProject` (single reads, create,
+//! update), `UserBasic`, `ProjectIdentity`, `BasicProjectDetails` with `NamespaceBasic`,
+//! `BasicGroupDetails`, `Platform::Kubernetes`, `Provider::Gcp`, the `GET /user` (UserPublic)
+//! shape and the `GET /groups/:id` (`Group` / `GroupDetail`) shape.
 
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::db::{Cluster, DEFAULT_CREATED_AT, Db, Group, User};
+use crate::db::{Cluster, DEFAULT_CREATED_AT, Db, Group, Owner, Project, User};
 use crate::seed::Visibility;
 
 #[derive(Serialize)]
@@ -60,7 +61,20 @@ pub struct BasicGroupDetails<'a> {
     pub name: &'a str,
 }
 
-/// `Entities::Cluster`, plus `group` for `Entities::ClusterGroup` and `group_id` for the
+/// `Entities::Provider::Gcp`.
+#[derive(Serialize)]
+pub struct ProviderGcp<'a> {
+    pub cluster_id: u64,
+    pub status_name: &'a str,
+    pub gcp_project_id: &'a str,
+    pub zone: &'a str,
+    pub machine_type: &'a str,
+    pub num_nodes: u64,
+    pub endpoint: Option<&'a str>,
+}
+
+/// `Entities::Cluster`, plus `group` for `Entities::ClusterGroup`, `project` for
+/// `Entities::ClusterProject`, and the owner (`group_id`, `project_id` or `instance`) for the
 /// simulator's control listing.
 #[derive(Serialize)]
 pub struct ClusterEntity<'a> {
@@ -77,27 +91,128 @@ pub struct ClusterEntity<'a> {
     pub namespace_per_environment: bool,
     pub user: Option<UserBasic<'a>>,
     pub platform_kubernetes: Option<PlatformKubernetes<'a>>,
-    pub provider_gcp: Option<&'a Value>,
+    pub provider_gcp: Option<ProviderGcp<'a>>,
     pub management_project: Option<ProjectIdentity<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub group: Option<BasicGroupDetails<'a>>,
+    /// `Some(None)` renders `"project": null` (ClusterProject of a cluster of no project).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub project: Option<Option<Value>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub group_id: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub project_id: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance: Option<bool>,
 }
 
 /// Which entity to present.
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy, PartialEq, Debug)]
 pub enum Shape {
-    /// `Entities::Cluster` (list).
+    /// `Entities::Cluster` (lists; instance clusters' get and create).
     Cluster,
-    /// `Entities::ClusterGroup` (get, create, update).
+    /// `Entities::ClusterGroup` (group clusters' get, create, update).
     ClusterGroup,
-    /// ClusterGroup plus `group_id` (simulator control API).
+    /// `Entities::ClusterProject` (project clusters' get, create, update, and instance
+    /// clusters' update, where `project` is null).
+    ClusterProject,
+    /// The owner's own single-cluster entity plus the owner: `group_id`, `project_id` or
+    /// `"instance": true` (simulator control API).
     Control,
 }
 
+/// `name_with_namespace`'s namespace part: the group's full name, or the owner's name for a
+/// personal namespace.
+fn namespace_human_name(db: &Db, p: &Project) -> String {
+    match (p.group_id(), db.namespace_owner(p.namespace_id)) {
+        (Some(g), _) => db
+            .groups
+            .get(&g)
+            .map_or(String::new(), |g| g.full_name.clone()),
+        (None, Some(u)) => u.name.clone(),
+        (None, None) => String::new(),
+    }
+}
+
+/// `Entities::BasicProjectDetails` as the cluster routes present it: without a current user
+/// in the entity's options, so `default_branch`, `readme_url` and `forks_count` (shown only
+/// to who may `read_code`) appear for public projects alone; no license, no custom attributes.
+pub fn basic_project_details(db: &Db, p: &Project, base_url: &str) -> Value {
+    let web_url = format!("{base_url}/{}", p.path_with_namespace);
+    let host = base_url
+        .split_once("://")
+        .map_or(base_url, |(_, h)| h)
+        .split(':')
+        .next()
+        .unwrap_or_default();
+    let public = p.visibility == Visibility::Public;
+    let mut v = serde_json::Map::new();
+    let mut put = |k: &str, val: Value| {
+        v.insert(k.to_string(), val);
+    };
+    put("id", json!(p.id));
+    put("description", json!(p.description));
+    put("name", json!(p.name));
+    put(
+        "name_with_namespace",
+        json!(format!("{} / {}", namespace_human_name(db, p), p.name)),
+    );
+    put("path", json!(p.path));
+    put("path_with_namespace", json!(p.path_with_namespace));
+    put("created_at", json!(p.created_at));
+    if public {
+        put("default_branch", json!("main"));
+    }
+    put("tag_list", json!([]));
+    put("topics", json!([]));
+    put(
+        "ssh_url_to_repo",
+        json!(format!("git@{host}:{}.git", p.path_with_namespace)),
+    );
+    put("http_url_to_repo", json!(format!("{web_url}.git")));
+    put("web_url", json!(web_url));
+    if public {
+        put("readme_url", Value::Null);
+        put("forks_count", json!(0));
+    }
+    put("avatar_url", Value::Null);
+    put("star_count", json!(0));
+    put("last_activity_at", json!(p.created_at));
+    let namespace = match (
+        p.group_id().and_then(|g| db.groups.get(&g)),
+        db.namespace_owner(p.namespace_id),
+    ) {
+        (Some(g), _) => json!({
+            "id": g.id, "name": g.name, "path": g.path, "kind": "group",
+            "full_path": g.full_path, "parent_id": g.parent_id, "avatar_url": null,
+            "web_url": format!("{base_url}/groups/{}", g.full_path)
+        }),
+        (None, Some(u)) => json!({
+            "id": p.namespace_id, "name": u.name, "path": u.username, "kind": "user",
+            "full_path": u.username, "parent_id": null, "avatar_url": u.avatar_url,
+            "web_url": format!("{base_url}/{}", u.username)
+        }),
+        (None, None) => Value::Null,
+    };
+    put("namespace", namespace);
+    Value::Object(v)
+}
+
 pub fn cluster<'a>(db: &'a Db, c: &'a Cluster, base_url: &str, shape: Shape) -> ClusterEntity<'a> {
-    let group = db.groups.get(&c.group_id);
+    let control = shape == Shape::Control;
+    let group = match (shape, c.owner) {
+        (Shape::ClusterGroup | Shape::Control, Owner::Group(g)) => db.groups.get(&g),
+        _ => None,
+    };
+    let project = match (shape, c.owner) {
+        (Shape::ClusterProject | Shape::Control, Owner::Project(p)) => Some(
+            db.projects
+                .get(&p)
+                .map(|p| basic_project_details(db, p, base_url)),
+        ),
+        (Shape::ClusterProject, _) => Some(None),
+        _ => None,
+    };
     ClusterEntity {
         id: c.id,
         name: c.name.as_deref(),
@@ -108,7 +223,7 @@ pub fn cluster<'a>(db: &'a Db, c: &'a Cluster, base_url: &str, shape: Shape) -> 
         provider_type: &c.provider_type,
         platform_type: "kubernetes",
         environment_scope: c.environment_scope.as_deref(),
-        cluster_type: "group_type",
+        cluster_type: c.owner.cluster_type(),
         namespace_per_environment: c.namespace_per_environment,
         user: c
             .user_id
@@ -120,7 +235,15 @@ pub fn cluster<'a>(db: &'a Db, c: &'a Cluster, base_url: &str, shape: Shape) -> 
             authorization_type: &p.authorization_type,
             ca_cert: p.ca_cert.as_deref(),
         }),
-        provider_gcp: c.provider_gcp.as_ref(),
+        provider_gcp: c.provider_gcp.as_ref().map(|g| ProviderGcp {
+            cluster_id: c.id,
+            status_name: &g.status_name,
+            gcp_project_id: &g.gcp_project_id,
+            zone: &g.zone,
+            machine_type: &g.machine_type,
+            num_nodes: g.num_nodes,
+            endpoint: g.endpoint.as_deref(),
+        }),
         management_project: c
             .management_project_id
             .and_then(|id| db.projects.get(&id))
@@ -128,26 +251,26 @@ pub fn cluster<'a>(db: &'a Db, c: &'a Cluster, base_url: &str, shape: Shape) -> 
                 id: p.id,
                 description: p.description.as_deref(),
                 name: &p.name,
-                name_with_namespace: format!(
-                    "{} / {}",
-                    db.groups
-                        .get(&p.namespace_id)
-                        .map_or("", |g| g.full_name.as_str()),
-                    p.name
-                ),
+                name_with_namespace: format!("{} / {}", namespace_human_name(db, p), p.name),
                 path: &p.path,
                 path_with_namespace: &p.path_with_namespace,
                 created_at: &p.created_at,
             }),
-        group: match (shape, group) {
-            (Shape::ClusterGroup | Shape::Control, Some(g)) => Some(BasicGroupDetails {
-                id: g.id,
-                web_url: format!("{base_url}/groups/{}", g.full_path),
-                name: &g.name,
-            }),
+        group: group.map(|g| BasicGroupDetails {
+            id: g.id,
+            web_url: format!("{base_url}/groups/{}", g.full_path),
+            name: &g.name,
+        }),
+        project,
+        group_id: match c.owner {
+            Owner::Group(g) if control => Some(g),
             _ => None,
         },
-        group_id: (shape == Shape::Control).then_some(c.group_id),
+        project_id: match c.owner {
+            Owner::Project(p) if control => Some(p),
+            _ => None,
+        },
+        instance: (control && c.owner == Owner::Instance).then_some(true),
     }
 }
 

@@ -1,35 +1,48 @@
 //! The answers of the fault explorer's fault kinds that rewrite or fabricate a response:
 //! `foreign` (another cluster's entity in place of the real one), `endless_list` (a list page
 //! that always has a next one), `huge_page` (one page of N fabricated clusters), the cluster
-//! they fabricate from, and `hang`'s wait for the client to give up.
+//! they fabricate from, and `hang`'s wait for the client to give up. Each stays within the
+//! family of the route it answers (group, project or instance clusters).
 
 use bytes::{Bytes, BytesMut};
 use serde_json::Value;
 use tokio::sync::oneshot;
 
-use crate::api::{self, ApiRequest};
+use crate::api::{self, ApiRequest, Presents};
 use crate::app::App;
-use crate::db::{Cluster, Platform};
+use crate::db::{Cluster, Owner, Platform};
 use crate::entities::{self, Shape};
+use crate::families::{self, Family, Kind};
 use crate::http::SimResponse;
 use crate::pagination::{self, Page};
 use crate::streams::{self, FABRICATED_BASE, Template};
 
-/// What fabricated clusters are cloned from: the simulator's lowest-id cluster as the list
-/// presents it (`Entities::Cluster`), or a made-up user cluster when there is none.
-pub fn template(app: &App, base: &str) -> Template {
+/// The family a request's fabricated clusters belong to: its route's, else group clusters'.
+pub fn family_for(req: &ApiRequest<'_>) -> &'static Family {
+    api::family_of(req.method, req.path).unwrap_or(&families::GROUP)
+}
+
+/// What fabricated clusters are cloned from: the simulator's lowest-id cluster of `family` as
+/// the list presents it (`Entities::Cluster`), or a made-up user cluster of that family when
+/// there is none.
+pub fn template(app: &App, base: &str, family: &Family) -> Template {
     let db = app.db();
     let first = db
         .all_cluster_ids()
-        .first()
-        .and_then(|id| db.clusters.get(id));
+        .iter()
+        .filter_map(|id| db.clusters.get(id))
+        .find(|c| family.holds(c.owner));
     let made_up;
     let c = match first {
         Some(c) => c,
         None => {
             made_up = Cluster {
                 id: FABRICATED_BASE,
-                group_id: 0,
+                owner: match family.kind {
+                    Kind::Group => Owner::Group(0),
+                    Kind::Project => Owner::Project(0),
+                    Kind::Instance => Owner::Instance,
+                },
                 name: Some("endless".into()),
                 provider_type: "user".into(),
                 enabled: true,
@@ -70,7 +83,8 @@ pub async fn hang(gone: oneshot::Receiver<()>) {
 }
 
 /// `foreign`: the real answer with another cluster's entity (rendered for this route) in
-/// place of the cluster, or of the list's clusters (then a one-element list). Answers that
+/// place of the cluster, or of the list's clusters (then a one-element list): by default the
+/// lowest-id cluster of the route's family that the answer does not describe. Answers that
 /// are no cluster or list of clusters, and instances without another cluster, stay as they
 /// are.
 pub fn foreign(
@@ -79,7 +93,7 @@ pub fn foreign(
     mut resp: SimResponse,
     cluster_id: Option<u64>,
 ) -> SimResponse {
-    let Some(shape) = api::cluster_shape(req.method, req.path) else {
+    let Some((presents, family)) = api::cluster_shape(req.method, req.path) else {
         return resp;
     };
     if !(200..300).contains(&resp.status) {
@@ -88,11 +102,11 @@ pub fn foreign(
     let Ok(real) = serde_json::from_slice::<Value>(&resp.body) else {
         return resp;
     };
-    let described: Vec<u64> = match (&real, shape) {
-        (Value::Array(items), Shape::Cluster) => {
+    let described: Vec<u64> = match (&real, presents) {
+        (Value::Array(items), Presents::List) => {
             items.iter().filter_map(|i| i.get("id")?.as_u64()).collect()
         }
-        (Value::Object(m), Shape::ClusterGroup) if m.contains_key("cluster_type") => {
+        (Value::Object(m), Presents::One(_)) if m.contains_key("cluster_type") => {
             m.get("id").and_then(Value::as_u64).into_iter().collect()
         }
         _ => return resp,
@@ -103,16 +117,18 @@ pub fn foreign(
         None => db
             .all_cluster_ids()
             .into_iter()
-            .find(|id| !described.contains(id))
-            .and_then(|id| db.clusters.get(&id)),
+            .filter(|id| !described.contains(id))
+            .filter_map(|id| db.clusters.get(&id))
+            .find(|c| family.holds(c.owner)),
     };
     let Some(c) = other else {
         return resp;
     };
-    let entity = entities::cluster(&db, c, req.base_url, shape);
-    let body = match shape {
-        Shape::Cluster => serde_json::to_vec(&[entity]),
-        _ => serde_json::to_vec(&entity),
+    let body = match presents {
+        Presents::List => {
+            serde_json::to_vec(&[entities::cluster(&db, c, req.base_url, Shape::Cluster)])
+        }
+        Presents::One(shape) => serde_json::to_vec(&entities::cluster(&db, c, req.base_url, shape)),
     };
     if let Ok(body) = body {
         resp.body = Bytes::from(body);
@@ -145,7 +161,7 @@ pub fn endless_list(
         return real;
     };
     let body = if fabricate {
-        let t = template(app, req.base_url);
+        let t = template(app, req.base_url, family_for(req));
         let count = u64::try_from(per_page).unwrap_or(0);
         let first = FABRICATED_BASE + u64::try_from(page - 1).unwrap_or(0) * count + 1;
         let mut out = BytesMut::from(&b"["[..]);

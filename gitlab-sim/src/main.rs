@@ -1,5 +1,5 @@
-//! gitlab-sim: a faithful simulator of GitLab's Group clusters REST API (certificate-based
-//! clusters) for the provider's tests, benchmarks and quickstart. Entry point: parses the CLI,
+//! gitlab-sim: a faithful simulator of GitLab's certificate-based clusters REST API (the
+//! Group, Project and Instance clusters APIs) for the provider's tests, benchmarks and quickstart. Entry point: parses the CLI,
 //! loads the seed or state (plus any `--group`), binds, prints `listening on <url>` (and, without
 //! a seed file, `token <maintainer token>`), writes the run files and serves until
 //! SIGINT/SIGTERM. See docs/simulator.md.
@@ -11,6 +11,7 @@ mod cli;
 mod control;
 mod db;
 mod entities;
+mod families;
 mod fault_kinds;
 mod faults;
 mod http;
@@ -21,6 +22,7 @@ mod quickstart;
 mod runfiles;
 mod seed;
 mod server;
+mod services;
 mod stats;
 mod streams;
 mod timefmt;

@@ -1,9 +1,9 @@
-//! Seed / state file format (JSON): groups, projects, users with memberships, clusters and
-//! instance switches. The `--state` file is written in this same format, so a state file is a
+//! Seed / state file format (JSON): groups, projects (in groups or in users' personal
+//! namespaces), users with memberships (admins among them), clusters of the three owner kinds
+//! (group, project, instance) with their GKE details, and instance switches. The `--state` file is written in this same format, so a state file is a
 //! valid seed. Also holds the built-in default seed (tests/fixtures/seed.json, compiled in).
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 fn yes() -> bool {
     true
@@ -84,12 +84,20 @@ pub struct SeedProject {
     /// Optional; when given it must equal `<group full_path>/<path>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path_with_namespace: Option<String>,
-    /// Id of the group the project lives in.
+    /// Id of the namespace the project lives in: a group's id, or a user's `namespace_id`
+    /// (their personal namespace; GitLab numbers both in one sequence).
     pub namespace_id: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
+    /// `private` (default), `internal` or `public`: who may see the project (`read_project`).
+    #[serde(default, skip_serializing_if = "is_private")]
+    pub visibility: Visibility,
+}
+
+fn is_private(v: &Visibility) -> bool {
+    *v == Visibility::Private
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -162,8 +170,14 @@ pub struct SeedUser {
     /// `Authorization: Bearer` or `access_token=`, never in `PRIVATE-TOKEN` or `private_token=`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub oauth_tokens: Vec<String>,
+    /// An administrator: owner-level access everywhere, and the only kind of user the
+    /// Instance clusters API (`/admin/clusters`) lets in.
     #[serde(default)]
     pub admin: bool,
+    /// Id of the user's personal namespace (`<username>`), which projects may live in; none
+    /// when omitted. Must not be a group's id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace_id: Option<u64>,
     /// `active` or `blocked` (blocked users cannot authenticate).
     #[serde(default = "active")]
     pub state: String,
@@ -199,7 +213,14 @@ pub struct SeedPlatform {
 #[serde(deny_unknown_fields)]
 pub struct SeedCluster {
     pub id: u64,
-    pub group_id: u64,
+    /// The owner, exactly one of: `group_id` (a group cluster), `project_id` (a project
+    /// cluster) or `"instance": true` (an instance cluster).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project_id: Option<u64>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub instance: bool,
     pub name: String,
     /// `user` (added existing cluster), `gcp` or `aws` (provider-managed: name, api_url, token
     /// and ca_cert cannot be changed through the API).
@@ -226,9 +247,59 @@ pub struct SeedCluster {
     pub management_project_id: Option<u64>,
     #[serde(default)]
     pub platform_kubernetes: Option<SeedPlatform>,
-    /// Rendered verbatim as `provider_gcp` (gcp clusters get a default object when omitted).
+    /// The GKE details of a `gcp` cluster (`Clusters::Providers::Gcp`), shown as
+    /// `Entities::Provider::Gcp`; gcp clusters get defaults for what is omitted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub provider_gcp: Option<Value>,
+    pub provider_gcp: Option<SeedGcp>,
+}
+
+/// `Clusters::Providers::Gcp` as the API shows it. `cluster_id` is always the cluster's own id
+/// (accepted and ignored here); keys GitLab's entity does not show are ignored too, so seeds
+/// written for older simulators stay valid.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeedGcp {
+    #[serde(default = "created", alias = "status")]
+    pub status_name: String,
+    #[serde(default = "gcp_project")]
+    pub gcp_project_id: String,
+    #[serde(default = "zone")]
+    pub zone: String,
+    #[serde(default = "machine_type")]
+    pub machine_type: String,
+    #[serde(default = "num_nodes")]
+    pub num_nodes: u64,
+    #[serde(default)]
+    pub endpoint: Option<String>,
+}
+
+fn created() -> String {
+    "created".to_string()
+}
+fn gcp_project() -> String {
+    "sim-gcp-project".to_string()
+}
+fn zone() -> String {
+    "us-central1-a".to_string()
+}
+fn machine_type() -> String {
+    "n1-standard-2".to_string()
+}
+fn num_nodes() -> u64 {
+    3
+}
+
+impl Default for SeedGcp {
+    /// What a gcp cluster seeded without `provider_gcp` shows (GitLab's factory values).
+    fn default() -> Self {
+        SeedGcp {
+            status_name: created(),
+            gcp_project_id: gcp_project(),
+            zone: zone(),
+            machine_type: machine_type(),
+            num_nodes: num_nodes(),
+            endpoint: Some("111.111.111.111".to_string()),
+        }
+    }
 }
 
 /// The built-in default seed, identical to `gitlab-sim/tests/fixtures/seed.json`.

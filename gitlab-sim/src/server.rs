@@ -213,14 +213,16 @@ async fn handle(
             return Err(Abort);
         }
         Some(Action::EndlessBody) => {
-            let item = fault_kinds::template(&app, &base_url).render(streams::FABRICATED_BASE);
+            let family = fault_kinds::family_for(&req);
+            let item =
+                fault_kinds::template(&app, &base_url, family).render(streams::FABRICATED_BASE);
             let stream = streams::endless(&app, entry(200, Some("endless_body")), &item);
             return Ok(SimResponse::new(200)
                 .header("Content-Type", "application/json")
                 .into_streamed(stream));
         }
         Some(Action::HugePage { items }) => {
-            let template = fault_kinds::template(&app, &base_url);
+            let template = fault_kinds::template(&app, &base_url, fault_kinds::family_for(&req));
             let stream = streams::items(
                 &app,
                 entry(200, Some("huge_page")),

@@ -327,7 +327,7 @@ pub fn validate_cluster(db: &Db, c: &Candidate<'_>) -> ErrorMap {
                 errs.add("platform_kubernetes.namespace", "is reserved");
             }
             // allow_user_defined_namespace? is project_type? || !managed?
-            if cl.managed {
+            if cl.managed && !matches!(cl.owner, crate::db::Owner::Project(_)) {
                 errs.add(
                     "platform_kubernetes.namespace",
                     "only allowed for project cluster",
@@ -405,7 +405,7 @@ pub fn validate_cluster(db: &Db, c: &Candidate<'_>) -> ErrorMap {
     {
         errs.add("environment_scope", DUPLICATED_SCOPE);
     }
-    if db.scope_taken_in_group(cl.group_id, scope_s, except) {
+    if db.scope_taken_by_owner(cl.owner, scope_s, except) {
         errs.add("environment_scope", DUPLICATED_SCOPE);
     }
     errs

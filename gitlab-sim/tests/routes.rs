@@ -12,7 +12,7 @@ async fn unknown_routes_bad_bodies_and_content_types_answer_like_grape() {
     let r = send(
         &c,
         Method::GET,
-        &sim.api("/projects/1/clusters"),
+        &sim.api("/groups/42/kubernetes_clusters"),
         Some(MAINTAINER),
         None,
     )
