@@ -365,15 +365,20 @@ async fn upgrade_resource_state_reads_the_official_providers_state() {
                     };
                     (k.as_str(), v)
                 })
+                .chain([
+                    // Completed: cluster_id from the id, GitLab's default for
+                    // namespace_per_environment (so a plan without refresh is exact).
+                    ("cluster_id", Value::int(7)),
+                    ("namespace_per_environment", Value::Bool(true)),
+                ])
                 .collect::<Vec<_>>(),
         );
-        // Attributes the official provider lacks (kubernetes_namespace,
-        // namespace_per_environment, cluster_id) are null; the extra one is gone.
+        // The other attributes the official provider lacks are null; the extra one is gone.
         assert_eq!(upgraded, expected, "{}", tf.name());
         for missing in [
             "kubernetes_namespace",
-            "namespace_per_environment",
-            "cluster_id",
+            "kubernetes_token_wo",
+            "kubernetes_token_wo_version",
         ] {
             assert_eq!(
                 upgraded.get(missing),
