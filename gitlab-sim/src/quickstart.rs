@@ -39,7 +39,8 @@ pub fn check_group_path(path: &str) -> Result<(), String> {
 }
 
 /// Adds every group of `paths` (and its missing ancestors) to `seed`, private, named after
-/// their path segment, with new ids above the highest one. A path that exists already (in
+/// their path segment, with new ids above the highest namespace id (groups' and users'
+/// personal namespaces', which GitLab numbers in one sequence). A path that exists already (in
 /// any letter case, as GitLab's paths are case-insensitive) is left as it is. The
 /// [`MAINTAINER`] user becomes Maintainer of each new top-level group, so of all the new ones.
 pub fn add_groups(seed: &mut SeedFile, paths: &[String]) -> Result<(), String> {
@@ -56,7 +57,14 @@ pub fn add_groups(seed: &mut SeedFile, paths: &[String]) -> Result<(), String> {
                 parent = Some(id);
                 continue;
             }
-            let id = seed.groups.iter().map(|g| g.id).max().unwrap_or(0) + 1;
+            let id = seed
+                .groups
+                .iter()
+                .map(|g| g.id)
+                .chain(seed.users.iter().filter_map(|u| u.namespace_id))
+                .max()
+                .unwrap_or(0)
+                + 1;
             seed.groups.push(SeedGroup {
                 id,
                 name: segment.to_string(),

@@ -36,13 +36,20 @@ impl Db {
             next_cluster_id: 1,
         };
         db.load_groups(&seed.groups)?;
-        // Personal namespaces first: projects may live in them.
+        // Personal namespaces first: projects may live in them. Their ids and paths (the
+        // username) share one space with groups' ids and top-level paths, as in GitLab.
         for u in &seed.users {
             let Some(ns) = u.namespace_id else { continue };
             if db.groups.contains_key(&ns) || db.user_namespaces.insert(ns, u.id).is_some() {
                 return Err(format!(
                     "user {}: namespace_id {ns} is already a group's or another user's",
                     u.id
+                ));
+            }
+            if db.group_by_path.contains_key(&u.username.to_lowercase()) {
+                return Err(format!(
+                    "user {}: a group already has the path {:?} of this user's namespace",
+                    u.id, u.username
                 ));
             }
         }

@@ -34,6 +34,13 @@ pub fn seed_file() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/seed.json")
 }
 
+/// A seed with clusters of all three owners (docs/simulator.md, "The families seed"): the
+/// default seed's data plus project and instance clusters (GKE ones among them), a project
+/// in a subgroup, a public project and a second administrator.
+pub fn families_seed_file() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/families.json")
+}
+
 /// The `gitlab-sim` executable, found once per test process:
 /// - `$GITLAB_SIM_BIN` if set (it must be a file: nothing is built then);
 /// - else `gitlab-sim` in the Cargo profile directory of the running test executable

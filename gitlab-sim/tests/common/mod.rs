@@ -143,3 +143,66 @@ pub async fn cluster_count(sim: &Sim, c: &Client) -> usize {
     .as_array()
     .map_or(0, Vec::len)
 }
+
+/// The second administrator of the families seed.
+pub const OPS_ADMIN: &str = "sim-ops-admin-token";
+
+/// A simulator on the families seed (`tests/fixtures/families.json`: clusters of all three
+/// owners), with the test controls.
+pub fn families_sim() -> Sim {
+    let seed = gitlab_sim::families_seed_file();
+    Sim::start(&["--control", "--seed", seed.to_str().expect("utf8")])
+}
+
+/// A simulator on the default seed changed by `edit`, with the test controls; the temporary
+/// directory holding the seed lives as long as the returned guard.
+pub fn sim_with_seed(edit: impl FnOnce(&mut Value)) -> (Sim, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("tmp");
+    let text = std::fs::read_to_string(gitlab_sim::seed_file()).expect("fixture");
+    let mut seed: Value = serde_json::from_str(&text).expect("seed json");
+    edit(&mut seed);
+    let path = dir.path().join("seed.json");
+    std::fs::write(&path, seed.to_string()).expect("write");
+    let sim = Sim::start(&["--control", "--seed", path.to_str().expect("utf8")]);
+    (sim, dir)
+}
+
+/// POSTs `cluster_body(name, scope)` to a create route (`/projects/7/clusters/user`,
+/// `/admin/clusters/add`) as `token`, expecting 201; the entity.
+pub async fn create_via(
+    sim: &Sim,
+    c: &Client,
+    route: &str,
+    token: &str,
+    name: &str,
+    scope: &str,
+) -> Value {
+    let r = send(
+        c,
+        Method::POST,
+        &sim.api(route),
+        Some(token),
+        Some(cluster_body(name, scope)),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{route}: {}", r.text);
+    r.json()
+}
+
+/// `/-/sim/clusters`, by id.
+pub async fn sim_clusters(sim: &Sim, c: &Client) -> std::collections::BTreeMap<u64, Value> {
+    send(
+        c,
+        Method::GET,
+        &format!("{}/-/sim/clusters", sim.url),
+        None,
+        None,
+    )
+    .await
+    .json()
+    .as_array()
+    .expect("array")
+    .iter()
+    .map(|v| (v["id"].as_u64().expect("id"), v.clone()))
+    .collect()
+}
