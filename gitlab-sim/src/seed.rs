@@ -268,7 +268,7 @@ pub struct SeedGcp {
     pub machine_type: String,
     #[serde(default = "num_nodes")]
     pub num_nodes: u64,
-    #[serde(default)]
+    #[serde(default = "endpoint")]
     pub endpoint: Option<String>,
 }
 
@@ -287,6 +287,9 @@ fn machine_type() -> String {
 fn num_nodes() -> u64 {
     3
 }
+fn endpoint() -> Option<String> {
+    Some("111.111.111.111".to_string())
+}
 
 impl Default for SeedGcp {
     /// What a gcp cluster seeded without `provider_gcp` shows (GitLab's factory values).
@@ -297,7 +300,7 @@ impl Default for SeedGcp {
             zone: zone(),
             machine_type: machine_type(),
             num_nodes: num_nodes(),
-            endpoint: Some("111.111.111.111".to_string()),
+            endpoint: endpoint(),
         }
     }
 }
