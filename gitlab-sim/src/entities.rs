@@ -327,7 +327,7 @@ pub fn current_user(u: &User, base_url: &str) -> Value {
     {
         m.insert("is_admin".into(), Value::Bool(true));
         m.insert("note".into(), Value::Null);
-        m.insert("namespace_id".into(), Value::Null);
+        m.insert("namespace_id".into(), json!(u.namespace_id));
         m.insert("created_by".into(), Value::Null);
     }
     v
