@@ -1,5 +1,7 @@
 //! Third-party fidelity check: python-gitlab (fetched from PyPI by `.ci/fetch-tools`) drives
-//! the real `gitlab-sim` binary through `tests/python/group_clusters.py`.
+//! the real `gitlab-sim` binary through `tests/python/group_clusters.py` and
+//! `tests/python/project_clusters.py` (project clusters, and instance clusters over its raw
+//! HTTP helpers).
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -26,23 +28,15 @@ fn python() -> PathBuf {
     PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
 }
 
-#[test]
-fn python_gitlab_creates_pages_gets_updates_deletes_and_gets_gitlab_errors() {
+/// Runs `tests/python/<script>` with python-gitlab against `sim`, with `env` added; its stdout.
+fn run_script(sim: &Sim, script: &str, env: &[(&str, &str)]) -> String {
     let python = python();
-    let sim = Sim::start(&[]);
-    let url = sim.url.clone();
-
-    let key = rcgen::KeyPair::generate().expect("key");
-    let mut params =
-        rcgen::CertificateParams::new(vec!["kubernetes.example.com".to_string()]).expect("params");
-    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    let ca_pem = params.self_signed(&key).expect("cert").pem();
-
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/python/group_clusters.py");
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/python")
+        .join(script);
     let mut cmd = Command::new(python);
     cmd.arg(script)
-        .env("GITLAB_SIM_URL", &url)
-        .env("GITLAB_SIM_CA_PEM", ca_pem)
+        .env("GITLAB_SIM_URL", &sim.url)
         .env("NO_PROXY", "127.0.0.1,localhost")
         .env("no_proxy", "127.0.0.1,localhost")
         .env_remove("HTTP_PROXY")
@@ -51,13 +45,35 @@ fn python_gitlab_creates_pages_gets_updates_deletes_and_gets_gitlab_errors() {
         .env_remove("https_proxy")
         .env_remove("ALL_PROXY")
         .env_remove("all_proxy");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
     let out = guard::output(cmd, SCRIPT_LIMIT, "the python-gitlab script");
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         out.status.success(),
         "python-gitlab script failed\nstdout:\n{stdout}\nstderr:\n{stderr}"
     );
     assert!(stdout.contains("checks passed"), "{stdout}");
+    stdout
+}
+
+#[test]
+fn python_gitlab_creates_pages_gets_updates_deletes_and_gets_gitlab_errors() {
+    let sim = Sim::start(&[]);
+    let key = rcgen::KeyPair::generate().expect("key");
+    let mut params =
+        rcgen::CertificateParams::new(vec!["kubernetes.example.com".to_string()]).expect("params");
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let ca_pem = params.self_signed(&key).expect("cert").pem();
+    let stdout = run_script(&sim, "group_clusters.py", &[("GITLAB_SIM_CA_PEM", &ca_pem)]);
+    println!("{stdout}");
+}
+
+#[test]
+fn python_gitlab_drives_project_clusters_and_instance_clusters_over_raw_http() {
+    let sim = Sim::start(&[]);
+    let stdout = run_script(&sim, "project_clusters.py", &[]);
     println!("{stdout}");
 }

@@ -1,7 +1,8 @@
 //! Starting and stopping `gitlab-sim`: the listening line and a clean exit on SIGTERM and
 //! SIGINT; started for a module test with no seed file: the startup lines (URL and a
 //! Maintainer token), `--group`, and running in the background with `--pid-file` /
-//! `--ready-file` and a clean stop on SIGTERM; its refusals and `--help`.
+//! `--ready-file` and a clean stop on SIGTERM; its refusals (bad `--group` paths, seeds whose
+//! cluster owners or namespaces do not add up) and `--help`.
 
 use std::io::{Read, Write};
 use std::path::Path;
@@ -210,4 +211,66 @@ fn help_says_how_to_start_it_for_a_test_and_where_the_api_is() {
     ] {
         assert!(help.contains(needle), "{needle:?} not in --help:\n{help}");
     }
+}
+
+#[test]
+fn a_seed_whose_owners_or_namespaces_do_not_add_up_stops_the_start_naming_them() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let base: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(gitlab_sim::seed_file()).expect("fixture"))
+            .expect("json");
+    type Edit = fn(&mut serde_json::Value);
+    let cases: [(Edit, &str); 6] = [
+        (
+            |s| s["clusters"][0]["project_id"] = 7.into(),
+            "cluster 1: name exactly one owner: group_id, project_id or \"instance\": true",
+        ),
+        (
+            |s| {
+                s["clusters"][0]
+                    .as_object_mut()
+                    .expect("cluster")
+                    .remove("group_id");
+            },
+            "cluster 1: name exactly one owner",
+        ),
+        (
+            |s| {
+                let c = s["clusters"][0].as_object_mut().expect("cluster");
+                c.remove("group_id");
+                c.insert("project_id".into(), 999.into());
+            },
+            "cluster 1: unknown project_id 999",
+        ),
+        (
+            |s| s["users"][1]["namespace_id"] = 42.into(),
+            "user 2: namespace_id 42 is already a group's or another user's",
+        ),
+        (
+            |s| s["projects"][2]["namespace_id"] = 77.into(),
+            "project 9: unknown namespace_id 77",
+        ),
+        (
+            |s| s["groups"][2]["path"] = "maintainer".into(),
+            "user 2: a group already has the path \"maintainer\" of this user's namespace",
+        ),
+    ];
+    for (i, (edit, message)) in cases.into_iter().enumerate() {
+        let mut seed = base.clone();
+        edit(&mut seed);
+        let path = dir.path().join(format!("seed{i}.json"));
+        std::fs::write(&path, seed.to_string()).expect("write");
+        let out = run(&["--seed", path.to_str().expect("utf8")]);
+        assert_eq!(out.status.code(), Some(1), "{message}");
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(said.contains(message), "{message}: {said}");
+    }
+    // A `--group` may not take a user's namespace path either.
+    let out = run(&["--group", "maintainer/infra"]);
+    assert_eq!(out.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("a group already has the path \"maintainer\""),
+        "{said}"
+    );
 }
