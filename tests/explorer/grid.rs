@@ -456,7 +456,10 @@ impl Prepared {
         v.retain(|x| seen.insert((x.invariant, x.detail.clone())));
         let outcome = Outcome {
             violations: v,
-            failed: failed.map(|(i, Failed(e))| format!("step {i}: {e}")),
+            failed: failed.map(|(i, Failed(e))| match i {
+                usize::MAX => e,
+                i => format!("step {i}: {e}"),
+            }),
             took: started.elapsed(),
         };
         let base = Baseline {

@@ -149,8 +149,10 @@ fn one(
 pub fn all() -> Vec<Scenario> {
     let prod = || Some(PROD);
     let created = || vec![Step::Apply(0, prod())];
+    // A new scope too: a create planned by mistake would then succeed (a duplicate).
     let renamed = ClusterCfg {
         name: "production-2",
+        scope: "production-2",
         domain: Some("apps.example.com"),
         ..PROD
     };
