@@ -317,6 +317,15 @@ fn secrets_written_in_the_configuration_appear_in_no_diagnostic(tf_version: &str
             "client_key holds the key itself",
         ),
         (
+            "client_key pasted, no client_cert",
+            format!(
+                "  base_url    = \"{}\"\n  token       = \"{MAINTAINER_TOKEN}\"\n  client_key  = <<-EOT\n{pasted_key}EOT\n",
+                sim.api_url()
+            ),
+            CLUSTERS.to_string(),
+            "Incomplete client certificate",
+        ),
+        (
             "base_url with a password, invalid",
             format!(
                 "  base_url = \"http://robot:{url_password}@{host}:99999/\"\n  token    = \"{MAINTAINER_TOKEN}\"\n"

@@ -136,13 +136,14 @@ impl ProviderDef for GitlabProvider {
             } else {
                 "client_key"
             };
-            d.push(
-                Diagnostic::error(
-                    "Incomplete client certificate",
-                    "Set both client_cert and client_key, or neither.",
-                )
-                .at_attr(attr),
+            let e = Diagnostic::error(
+                "Incomplete client certificate",
+                "Set both client_cert and client_key, or neither.",
             );
+            // A key pasted into client_key is a secret: point at no line that holds it.
+            let pasted_key =
+                given(&c.client_key).is_some_and(|k| !super::provider_client::plausible_path(k));
+            d.push(if pasted_key { e } else { e.at_attr(attr) });
         }
         if let Some(u) = given(&c.base_url)
             && let Err(e) = crate::gitlab::config::api_base(u)

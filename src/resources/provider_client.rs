@@ -385,7 +385,7 @@ fn read_file(attr: &str, path: &str) -> Result<Vec<u8>, Diagnostic> {
 
 /// Whether a `client_key` or `client_cert` value can be a file's path, rather than PEM text
 /// (or another secret) pasted in its place.
-fn plausible_path(v: &str) -> bool {
+pub(super) fn plausible_path(v: &str) -> bool {
     !(v.contains("-----") || v.contains('\n') || v.contains('\r') || v.len() > 4096)
 }
 
