@@ -28,7 +28,38 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             ],
         )?;
     link_unwinder_statically();
+    fold_identical_code();
     Ok(())
+}
+
+/// Release builds of the provider binary link with `--icf=all`: the linker folds functions
+/// whose machine code is identical (generic code instantiated for types of the same layout,
+/// which LLVM's own function merging, working on IR, leaves apart). 128 KiB (2.6%) smaller,
+/// nothing dropped (docs/performance.md). Only where the linker is rustc's default LLD
+/// (x86_64-unknown-linux-gnu since Rust 1.90) and no other linker is configured: GNU ld
+/// does not know the option.
+fn fold_identical_code() {
+    let var = |k: &str| std::env::var(k).unwrap_or_default();
+    if var("PROFILE") != "release" || var("TARGET") != "x86_64-unknown-linux-gnu" {
+        return;
+    }
+    let other_linker = std::env::var_os("CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_LINKER").is_some()
+        || var("CARGO_ENCODED_RUSTFLAGS").contains("link");
+    let rustc = std::process::Command::new(std::env::var_os("RUSTC").unwrap_or("rustc".into()))
+        .arg("-vV")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    let minor = rustc
+        .lines()
+        .find_map(|l| l.strip_prefix("release: 1."))
+        .and_then(|v| v.split('.').next())
+        .and_then(|m| m.parse::<u32>().ok())
+        .unwrap_or(0);
+    println!("cargo:rerun-if-env-changed=CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_LINKER");
+    if minor >= 90 && !other_linker {
+        println!("cargo:rustc-link-arg-bin=terraform-provider-gitlab=-Wl,--icf=all");
+    }
 }
 
 /// Rust's std on linux-gnu links the unwinder from the shared `libgcc_s.so.1` (only for
