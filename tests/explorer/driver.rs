@@ -442,6 +442,14 @@ impl Run {
         let mut s = self.tf.session().await;
         let refreshed = self.refresh(&mut s, ws).await?;
         let c = self.plan(&mut s, ws, refreshed, config).await?;
+        if std::env::var_os("FAULT_EXPLORER_TRACE").is_some() {
+            println!(
+                "trace plan -out {slot}: {:?}, prior authorization {}, planned {}",
+                c.action,
+                show(c.prior.get("kubernetes_authorization_type")),
+                show(c.planned.get("kubernetes_authorization_type"))
+            );
+        }
         self.actions.insert(step, (ws, c.action));
         self.saved.insert(slot, (ws, c));
         Ok(())

@@ -1,9 +1,14 @@
 //! The fault kinds of the grid, as `POST /-/sim/faults` specs aimed at one recorded request,
 //! and which requests each kind can hit.
 
+use std::time::Duration;
+
 use serde_json::{Value as J, json};
 
 use super::simctl::Request;
+
+/// The `delay` kind's wait: past the provider's 1 s request timeout.
+pub const DELAY: Duration = Duration::from_millis(1500);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Kind {
@@ -93,7 +98,7 @@ impl Kind {
             }
             Kind::Lost => json!({"kind": "drop_after_apply"}),
             // Past the provider's 1 s request timeout; then handled (applied) all the same.
-            Kind::Delay => json!({"kind": "delay", "ms": 1500}),
+            Kind::Delay => json!({"kind": "delay", "ms": DELAY.as_millis() as u64}),
             Kind::Hang => json!({"kind": "hang"}),
             Kind::Truncate => json!({"kind": "truncate", "apply": true}),
             Kind::Malformed => json!({

@@ -276,6 +276,12 @@ impl Prepared {
                 Some((usize::MAX, Failed("timed out".into())))
             }
         };
+        // A delayed request is applied when its delay ends, after the provider gave up on
+        // it: let that happen inside this cell (the checks and the converge see it), never
+        // in the next cell's freshly restored database.
+        if fault.is_some_and(|(k, _)| k == Kind::Delay) {
+            tokio::time::sleep(faults::DELAY + Duration::from_millis(300)).await;
+        }
         let (rss, peak) = inv::rss_kib();
         let measured = if heavy { peak } else { rss };
         if measured > RSS_BOUND_KIB {
@@ -289,6 +295,26 @@ impl Prepared {
             );
         }
         let requests = self.ctl.requests().await;
+        if std::env::var_os("FAULT_EXPLORER_TRACE").is_some() {
+            let raw = self.ctl.raw_log().await;
+            let log: Vec<String> = raw
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|e| {
+                    format!(
+                        "{} {} {} {} {}",
+                        e["method"], e["path"], e["status"], e["fault"], e["body"]
+                    )
+                })
+                .collect();
+            println!(
+                "trace {} {fault:?}: {} | {:?}",
+                self.sc.name,
+                log.join(" · "),
+                failed.as_ref().map(|(_, f)| &f.0)
+            );
+        }
         self.ctl.clear_faults().await;
         if fault.is_none() && !self.sc.clean.allows(failed.as_ref().map(|(i, _)| *i)) {
             let what = failed

@@ -105,6 +105,11 @@ impl SimCtl {
             .unwrap_or_default()
     }
 
+    /// The raw request log (method, path, query, status, body, fault), for tracing.
+    pub async fn raw_log(&self) -> J {
+        self.call(reqwest::Method::GET, "/-/sim/stats", None).await["log"].take()
+    }
+
     /// Every cluster of every group (the ClusterGroup entity plus `group_id`), by id.
     pub async fn clusters(&self) -> std::collections::BTreeMap<i64, J> {
         match self
