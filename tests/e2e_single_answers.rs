@@ -433,3 +433,65 @@ fn ctrl_c_during_the_lookup_after_a_lost_post_ends_it_and_says_how_to_import() {
     assert!(!out.contains("data loss may have occurred"), "{out}");
     assert_eq!(qa_clusters(&sim).len(), 1);
 }
+
+#[test]
+fn a_cluster_whose_group_gitlab_no_longer_shows_blocks_the_plan_but_destroy_without_refresh_ends_it()
+ {
+    let sim = Sim::start();
+    let tf = workspace(&sim, &cluster_block("c", ""));
+    tf.apply().ok();
+    let id = cluster_id(&tf);
+    // The group is gone for this token: every answer about it says so.
+    sim.fault(
+        json!({"path": "/groups/qa", "count": 1000, "action": {"kind": "status", "status": 404,
+        "body": "{\"message\":\"404 Group Not Found\"}"}}),
+    );
+    let plan = tf.plan();
+    assert_eq!(plan.code, 1, "the cautious refusal stays:\n{}", plan.all());
+    let err = plan.stderr.replace('\n', " ");
+    assert!(
+        err.contains("removed") && err.contains("terraform state rm"),
+        "{err}"
+    );
+    assert!(err.contains("destroy -refresh=false"), "{err}");
+    let destroy = tf
+        .run(&[
+            "destroy",
+            "-auto-approve",
+            "-refresh=false",
+            "-no-color",
+            "-input=false",
+        ])
+        .ok();
+    destroy.assert_consistent();
+    let out = destroy.all().replace('\n', " ");
+    assert!(out.contains("Destroy complete"), "{out}");
+    assert!(
+        out.contains(&format!("terraform import <resource address> qa:{id}")),
+        "{out}"
+    );
+    let state = tf.state();
+    assert!(
+        state["values"]["root_module"]["resources"]
+            .as_array()
+            .is_none_or(Vec::is_empty),
+        "{state}"
+    );
+}
+
+#[test]
+fn a_deletion_answered_with_anything_but_gitlabs_204_is_checked_before_destroy_completes() {
+    let sim = Sim::start();
+    let tf = workspace(&sim, &cluster_block("c", ""));
+    tf.apply().ok();
+    let id = cluster_id(&tf);
+    sim.fault(json!({"method": "DELETE", "action": {"kind": "raw", "status": 200, "body": "{\"id\": 1,"}}));
+    let destroy = tf.destroy().ok();
+    assert!(
+        destroy.stdout.contains("Destroy complete"),
+        "{}",
+        destroy.all()
+    );
+    assert!(qa_clusters(&sim).is_empty(), "deleted for real");
+    assert_eq!(requests(&sim, "DELETE", &format!("/clusters/{id}")), 2);
+}

@@ -208,12 +208,23 @@ impl Client {
 
     /// `DELETE …/clusters/:cluster_id`. A 404 is an error here; callers that treat
     /// "already gone" as success check [`Error::is_not_found`].
+    /// GitLab answers a deletion `204 No Content` (`destroy_conditionally!`); any other
+    /// success is not that answer (a proxy's page, a misrouted request) and proves nothing:
+    /// [`Error::WrongEntity`].
     pub async fn delete_cluster(&self, owner: &ClusterOwner, id: i64) -> Result<(), Error> {
         let url = self.clusters_url(owner, &[&id.to_string()], &[]);
-        self.transport
-            .send(Method::DELETE, url, None)
-            .await
-            .map(|_| ())
+        let r = self.transport.send(Method::DELETE, url, None).await?;
+        if r.status != reqwest::StatusCode::NO_CONTENT {
+            return Err(Error::WrongEntity {
+                wanted: format!("GitLab's 204 No Content for deleting cluster {id}"),
+                got: format!(
+                    "a {} answer ({})",
+                    r.status.as_u16(),
+                    super::error::body_message(&r.body)
+                ),
+            });
+        }
+        Ok(())
     }
 }
 
@@ -434,6 +445,23 @@ mod tests {
                 .await
                 .is_err()
         );
+    }
+
+    #[tokio::test]
+    async fn a_deletion_is_only_gitlabs_204() {
+        let fake = serve(|line, _| {
+            if line.contains("/clusters/7") {
+                Answer::json(204, "")
+            } else {
+                Answer::json(200, r#"{"id": 1,"#)
+            }
+        })
+        .await;
+        let c = client(&fake.base_url);
+        assert!(c.delete_cluster(&qa(), 7).await.is_ok());
+        let e = c.delete_cluster(&qa(), 8).await.unwrap_err();
+        assert!(matches!(e, Error::WrongEntity { .. }), "{e:?}");
+        assert!(e.to_string().contains("a 200 answer"), "{e}");
     }
 
     #[tokio::test]

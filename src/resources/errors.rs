@@ -164,8 +164,9 @@ fn group_gone_advice(group: &str) -> String {
         "If the group was deleted (or moved) in GitLab, the clusters it held are gone with it and Terraform cannot \
          read or delete them: stop managing this one here. For a `gitlab_group_cluster`, replace its resource \
          block with a `removed` block (`from = <resource address>` and `lifecycle {{ destroy = false }}`, Terraform \
-         1.7 or later), or run `terraform state rm <resource address>`; for a data source, remove its block. If \
-         the group comes back, adopt the cluster again with `terraform import <resource address> \
+         1.7 or later), or run `terraform state rm <resource address>`; for a data source, remove its block. \
+         `terraform destroy -refresh=false` also ends it without a state edit, once GitLab says the group itself is \
+         not found either. If the group comes back, adopt the cluster again with `terraform import <resource address> \
          {group}:<cluster id>` (or an `import` block)."
     )
 }

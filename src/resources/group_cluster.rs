@@ -520,9 +520,8 @@ impl Resource<ProviderData> for GroupCluster {
                     which,
                 );
                 for diag in d.0.iter_mut() {
-                    if diag.attribute.is_none() {
-                        diag.attribute = Some(AttributePath::attr("group"));
-                    }
+                    // The attribute whose plan could not be decided; the text names the cause.
+                    diag.attribute = Some(AttributePath::attr("group"));
                     diag.detail.push_str(
                         " Nothing was planned: without this answer the provider cannot tell a new spelling of the \
                          same group (no change) from another group (a replacement). Run the plan again; if the group \
@@ -603,14 +602,24 @@ impl Resource<ProviderData> for GroupCluster {
                 Outcome::ok(s)
             }
             Err(e @ Error::NotFound { .. }) => {
-                match confirm_gone(ctx, &group, id, e, "read the cluster").await {
-                    Ok(()) => {
+                let what = "read the cluster";
+                match still_listed(ctx, &group, id, e, what).await {
+                    Ok(false) => {
                         tracing::info!(
                             cluster_id = id,
                             "cluster no longer exists; removing it from state"
                         );
                         Outcome::none()
                     }
+                    // Listed: the 404 was wrong. Asked once more, GitLab decides.
+                    Ok(true) => match ctx.data.client.get_cluster(&owner(&group), id).await {
+                        Ok(c) => {
+                            let mut s = state;
+                            s.merge_remote(&Remote::from(&c));
+                            Outcome::ok(s)
+                        }
+                        Err(e) => Outcome::err(answers_disagree(what, &group, id, &e)),
+                    },
                     Err(d) => Outcome::err(d),
                 }
             }
@@ -668,11 +677,31 @@ impl Resource<ProviderData> for GroupCluster {
         };
         match ctx.data.client.delete_cluster(&owner(&group), id).await {
             Ok(()) => Outcome::none(),
-            Err(e @ Error::NotFound { .. }) => {
-                match confirm_gone(ctx, &group, id, e, "delete the cluster").await {
-                    Ok(()) => Outcome::none(),
-                    Err(d) => Outcome::err(d),
+            // GitLab says the group is not there. If it says so twice (the group itself
+            // is not found either), the cluster went with it or is out of this token's
+            // reach: the destroy ends, saying how to come back if it was the latter.
+            Err(e @ Error::NotFound { .. }) if e.missing() == Some(Missing::Owner) => {
+                match ctx.data.client.group(&group).await {
+                    Err(g @ Error::NotFound { .. }) if g.missing() == Some(Missing::Owner) => {
+                        let mut o = Outcome::none();
+                        o.diags.push(Diagnostic::warning(
+                            "Cluster removed from state: its group is not found",
+                            format!(
+                                "GitLab has no group {group:?} visible to this token, both for the cluster and for the \
+                                 group itself: if the group was deleted, cluster {id} went with it. If the token \
+                                 only lost access, the cluster may still exist in GitLab: with access back, bring it \
+                                 under Terraform again with\n  terraform import <resource address> {group}:{id}"
+                            ),
+                        ));
+                        o
+                    }
+                    // The group is there: the first answer was wrong about it.
+                    Ok(_) => delete_listed(ctx, &group, id, None).await,
+                    Err(_) => Outcome::err(diagnostics(&e, "delete the cluster", &group)),
                 }
+            }
+            Err(e @ (Error::NotFound { .. } | Error::WrongEntity { .. })) => {
+                delete_listed(ctx, &group, id, Some(e)).await
             }
             Err(e) => Outcome::err(diagnostics(&e, "delete the cluster", &group)),
         }
@@ -770,34 +799,73 @@ fn create_needs_a_token(config: &GroupClusterState) -> Diagnostics {
     .into()
 }
 
-/// Decides whether a 404 for cluster `id` means it is gone. GitLab answers 404 alike when
-/// the cluster is gone, when the group is not visible to the token and when certificate-based
-/// clusters are switched off, and a proxy may answer 404 for anything: one answer proves
-/// nothing. The cluster is gone only when the group's whole list, read now, does not hold it
-/// either; a list that holds it, or cannot be read, is an error and the state stays.
-async fn confirm_gone(
+/// Whether GitLab still lists cluster `id`, after a 404 for it. GitLab answers 404 alike
+/// when the cluster is gone, when the group is not visible to the token and when
+/// certificate-based clusters are switched off, and a proxy may answer 404 for anything: one
+/// answer proves nothing. `Ok(false)`, gone, only when the group's whole list, read now, does
+/// not hold it either; `Ok(true)`: it is listed, the 404 was wrong. A 404 naming the group,
+/// or a list that cannot be read, is an error and the state stays.
+async fn still_listed(
     ctx: &Ctx<'_, ProviderData>,
     group: &str,
     id: i64,
     not_found: Error,
     what: &str,
-) -> Result<(), Diagnostics> {
+) -> Result<bool, Diagnostics> {
     if not_found.missing() == Some(Missing::Owner) {
         return Err(diagnostics(&not_found, what, group));
     }
+    listed(ctx, group, id, what).await
+}
+
+/// Whether the group's whole list, read now, holds cluster `id`.
+async fn listed(
+    ctx: &Ctx<'_, ProviderData>,
+    group: &str,
+    id: i64,
+    what: &str,
+) -> Result<bool, Diagnostics> {
     match ctx.data.client.list_clusters(&owner(group)).await {
-        Ok(list) if list.iter().any(|c| c.id == id) => Err(Diagnostic::error(
-            format!("Could not {what}"),
-            format!(
-                "GitLab answered 404 for cluster {id}, yet lists it among the clusters of group {group:?}: its \
-                 answers disagree, so the provider concluded nothing and the cluster stays in state. Run the \
-                 command again."
-            ),
-        )
-        .into()),
-        Ok(_) => Ok(()),
+        Ok(list) => Ok(list.iter().any(|c| c.id == id)),
         Err(e) => Err(diagnostics(&e, what, group)),
     }
+}
+
+/// After a DELETE answered 404 for the cluster (or an answer that is not GitLab's 204;
+/// `None`: a 404 for the group, which GitLab then showed): gone when the group's list
+/// agrees; when GitLab still lists it, DELETE once more.
+async fn delete_listed(
+    ctx: &Ctx<'_, ProviderData>,
+    group: &str,
+    id: i64,
+    first: Option<Error>,
+) -> Outcome<GroupClusterState> {
+    let what = "delete the cluster";
+    let listed = match first {
+        Some(e) => still_listed(ctx, group, id, e, what).await,
+        None => listed(ctx, group, id, what).await,
+    };
+    match listed {
+        Ok(false) => Outcome::none(),
+        Ok(true) => match ctx.data.client.delete_cluster(&owner(group), id).await {
+            Ok(()) => Outcome::none(),
+            Err(e) => Outcome::err(answers_disagree(what, group, id, &e)),
+        },
+        Err(d) => Outcome::err(d),
+    }
+}
+
+/// The error when GitLab answered 404 for a cluster it lists, and asking again failed too.
+fn answers_disagree(what: &str, group: &str, id: i64, again: &Error) -> Diagnostics {
+    Diagnostic::error(
+        format!("Could not {what}"),
+        format!(
+            "GitLab answered 404 for cluster {id}, yet lists it among the clusters of group {group:?}, and asking \
+             again failed too ({again}). Its answers disagree, so the provider concluded nothing: the cluster stays \
+             in state, unchanged. Run the command again."
+        ),
+    )
+    .into()
 }
 
 /// Create errors, with the clashing cluster named when the environment scope is taken.
