@@ -56,6 +56,16 @@ fn cluster_id(tf: &TerraformCli) -> i64 {
         .expect("cluster_id in state")
 }
 
+#[track_caller]
+fn assert_owns_nothing(tf: &TerraformCli) {
+    let state = tf.state();
+    let resources = &state["values"]["root_module"]["resources"];
+    assert!(
+        resources.as_array().is_none_or(Vec::is_empty),
+        "the state owns nothing: {state}"
+    );
+}
+
 /// GitLab's body for a cluster id that names no cluster (`ActiveRecord::RecordNotFound`).
 fn not_found_once(sim: &Sim, method: &str, id: i64) {
     sim.fault(json!({"method": method, "path": format!("/clusters/{id}"),
@@ -235,13 +245,7 @@ fn a_lost_post_beside_a_second_state_never_adopts_the_other_states_cluster() {
         "{}",
         apply.stderr
     );
-    let state = b.state();
-    assert!(
-        state["values"]["root_module"]["resources"]
-            .as_array()
-            .is_none_or(Vec::is_empty),
-        "B owns nothing: {state}"
-    );
+    assert_owns_nothing(&b);
     b.destroy().ok();
     let clusters = qa_clusters(&sim);
     assert_eq!(clusters.len(), 1);
@@ -470,13 +474,7 @@ fn a_cluster_whose_group_gitlab_no_longer_shows_blocks_the_plan_but_destroy_with
         out.contains(&format!("terraform import <resource address> qa:{id}")),
         "{out}"
     );
-    let state = tf.state();
-    assert!(
-        state["values"]["root_module"]["resources"]
-            .as_array()
-            .is_none_or(Vec::is_empty),
-        "{state}"
-    );
+    assert_owns_nothing(&tf);
 }
 
 #[test]
