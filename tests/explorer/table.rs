@@ -37,7 +37,7 @@ FOREIGN no cluster touched or held that no workspace owned · OWNER two workspac
 DESTROY no delete/replace the clean run did not plan · OBJCHANGE Terraform's invalid plan / inconsistent result · \
 FINAL inconsistent final plan at apply · GRPC an error answered as a bare gRPC status · \
 STATE state = GitLab after a successful apply/import · DATA a data source answers what GitLab holds · \
-TIME run within 60 s · MEM process RSS under 512 MiB · CONV the clean converge succeeds · \
+TIME run within 30 s · MEM process RSS under 512 MiB · CONV the clean converge succeeds · \
 CONV-EQ state = GitLab after it · CONV-NOOP the next plan is empty · CLEAN the fault-free run fails only where designed · \
 PANIC the run completed";
 
