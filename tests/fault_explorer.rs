@@ -10,7 +10,7 @@
 //! FAULT_EXPLORER=full cargo test --locked --test fault_explorer -- --nocapture
 //! ```
 //!
-//! Knobs: `FAULT_EXPLORER_WORKERS` (jobs at once, default 3, each with its own simulator),
+//! Knobs: `FAULT_EXPLORER_WORKERS` (jobs at once, default 4, each with its own simulator),
 //! `FAULT_EXPLORER_ONLY` (scenarios whose name contains it). Either way the table is printed
 //! and the test fails on any violation.
 
@@ -30,7 +30,7 @@ async fn no_single_gitlab_answer_breaks_an_invariant() {
     let workers = std::env::var("FAULT_EXPLORER_WORKERS")
         .ok()
         .and_then(|w| w.parse().ok())
-        .unwrap_or(3);
+        .unwrap_or(4);
     let only = std::env::var("FAULT_EXPLORER_ONLY").ok();
     let started = std::time::Instant::now();
     let results = grid::explore(mode, workers, only).await;
