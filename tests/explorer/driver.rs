@@ -336,13 +336,19 @@ impl Run {
                 ));
             }
         }
-        for p in problems {
+        if problems.is_empty() {
+            return Ok(());
+        }
+        for p in &problems {
             self.violate(
                 "final plan",
                 format!("Provider produced inconsistent final plan: {p}"),
             );
         }
-        Ok(())
+        // Terraform stops the apply there.
+        let t = format!("Provider produced inconsistent final plan: {}", problems[0]);
+        self.errors.push(t.clone());
+        Err(Failed(t))
     }
 
     async fn apply_rpc(
