@@ -86,7 +86,7 @@ async fn the_write_only_token_is_declared_write_only_and_sensitive_on_the_wire()
 }
 
 #[tokio::test]
-async fn a_client_without_write_only_support_gets_an_error_at_the_attribute_naming_1_11_and_kubernetes_token()
+async fn a_client_without_write_only_support_gets_an_error_naming_the_attribute_1_11_and_kubernetes_token_at_no_line()
  {
     on_both_protocols(|mut tf| async move {
         let s = guard("GetProviderSchema", tf.schemas())
@@ -103,9 +103,10 @@ async fn a_client_without_write_only_support_gets_an_error_at_the_attribute_nami
             .expect("no gRPC error");
             assert_eq!(d.len(), 1, "{} {caps:?}: {d:?}", tf.name());
             assert!(d[0].error);
-            assert_eq!(
-                d[0].path,
-                Some(attr_path("kubernetes_token_wo")),
+            // Named, but at no line: Terraform would print the token's line.
+            assert_eq!(d[0].path, None, "{}", tf.name());
+            assert!(
+                d[0].summary.contains("`kubernetes_token_wo`"),
                 "{}",
                 tf.name()
             );
@@ -177,12 +178,13 @@ async fn a_client_without_write_only_support_is_refused_again_at_plan_once_the_v
             )
             .await
             .expect("no gRPC error");
-            assert_eq!(
-                paths(&errors(&p.diags)),
-                [attr_path("kubernetes_token_wo")],
-                "{} {caps:?}: {:?}",
-                tf.name(),
-                p.diags
+            let errs = errors(&p.diags);
+            assert_eq!(errs.len(), 1, "{} {caps:?}: {:?}", tf.name(), p.diags);
+            assert_eq!(errs[0].path, None, "{} {caps:?}: at no line", tf.name());
+            assert!(
+                errs[0].summary.contains("`kubernetes_token_wo`"),
+                "{}",
+                tf.name()
             );
             assert!(
                 p.diags[0].text().contains("Terraform 1.11"),
@@ -201,7 +203,8 @@ async fn a_client_without_write_only_support_is_refused_again_at_plan_once_the_v
 }
 
 #[tokio::test]
-async fn both_tokens_are_an_error_at_both_attributes_and_a_version_needs_the_write_only_token() {
+async fn both_tokens_are_an_error_naming_each_at_no_line_and_a_version_needs_the_write_only_token()
+{
     on_both_protocols(|mut tf| async move {
         let s = guard("GetProviderSchema", tf.schemas())
             .await
@@ -214,13 +217,21 @@ async fn both_tokens_are_an_error_at_both_attributes_and_a_version_needs_the_wri
         )
         .await
         .expect("no gRPC error");
-        assert_eq!(
-            paths(&errors(&d)),
-            [
-                attr_path("kubernetes_token"),
-                attr_path("kubernetes_token_wo")
-            ],
+        // One error naming each token, at no line (each line holds a token).
+        let errs = errors(&d);
+        assert!(
+            errs.iter().all(|e| e.path.is_none()),
             "{}: {d:?}",
+            tf.name()
+        );
+        let summaries: Vec<&str> = errs.iter().map(|e| e.summary.as_str()).collect();
+        assert_eq!(
+            summaries,
+            [
+                "Conflicting Kubernetes tokens (`kubernetes_token`)",
+                "Conflicting Kubernetes tokens (`kubernetes_token_wo`)"
+            ],
+            "{}",
             tf.name()
         );
         assert_no_secret(&tf, &d);
