@@ -146,14 +146,14 @@ impl Client {
         loop {
             let p = self.list_clusters_page(owner, page, MAX_PER_PAGE).await?;
             let fresh = p.items.len();
-            let mut new = 0;
+            let mut any_new = false;
             for c in p.items {
                 if seen.insert(c.id) {
                     all.push(c);
-                    new += 1;
+                    any_new = true;
                 }
             }
-            if fresh > 0 && new == 0 {
+            if fresh > 0 && !any_new {
                 return Err(unbounded(format!(
                     "page {page} lists only clusters that earlier pages listed"
                 )));
