@@ -52,11 +52,18 @@ async fn every_rpc_terraform_sends_is_answered_without_a_grpc_error() {
         let (resources, data_sources, _, d) = guard("GetMetadata", tf.metadata())
             .await
             .expect("GetMetadata");
-        assert!(
-            d.is_empty() && resources == [CLUSTER] && data_sources.len() == 2,
+        assert!(d.is_empty(), "{}", tf.name());
+        assert_eq!(
+            resources,
+            [
+                "gitlab_group_cluster",
+                "gitlab_instance_cluster",
+                "gitlab_project_cluster"
+            ],
             "{}",
             tf.name()
         );
+        assert_eq!(data_sources.len(), 6, "{}", tf.name());
         let r = &s.resources[CLUSTER];
 
         let provider_config = s

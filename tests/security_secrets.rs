@@ -20,7 +20,8 @@ use terraform_provider_gitlab::gitlab::ClientConfig;
 use terraform_provider_gitlab::gitlab::types::{
     CreateCluster, CreatePlatform, UpdateCluster, UpdatePlatform,
 };
-use terraform_provider_gitlab::resources::group_cluster::GroupClusterState;
+use terraform_provider_gitlab::resources::cluster_resource::{ClusterAttrs, ClusterState};
+use terraform_provider_gitlab::resources::family::{OfGroup, OfProject};
 use terraform_provider_gitlab::resources::provider::ProviderConfig;
 use terraform_provider_gitlab::secret::Secret;
 
@@ -422,19 +423,22 @@ fn provider_config_debug_hides_the_token() {
 }
 
 #[test]
-fn group_cluster_state_debug_hides_the_kubernetes_token() {
-    let s = GroupClusterState {
+fn cluster_state_debug_hides_the_kubernetes_token_in_every_family() {
+    let attrs = ClusterAttrs {
         id: Val::Known("qa:7".into()),
-        group: Val::Known("qa".into()),
         name: Val::Known("c".into()),
         kubernetes_api_url: Val::Known("https://k8s.example.com".into()),
         kubernetes_token: Val::Known(Sensitive::new(KUBE)),
+        kubernetes_token_wo: Val::Known(Sensitive::new(KUBE)),
         cluster_id: Val::Known(7),
         ..Default::default()
     };
-    assert_hidden("GroupClusterState", &format!("{s:?}"));
-    assert_hidden("GroupClusterState pretty", &format!("{s:#?}"));
-    assert_hidden("GroupClusterState value", &format!("{:?}", s.to_value()));
+    let s = ClusterState::<OfGroup>::new(Val::Known("qa".into()), attrs.clone());
+    assert_hidden("ClusterState", &format!("{s:?}"));
+    assert_hidden("ClusterState pretty", &format!("{s:#?}"));
+    assert_hidden("ClusterState value", &format!("{:?}", s.to_value()));
+    let p = ClusterState::<OfProject>::new(Val::Known("qa/app".into()), attrs);
+    assert_hidden("project ClusterState", &format!("{p:#?}"));
 }
 
 #[test]

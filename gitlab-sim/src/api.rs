@@ -115,6 +115,7 @@ enum Action<'a> {
 enum Route<'a> {
     User,
     Group(&'a str),
+    Project(&'a str),
     /// A cluster endpoint of `family`; `id` is the route's `:id` (None for instance clusters).
     Clusters {
         family: &'static Family,
@@ -150,6 +151,7 @@ fn route<'a>(method: &Method, path: &'a str) -> Option<Route<'a>> {
     match segs.as_slice() {
         ["user"] if get => Some(Route::User),
         ["groups", id] if get => Some(Route::Group(id)),
+        ["projects", id] if get => Some(Route::Project(id)),
         ["groups", id, "clusters", rest @ ..] => clusters(&families::GROUP, Some(id), rest),
         ["projects", id, "clusters", rest @ ..] => clusters(&families::PROJECT, Some(id), rest),
         ["admin", "clusters", rest @ ..] => clusters(&families::INSTANCE, None, rest),
@@ -355,6 +357,7 @@ fn answer_in(db: &mut Db, req: &ApiRequest<'_>) -> Answer {
             return SimResponse::json(200, &entities::current_user(&user, base)).into();
         }
         Route::Group(id) => return group(db, &user, id, &params, base).into(),
+        Route::Project(id) => return project(db, &user, id, base).into(),
         Route::Clusters { family, id, action } => (family, id, action),
     };
     // find_group! / user_project (404 when missing or not readable) or authenticated_as_admin!
@@ -497,6 +500,19 @@ fn group(db: &Db, user: &User, id: &str, params: &Map<String, Value>, base: &str
         .unwrap_or(true);
     let can_admin = db.group_access(user, group.id) >= crate::db::OWNER;
     SimResponse::json(200, &entities::group(group, base, detail, can_admin))
+}
+
+/// `GET /projects/:id` (lib/api/projects.rb): `find_project!` (404 for a project that does not
+/// exist or that the user may not read), then the project entity. The simulator presents
+/// `Entities::BasicProjectDetails`, which holds what identifies a project (`id`,
+/// `path_with_namespace`, `web_url`); `Entities::Project`'s further fields are not modelled.
+fn project(db: &Db, user: &User, id: &str, base: &str) -> SimResponse {
+    match db.find_project(&decode(id)) {
+        Some(p) if db.can_read_project(user, p) => {
+            SimResponse::json(200, &entities::basic_project_details(db, p, base))
+        }
+        _ => SimResponse::message(404, "404 Project Not Found"),
+    }
 }
 
 /// `clusters_for_current_user.find(params[:cluster_id])`: only the owner's own clusters.

@@ -5,10 +5,11 @@ use reqwest::Method;
 use serde::de::DeserializeOwned;
 use tokio_util::sync::CancellationToken;
 
+use super::clusters::ClusterOwner;
 use super::config::{ClientConfig, ConfigError};
 use super::error::Error;
 use super::transport::Transport;
-use super::types::{CurrentUser, Group};
+use super::types::{CurrentUser, OwnerIdentity};
 
 /// A configured GitLab API client. Cloning it shares its connections and pacing.
 #[derive(Clone)]
@@ -33,15 +34,25 @@ impl Client {
         self.transport.retries()
     }
 
-    /// `GET /groups/:id` (`:id` a numeric id or full path), checked to be the group asked
-    /// for: the answer names it by that id or that path (in any letter case, as GitLab finds
-    /// paths). Its `id` is what identifies the group, however it is spelled.
-    pub async fn group(&self, id: &str) -> Result<Group, Error> {
-        let url = self
-            .transport
-            .url(&["groups", id], &[("with_projects", "false".into())]);
+    /// `GET /groups/:id` or `GET /projects/:id` (`:id` a numeric id or full path), checked
+    /// to be the owner asked for: the answer names it by that id or that path (in any letter
+    /// case, as GitLab finds paths). Its `id` is what identifies the owner, however it is
+    /// spelled. The instance is one, and is not asked: its identity is the default (id 0).
+    pub async fn owner(&self, owner: &ClusterOwner) -> Result<OwnerIdentity, Error> {
+        let (url, what, id) = match owner {
+            ClusterOwner::Group(id) => (
+                self.transport
+                    .url(&["groups", id], &[("with_projects", "false".into())]),
+                "group",
+                id,
+            ),
+            ClusterOwner::Project(id) => {
+                (self.transport.url(&["projects", id], &[]), "project", id)
+            }
+            ClusterOwner::Instance => return Ok(OwnerIdentity::default()),
+        };
         let r = self.transport.send(Method::GET, url, None).await?;
-        let g: Group = decode(&r.body, "group")?;
+        let g: OwnerIdentity = decode(&r.body, what)?;
         let asked = id.trim();
         let same = match asked.parse::<i64>() {
             Ok(n) => g.id == n,
@@ -49,8 +60,8 @@ impl Client {
         };
         if !same {
             return Err(Error::WrongEntity {
-                wanted: format!("group {asked:?}"),
-                got: format!("group {} ({:?})", g.id, g.full_path),
+                wanted: format!("{what} {asked:?}"),
+                got: format!("{what} {} ({:?})", g.id, g.full_path),
             });
         }
         Ok(g)

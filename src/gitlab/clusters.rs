@@ -5,7 +5,7 @@ use reqwest::{Method, Url};
 
 use super::client::{Client, decode, encode};
 use super::error::Error;
-use super::types::{Cluster, GroupBasic, UpdateCluster};
+use super::types::{Cluster, UpdateCluster};
 
 /// The largest page GitLab serves.
 pub const MAX_PER_PAGE: u32 = 100;
@@ -15,11 +15,16 @@ pub const MAX_PER_PAGE: u32 = 100;
 pub const MAX_PAGES: u32 = 200;
 
 /// Whose clusters an endpoint reaches. GitLab serves group, project and instance clusters
-/// with the same entity and operations, under different paths; only the group's are used.
+/// with the same entity and operations, under different paths.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ClusterOwner {
     /// `/groups/:id/clusters`: `:id` is the group's numeric id or full path (`parent/child`).
     Group(String),
+    /// `/projects/:id/clusters`: `:id` is the project's numeric id or full path
+    /// (`namespace/project`).
+    Project(String),
+    /// `/admin/clusters`: the instance's own clusters, for administrators.
+    Instance,
 }
 
 impl ClusterOwner {
@@ -28,41 +33,93 @@ impl ClusterOwner {
     pub fn path_prefix(&self) -> Vec<&str> {
         match self {
             ClusterOwner::Group(id) => vec!["groups", id],
+            ClusterOwner::Project(id) => vec!["projects", id],
+            ClusterOwner::Instance => vec!["admin"],
         }
     }
 
-    /// The owner in words, for messages: `group "qa"`.
+    /// The owner in words, for messages: `group "qa"`, `project "qa/app"`, `the instance`.
     pub fn describe(&self) -> String {
         match self {
             ClusterOwner::Group(id) => format!("group {id:?}"),
+            ClusterOwner::Project(id) => format!("project {id:?}"),
+            ClusterOwner::Instance => "the instance".to_string(),
         }
     }
 
-    /// Whether the group an answer names (`{"id", "web_url"}`) is this owner as spelled:
-    /// by numeric id, or by full path (the end of its web URL, in any letter case, as
-    /// GitLab finds paths). An answer that names no id or URL is taken as this owner.
-    pub fn is_named_by(&self, g: &GroupBasic) -> bool {
+    /// The `cluster_type` GitLab gives this owner's clusters.
+    pub fn cluster_type(&self) -> &'static str {
         match self {
-            ClusterOwner::Group(spelled) => {
-                if let Ok(id) = spelled.trim().parse::<i64>() {
-                    return g.id <= 0 || g.id == id;
-                }
-                let path = g
-                    .web_url
-                    .split_once("/groups/")
-                    .map(|(_, p)| p.trim_end_matches('/'));
-                path.is_none_or(|p| p.eq_ignore_ascii_case(spelled.trim()))
+            ClusterOwner::Group(_) => "group_type",
+            ClusterOwner::Project(_) => "project_type",
+            ClusterOwner::Instance => "instance_type",
+        }
+    }
+
+    /// Whether a cluster entity may be this owner's, from what it says of its owner: its
+    /// `cluster_type`, and the `group` or `project` the single-cluster entities name (by
+    /// numeric id, or by full path in any letter case, as GitLab finds paths). What an
+    /// answer does not say is not held against it; `Err` says what it names instead.
+    pub fn owns(&self, c: &Cluster) -> Result<(), String> {
+        if let Some(t) = c.cluster_type.as_deref()
+            && t != self.cluster_type()
+        {
+            return Err(format!("a cluster of type {t:?}"));
+        }
+        let named = |spelled: &str, id: i64, path: Option<&str>| {
+            if let Ok(n) = spelled.trim().parse::<i64>() {
+                return id <= 0 || id == n;
             }
+            path.is_none_or(|p| p.eq_ignore_ascii_case(spelled.trim()))
+        };
+        match self {
+            ClusterOwner::Group(spelled) => match &c.group {
+                Some(g) if !named(spelled, g.id, group_path(&g.web_url)) => {
+                    Err(format!("a cluster of group {} ({:?})", g.id, g.name))
+                }
+                _ => Ok(()),
+            },
+            ClusterOwner::Project(spelled) => match &c.project {
+                Some(p)
+                    if !named(
+                        spelled,
+                        p.id,
+                        Some(p.path_with_namespace.as_str()).filter(|s| !s.is_empty()),
+                    ) =>
+                {
+                    Err(format!(
+                        "a cluster of project {} ({:?})",
+                        p.id, p.path_with_namespace
+                    ))
+                }
+                _ => Ok(()),
+            },
+            ClusterOwner::Instance => match (&c.group, &c.project) {
+                (Some(g), _) => Err(format!("a cluster of group {} ({:?})", g.id, g.name)),
+                (_, Some(p)) => Err(format!(
+                    "a cluster of project {} ({:?})",
+                    p.id, p.path_with_namespace
+                )),
+                _ => Ok(()),
+            },
         }
     }
 
     /// The segment after `clusters` that adds an existing cluster: `user` for groups and
-    /// projects (`POST …/clusters/user`).
+    /// projects (`POST …/clusters/user`), `add` for the instance (`POST /admin/clusters/add`).
     pub fn add_segment(&self) -> &'static str {
         match self {
-            ClusterOwner::Group(_) => "user",
+            ClusterOwner::Group(_) | ClusterOwner::Project(_) => "user",
+            ClusterOwner::Instance => "add",
         }
     }
+}
+
+/// A group's full path, from its web URL (`https://host/groups/<full path>`).
+fn group_path(web_url: &str) -> Option<&str> {
+    web_url
+        .split_once("/groups/")
+        .map(|(_, p)| p.trim_end_matches('/'))
 }
 
 impl Client {
@@ -237,8 +294,9 @@ pub struct Page {
     pub total_pages: Option<u32>,
 }
 
-/// That a single-cluster answer is the cluster `id` of `owner`: its id, and its group
-/// where the answer names one (GitLab's single-cluster entity does; a list's does not).
+/// That a single-cluster answer is the cluster `id` of `owner`: its id, its type, and its
+/// group or project where the answer names one (GitLab's single-cluster entities do; a
+/// list's do not).
 pub(super) fn check_identity(owner: &ClusterOwner, id: i64, c: &Cluster) -> Result<(), Error> {
     let wrong = |got: String| Error::WrongEntity {
         wanted: format!("cluster {id} of {}", owner.describe()),
@@ -247,15 +305,9 @@ pub(super) fn check_identity(owner: &ClusterOwner, id: i64, c: &Cluster) -> Resu
     if c.id != id {
         return Err(wrong(format!("cluster {} ({:?})", c.id, c.name)));
     }
-    if let Some(g) = &c.group
-        && !owner.is_named_by(g)
-    {
-        return Err(wrong(format!(
-            "cluster {} of group {} ({:?})",
-            c.id, g.id, g.name
-        )));
-    }
-    Ok(())
+    owner
+        .owns(c)
+        .map_err(|what| wrong(format!("cluster {}, {what}", c.id)))
 }
 
 /// A cluster entity, which must have an id.
@@ -445,6 +497,63 @@ mod tests {
                 .await
                 .is_err()
         );
+    }
+
+    #[test]
+    fn a_cluster_entity_is_checked_against_the_owner_and_type_it_names() {
+        let entity = |json: &str| -> Cluster { serde_json::from_str(json).unwrap() };
+        let project = ClusterOwner::Project("Ops/App".into());
+        let ok = entity(
+            r#"{"id":1,"cluster_type":"project_type","project":{"id":9,"name":"app","path_with_namespace":"ops/app"}}"#,
+        );
+        assert_eq!(project.owns(&ok), Ok(()), "the path in any case");
+        assert_eq!(ClusterOwner::Project("9".into()).owns(&ok), Ok(()));
+        assert!(ClusterOwner::Project("8".into()).owns(&ok).is_err());
+        let other = entity(
+            r#"{"id":1,"cluster_type":"project_type","project":{"id":8,"name":"x","path_with_namespace":"ops/x"}}"#,
+        );
+        assert!(project.owns(&other).unwrap_err().contains("project 8"));
+        // Another family's cluster, by its type or by the owner it names.
+        let group_type = entity(r#"{"id":1,"cluster_type":"group_type"}"#);
+        assert!(
+            project
+                .owns(&group_type)
+                .unwrap_err()
+                .contains("group_type")
+        );
+        assert!(ClusterOwner::Instance.owns(&group_type).is_err());
+        let instance = entity(r#"{"id":1,"cluster_type":"instance_type","project":null}"#);
+        assert_eq!(ClusterOwner::Instance.owns(&instance), Ok(()));
+        let named = entity(r#"{"id":1,"group":{"id":5,"name":"q","web_url":"http://h/groups/q"}}"#);
+        assert!(ClusterOwner::Instance.owns(&named).is_err());
+        assert_eq!(ClusterOwner::Group("Q".into()).owns(&named), Ok(()));
+        // What an answer does not say is not held against it (list entities name no owner).
+        assert_eq!(project.owns(&entity(r#"{"id":1}"#)), Ok(()));
+    }
+
+    #[test]
+    fn each_owner_has_its_own_endpoints() {
+        let cfg = ClientConfig {
+            base_url: "http://h/".into(),
+            token: Secret::new("t"),
+            ..ClientConfig::default()
+        };
+        let c = Client::new(&cfg, CancellationToken::new()).unwrap();
+        let p = ClusterOwner::Project("ops/app".into());
+        assert_eq!(
+            c.clusters_url(&p, &[p.add_segment()], &[]).as_str(),
+            "http://h/api/v4/projects/ops%2Fapp/clusters/user"
+        );
+        let i = ClusterOwner::Instance;
+        assert_eq!(
+            c.clusters_url(&i, &[i.add_segment()], &[]).as_str(),
+            "http://h/api/v4/admin/clusters/add"
+        );
+        assert_eq!(
+            c.clusters_url(&i, &["3"], &[]).as_str(),
+            "http://h/api/v4/admin/clusters/3"
+        );
+        assert_eq!(i.describe(), "the instance");
     }
 
     #[tokio::test]

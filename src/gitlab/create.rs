@@ -186,9 +186,7 @@ fn made_here(
     owner: &ClusterOwner,
     before: &HashSet<i64>,
 ) -> bool {
-    made_by(c, req)
-        && !before.contains(&c.id)
-        && c.group.as_ref().is_none_or(|g| owner.is_named_by(g))
+    made_by(c, req) && !before.contains(&c.id) && owner.owns(c).is_ok()
 }
 
 /// Whether `c` is what `req` would have created: same environment scope, name and API URL.

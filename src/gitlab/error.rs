@@ -199,15 +199,30 @@ impl Error {
         let Error::NotFound { message } = self else {
             return None;
         };
-        Some(if message.contains("Group Not Found") {
-            Missing::Owner
-        } else if message == CLUSTER_NOT_FOUND_MESSAGE {
-            Missing::Cluster
-        } else if message == CLUSTERS_DISABLED_MESSAGE {
-            Missing::ClustersDisabled
-        } else {
-            Missing::Other
-        })
+        Some(
+            if message.contains("Group Not Found") || message.contains("Project Not Found") {
+                Missing::Owner
+            } else if message == CLUSTER_NOT_FOUND_MESSAGE {
+                Missing::Cluster
+            } else if message == CLUSTERS_DISABLED_MESSAGE {
+                Missing::ClustersDisabled
+            } else {
+                Missing::Other
+            },
+        )
+    }
+
+    /// Whether this is GitLab's 404 for `owner` itself (`404 Group Not Found` for a group,
+    /// `404 Project Not Found` for a project; never for the instance, which is always there).
+    pub fn is_owner_not_found(&self, owner: &super::ClusterOwner) -> bool {
+        let Error::NotFound { message } = self else {
+            return false;
+        };
+        match owner {
+            super::ClusterOwner::Group(_) => message.contains("Group Not Found"),
+            super::ClusterOwner::Project(_) => message.contains("Project Not Found"),
+            super::ClusterOwner::Instance => false,
+        }
     }
 
     /// The parameter a Grape validation error (400 `{"error":"<param> is missing"}`) names
@@ -237,7 +252,8 @@ const CLUSTER_NOT_FOUND_MESSAGE: &str = "404 Not found";
 /// What a 404 of the cluster endpoints says is missing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Missing {
-    /// The owner (`404 Group Not Found`): no such group, or not visible to the token.
+    /// The owner (`404 Group Not Found`, `404 Project Not Found`): no such group or project,
+    /// or not visible to the token.
     Owner,
     /// The cluster (`404 Not found`): no such cluster of that owner.
     Cluster,
@@ -507,8 +523,21 @@ mod tests {
         );
         assert_eq!(
             missing(br#"{"message":"404 Project Not Found"}"#),
+            Some(Missing::Owner)
+        );
+        assert_eq!(
+            missing(br#"{"message":"404 Namespace Not Found"}"#),
             Some(Missing::Other)
         );
+        let group = super::super::ClusterOwner::Group("g".into());
+        let project = super::super::ClusterOwner::Project("p".into());
+        let group_gone = Error::from_response(404, br#"{"message":"404 Group Not Found"}"#);
+        assert!(group_gone.is_owner_not_found(&group));
+        assert!(
+            !group_gone.is_owner_not_found(&project),
+            "another owner's word"
+        );
+        assert!(!group_gone.is_owner_not_found(&super::super::ClusterOwner::Instance));
         assert_eq!(Error::from_response(403, b"{}").missing(), None);
     }
 

@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::secret::Secret;
 
-/// `Entities::Cluster` (plus `group` on single reads: `Entities::ClusterGroup`).
+/// `Entities::Cluster` (plus `group` or `project` on single reads: `Entities::ClusterGroup`,
+/// `Entities::ClusterProject`).
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[serde(default, remote = "Self")]
 pub struct Cluster {
@@ -25,6 +26,9 @@ pub struct Cluster {
     pub platform_kubernetes: Option<PlatformKubernetes>,
     pub management_project: Option<ProjectIdentity>,
     pub group: Option<GroupBasic>,
+    /// `Entities::ClusterProject`'s owner (project clusters; `null` in an instance
+    /// cluster's update answer).
+    pub project: Option<ProjectIdentity>,
 }
 
 /// serde's derived struct impls also accept a JSON array, read positionally: `[7]` would be
@@ -206,10 +210,13 @@ mod tests {
     }
 }
 
-/// `GET /groups/:id` (`Entities::Group`): what identifies a group. Only the identity is read.
+/// `GET /groups/:id` (`Entities::Group`) or `GET /projects/:id` (`Entities::Project`): what
+/// identifies the owner. Only the identity is read: the id, and the full path (a group's
+/// `full_path`, a project's `path_with_namespace`).
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[serde(default)]
-pub struct Group {
+pub struct OwnerIdentity {
     pub id: i64,
+    #[serde(alias = "path_with_namespace")]
     pub full_path: String,
 }

@@ -1,18 +1,37 @@
-//! What the resource and both data sources share about a group cluster: attribute
-//! descriptions (one text, used by schemas and docs), the owner they address, the import/state id format, and the
-//! mapping from GitLab's cluster entity to Terraform attribute values.
+//! What every cluster resource and data source shares, whatever owns the cluster:
+//! attribute descriptions (one text, used by schemas and docs; the owner's words come from
+//! its [`Family`]), and the mapping from GitLab's cluster entity to Terraform attribute
+//! values.
 
+use super::family::Family;
 use crate::framework::prelude::*;
-use crate::gitlab::ClusterOwner;
 use crate::gitlab::types::Cluster;
 
 pub mod desc {
-    pub const ID: &str = "The Terraform id: `<group>:<cluster_id>`.";
-    pub const GROUP: &str =
-        "The group the cluster belongs to: its numeric id or its full path (`parent/child`).";
-    pub const GROUP_RESOURCE: &str = "The group the cluster belongs to: its numeric id or its full path \
-        (`parent/child`). Moving the cluster to another group replaces it; spelling the same group by id \
-        instead of path (or back) changes nothing in GitLab.";
+    use super::Family;
+
+    /// The Terraform id: `<group>:<cluster_id>`, or the cluster id for the instance.
+    pub fn id(f: &Family) -> String {
+        match f.owner_attr {
+            Some(a) => format!("The Terraform id: `<{a}>:<cluster_id>`."),
+            None => "The Terraform id: the cluster's numeric id.".to_string(),
+        }
+    }
+    pub fn env_scope(f: &Family) -> String {
+        format!(
+            "The environments this cluster serves (`*` for all). Unique within {}.",
+            f.scope_unique_within
+        )
+    }
+    pub fn mgmt_project(f: &Family) -> String {
+        format!(
+            "The id of the project used to manage the cluster's applications: {} (GitLab's rule).",
+            f.management_project_scope
+        )
+    }
+    pub fn cluster_type(f: &Family) -> String {
+        format!("The cluster type GitLab reports (`{}`).", f.cluster_type())
+    }
     pub const NAME: &str = "The name of the cluster.";
     pub const DOMAIN: &str = "The base domain of the cluster (for Auto DevOps).";
     pub const ENABLED: &str = "Whether the cluster is enabled.";
@@ -37,12 +56,8 @@ pub mod desc {
         GitLab cannot change it on an existing cluster.";
     pub const NAMESPACE: &str = "A fixed Kubernetes namespace for deployments. GitLab accepts it only for clusters \
         that are not managed (`managed = false`).";
-    pub const ENV_SCOPE: &str =
-        "The environments this cluster serves (`*` for all). Unique within a group.";
     pub const NAMESPACE_PER_ENV: &str = "Whether GitLab deploys each environment into its own namespace \
         (GitLab 13.2+; otherwise one namespace per project).";
-    pub const MGMT_PROJECT: &str =
-        "The id of the project used to manage the cluster's applications.";
     pub const CA_CERT_READ: &str = "The PEM CA certificate of the Kubernetes API server, as GitLab stores it \
         (without surrounding whitespace); null when none is set.";
     pub const AUTH_TYPE_READ: &str =
@@ -50,56 +65,11 @@ pub mod desc {
     pub const NAMESPACE_READ: &str = "The fixed Kubernetes namespace for deployments, if any (only clusters that \
         are not managed have one).";
     pub const CLUSTER_ID: &str = "The numeric id of the cluster in GitLab.";
-    pub const CLUSTER_TYPE: &str = "The cluster type GitLab reports (`group_type`).";
     pub const CREATED_AT: &str = "When the cluster was created (ISO 8601).";
     pub const PROVIDER_TYPE: &str = "How the cluster was added: `user` for clusters added through the API (as this provider adds them), \
          `gcp` or `aws` for clusters GitLab created on a cloud (GitLab then refuses changes to their name, API \
          URL, token and CA certificate).";
     pub const PLATFORM_TYPE: &str = "The cluster platform (`kubernetes`).";
-}
-
-/// The owner of a group cluster, as the GitLab client names it.
-pub fn owner(group: &str) -> ClusterOwner {
-    ClusterOwner::Group(group.to_string())
-}
-
-/// `<group>:<cluster_id>`, the resource id and import id.
-/// `group` as GitLab's namespace paths allow it: a numeric id, or a full path of non-empty
-/// segments none of which is `.` or `..` (GitLab's path rules allow neither; sent, they would
-/// leave `/groups/` and reach another endpoint).
-pub const GROUP_PATH: Rule = Rule {
-    test: group_path_ok,
-    rule: "A group's numeric id or full path (e.g. `parent/child`): segments separated by single `/`, none of \
-           them empty, `.` or `..` (GitLab's path rules).",
-};
-
-fn group_path_ok(s: &str) -> bool {
-    s.split('/')
-        .all(|seg| !seg.is_empty() && seg != "." && seg != "..")
-}
-
-pub fn state_id(group: &str, cluster_id: i64) -> String {
-    format!("{group}:{cluster_id}")
-}
-
-/// Parses an import id. The group may be a full path and so contains no `:`, but split
-/// on the last one anyway so any group spelling round-trips.
-pub fn parse_state_id(id: &str) -> Result<(String, i64), String> {
-    let hint = "Expected <group>:<cluster_id>, where <group> is the group's numeric id or full path, \
-                for example \"42:7\" or \"parent/child:7\".";
-    let (group, cluster) = id
-        .trim()
-        .rsplit_once(':')
-        .ok_or_else(|| format!("{id:?} has no ':'. {hint}"))?;
-    if group.is_empty() {
-        return Err(format!("{id:?} has no group. {hint}"));
-    }
-    let cluster_id = cluster
-        .parse::<i64>()
-        .ok()
-        .filter(|n| *n > 0)
-        .ok_or_else(|| format!("{cluster:?} is not a cluster id. {hint}"))?;
-    Ok((group.to_string(), cluster_id))
 }
 
 /// GitLab answers `""` or `null` for unset strings; Terraform wants null.
@@ -194,38 +164,5 @@ impl From<&Remote> for ClusterItem {
             provider_type: r.provider_type.clone().into(),
             platform_type: r.platform_type.clone().into(),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_group_path_is_refused_where_gitlabs_path_rules_refuse_it() {
-        for ok in ["qa", "42", "qa/platform", "a.b/c-d_e", "qa/.hidden"] {
-            assert!((GROUP_PATH.test)(ok), "{ok}");
-        }
-        for bad in [".", "..", "qa/..", "../qa", "qa/./x", "qa//x", "/qa", "qa/"] {
-            assert!(!(GROUP_PATH.test)(bad), "{bad}");
-        }
-    }
-
-    #[test]
-    fn import_ids_split_on_the_last_colon() {
-        assert_eq!(parse_state_id("42:7"), Ok(("42".into(), 7)));
-        assert_eq!(
-            parse_state_id("parent/child:12"),
-            Ok(("parent/child".into(), 12))
-        );
-        assert!(
-            parse_state_id("42")
-                .unwrap_err()
-                .contains("<group>:<cluster_id>")
-        );
-        assert!(parse_state_id(":7").is_err());
-        assert!(parse_state_id("g:x").is_err());
-        assert!(parse_state_id("g:0").is_err());
-        assert_eq!(state_id("parent/child", 12), "parent/child:12");
     }
 }

@@ -1,6 +1,7 @@
 //! GitLab API errors as Terraform diagnostics: attached to the attribute GitLab names, and
 //! saying what to do about it.
 
+use super::family::Place;
 use crate::framework::prelude::{Diagnostic, Diagnostics};
 use crate::gitlab::Error;
 use crate::gitlab::error::{Missing, is_managed_cluster_refusal};
@@ -38,8 +39,9 @@ pub fn attribute_for(field: &str) -> Option<&'static str> {
 /// there (or the values of the expression it is).
 const SENSITIVE: &[&str] = &["kubernetes_token", "kubernetes_token_wo"];
 
-/// Diagnostics for a failed call. `what` says what was being done ("create the cluster").
-pub fn diagnostics(e: &Error, what: &str, group: &str) -> Diagnostics {
+/// Diagnostics for a failed call on the clusters of `at`. `what` says what was being done
+/// ("create the cluster").
+pub fn diagnostics(e: &Error, what: &str, at: &Place) -> Diagnostics {
     let summary = format!("Could not {what}");
     match e {
         Error::Validation { fields } => fields
@@ -86,16 +88,21 @@ pub fn diagnostics(e: &Error, what: &str, group: &str) -> Diagnostics {
             ),
         )
         .into(),
-        Error::Forbidden { message } => Diagnostic::error(
-            summary,
-            format!(
-                "GitLab denied access to the clusters of group {group:?} ({message}). {}",
-                role_needed(what)
-            ),
-        )
-        .at_attr("group")
-        .into(),
-        Error::NotFound { message } => not_found(&summary, message, e.missing(), group),
+        Error::Forbidden { message } => {
+            let d = Diagnostic::error(
+                summary,
+                format!(
+                    "GitLab denied access to the clusters of {} ({message}). {}",
+                    at.describe(),
+                    role_needed(what, at)
+                ),
+            );
+            match at.family.owner_attr {
+                Some(a) => d.at_attr(a).into(),
+                None => d.into(),
+            }
+        }
+        Error::NotFound { message } => not_found(&summary, message, e.missing(), at),
         Error::RateLimited { attempts, .. } => Diagnostic::error(
             summary,
             format!("{e}. {} Lower -parallelism, or try again later.", retried(*attempts)),
@@ -106,10 +113,12 @@ pub fn diagnostics(e: &Error, what: &str, group: &str) -> Diagnostics {
             summary,
             format!(
                 "The outcome of the request is unknown: {detail}. It may have gone through: GitLab may hold the \
-                 cluster now. Look among the clusters of group {group:?} for one with this resource's name and \
+                 cluster now. Look among the clusters of {} for one with this resource's name and \
                  environment_scope. If it is there, bring it under Terraform with\n  terraform import <resource \
-                 address> {group}:<cluster id>\n(or an import block) and plan again. If it is not, run `terraform \
-                 apply` again: a cluster already serving the environment scope is reported, never duplicated."
+                 address> {}\n(or an import block) and plan again. If it is not, run `terraform \
+                 apply` again: a cluster already serving the environment scope is reported, never duplicated.",
+                at.describe(),
+                at.import_id_hint()
             ),
         )
         .into(),
@@ -158,32 +167,29 @@ fn local_network_hint(attr: &str, text: &str) -> &'static str {
     }
 }
 
-/// How to leave a resource whose group GitLab no longer shows, for the 404 that says so.
-fn group_gone_advice(group: &str) -> String {
+/// How to leave a resource whose owner GitLab no longer shows, for the 404 that says so.
+fn owner_gone_advice(at: &Place) -> String {
+    let (noun, type_name) = (at.family.noun, at.family.resource);
     format!(
-        "If the group was deleted (or moved) in GitLab, the clusters it held are gone with it and Terraform cannot \
-         read or delete them: stop managing this one here. For a `gitlab_group_cluster`, replace its resource \
+        "If the {noun} was deleted (or moved) in GitLab, the clusters it held are gone with it and Terraform cannot \
+         read or delete them: stop managing this one here. For a `{type_name}`, replace its resource \
          block with a `removed` block (`from = <resource address>` and `lifecycle {{ destroy = false }}`, Terraform \
          1.7 or later), or run `terraform state rm <resource address>`; for a data source, remove its block. \
-         `terraform destroy -refresh=false` also ends it without a state edit, once GitLab says the group itself is \
-         not found either. If the group comes back, adopt the cluster again with `terraform import <resource address> \
-         {group}:<cluster id>` (or an `import` block)."
+         `terraform destroy -refresh=false` also ends it without a state edit, once GitLab says the {noun} itself is \
+         not found either. If the {noun} comes back, adopt the cluster again with `terraform import <resource address> \
+         {}` (or an `import` block).",
+        at.import_id_hint()
     )
 }
 
-/// The role an operation needs (GitLab's GroupPolicy): `read_cluster` is a Developer's,
-/// `create_cluster`, `update_cluster` and `admin_cluster` a Maintainer's. `what` starts
-/// with the operation's verb ("create the cluster", "read the cluster").
-fn role_needed(what: &str) -> &'static str {
+/// The role an operation needs (GitLab's GroupPolicy and ProjectPolicy: `read_cluster` is a
+/// Developer's, `create_cluster`, `update_cluster` and `admin_cluster` a Maintainer's; the
+/// instance's are an administrator's). `what` starts with the operation's verb ("create the
+/// cluster", "read the cluster").
+fn role_needed(what: &str, at: &Place) -> &'static str {
     match what.split_whitespace().next() {
-        Some("create" | "update" | "delete") => {
-            "Creating, updating and deleting a group's clusters needs at least the Maintainer role on the group \
-             (reading them needs Developer)."
-        }
-        _ => {
-            "Reading a group's clusters needs at least the Developer role on the group (creating, updating and \
-             deleting them needs Maintainer)."
-        }
+        Some("create" | "update" | "delete") => at.family.write_role,
+        _ => at.family.read_role,
     }
 }
 
@@ -302,23 +308,26 @@ pub fn connection(summary: &str, e: &Error) -> Diagnostic {
     Diagnostic::error(summary, format!("{e}. {hint}")).at_attr(attr)
 }
 
-fn not_found(summary: &str, message: &str, missing: Option<Missing>, group: &str) -> Diagnostics {
-    let detail = if missing == Some(Missing::Owner) {
+fn not_found(summary: &str, message: &str, missing: Option<Missing>, at: &Place) -> Diagnostics {
+    let detail = if let (Some(Missing::Owner), Some(attr)) = (missing, at.family.owner_attr) {
+        let noun = at.family.noun;
         return Diagnostic::error(
             summary,
             format!(
-                "GitLab has no group {group:?} visible to this token ({message}). Check `group` (its numeric id or \
-                 full path, e.g. \"parent/child\") and that the token's user is still a member of the group; \
-                 GitLab answers the same when it hides a group from a token. {}",
-                group_gone_advice(group)
+                "GitLab has no {} visible to this token ({message}). Check `{attr}` (its numeric id or full \
+                 path) and that the token's user is still a member of the {noun}; GitLab answers the same when it \
+                 hides a {noun} from a token. {}",
+                at.describe(),
+                owner_gone_advice(at)
             ),
         )
-        .at_attr("group")
+        .at_attr(attr)
         .into();
     } else if missing == Some(Missing::Cluster) {
         format!(
-            "GitLab has no such cluster in group {group:?} ({message}). Check the cluster id, and that the \
-             cluster belongs to this group (group clusters are not inherited by subgroups)."
+            "GitLab has no such cluster in {} ({message}). {}",
+            at.describe(),
+            at.family.cluster_not_found_hint
         )
     } else if missing == Some(Missing::ClustersDisabled) {
         "GitLab answers 404 for every certificate-based cluster endpoint: certificate-based Kubernetes clusters \
@@ -337,6 +346,13 @@ mod tests {
     use crate::gitlab::error::CLUSTERS_DISABLED_MESSAGE;
     use std::collections::BTreeMap;
 
+    fn group(owner: &'static str) -> Place<'static> {
+        Place {
+            family: &super::super::family::GROUP,
+            owner,
+        }
+    }
+
     #[test]
     fn validation_errors_land_on_the_attribute_gitlab_names() {
         let mut fields = BTreeMap::new();
@@ -345,7 +361,11 @@ mod tests {
             vec!["is blank".to_string()],
         );
         fields.insert("name".to_string(), vec!["is too long".to_string()]);
-        let d = diagnostics(&Error::Validation { fields }, "create the cluster", "g");
+        let d = diagnostics(
+            &Error::Validation { fields },
+            "create the cluster",
+            &group("g"),
+        );
         let attrs: Vec<String> = d
             .iter()
             .map(|d| d.attribute.as_ref().unwrap().to_string())
@@ -360,7 +380,11 @@ mod tests {
             "platform_kubernetes.token".to_string(),
             vec!["is invalid".to_string()],
         );
-        let d = diagnostics(&Error::Validation { fields }, "create the cluster", "g");
+        let d = diagnostics(
+            &Error::Validation { fields },
+            "create the cluster",
+            &group("g"),
+        );
         assert_eq!(d.0[0].attribute, None);
         assert!(
             d.0[0].detail.contains("kubernetes_token"),
@@ -370,7 +394,7 @@ mod tests {
         let e = Error::BadRequest {
             message: "platform_kubernetes_attributes[token] is empty".into(),
         };
-        let d = diagnostics(&e, "create the cluster", "g");
+        let d = diagnostics(&e, "create the cluster", &group("g"));
         assert_eq!(d.0[0].attribute, None);
     }
 
@@ -379,7 +403,7 @@ mod tests {
         let e = Error::NotFound {
             message: "404 Group Not Found".into(),
         };
-        let d = &diagnostics(&e, "delete the cluster", "qa/gone").0[0];
+        let d = &diagnostics(&e, "delete the cluster", &group("qa/gone")).0[0];
         for w in [
             "Check `group`",
             "`removed` block",
@@ -398,7 +422,12 @@ mod tests {
             "platform_kubernetes.api_url".to_string(),
             vec!["is blocked: Requests to the local network are not allowed".to_string()],
         );
-        let d = &diagnostics(&Error::Validation { fields }, "create the cluster", "g").0[0];
+        let d = &diagnostics(
+            &Error::Validation { fields },
+            "create the cluster",
+            &group("g"),
+        )
+        .0[0];
         assert_eq!(
             d.attribute.as_ref().unwrap().to_string(),
             "kubernetes_api_url"
@@ -411,7 +440,12 @@ mod tests {
         );
         let mut fields = BTreeMap::new();
         fields.insert("name".to_string(), vec!["is too long".to_string()]);
-        let d = &diagnostics(&Error::Validation { fields }, "create the cluster", "g").0[0];
+        let d = &diagnostics(
+            &Error::Validation { fields },
+            "create the cluster",
+            &group("g"),
+        )
+        .0[0];
         assert!(!d.detail.contains("Admin Area"), "{}", d.detail);
     }
 
@@ -420,12 +454,12 @@ mod tests {
         let e = Error::NotFound {
             message: CLUSTERS_DISABLED_MESSAGE.into(),
         };
-        let d = diagnostics(&e, "read the cluster", "g");
+        let d = diagnostics(&e, "read the cluster", &group("g"));
         assert!(d.0[0].detail.contains("switched off"));
         let e = Error::NotFound {
             message: "404 Group Not Found".into(),
         };
-        let d = diagnostics(&e, "read the cluster", "g");
+        let d = diagnostics(&e, "read the cluster", &group("g"));
         assert_eq!(d.0[0].attribute.as_ref().unwrap().to_string(), "group");
     }
 
@@ -434,7 +468,7 @@ mod tests {
         let e = Error::Forbidden {
             message: "403 Forbidden".into(),
         };
-        let read = diagnostics(&e, "read the cluster", "g");
+        let read = diagnostics(&e, "read the cluster", &group("g"));
         assert!(
             read.0[0]
                 .detail
@@ -445,7 +479,7 @@ mod tests {
             "update the cluster",
             "delete the cluster",
         ] {
-            let d = diagnostics(&e, what, "g");
+            let d = diagnostics(&e, what, &group("g"));
             assert!(
                 d.0[0].detail.contains("needs at least the Maintainer role"),
                 "{what}"
@@ -460,7 +494,7 @@ mod tests {
             "https://h/sub/api/v4/groups/g/clusters?page=1",
             None,
         );
-        let d = diagnostics(&e, "read the clusters", "g");
+        let d = diagnostics(&e, "read the clusters", &group("g"));
         let d = &d.0[0];
         assert!(
             d.detail
@@ -488,7 +522,7 @@ mod tests {
                     kind,
                 },
                 "read the cluster",
-                "g",
+                &group("g"),
             );
             (
                 d.0[0].attribute.as_ref().unwrap().to_string(),
@@ -524,17 +558,21 @@ mod tests {
     #[test]
     fn the_retry_advice_matches_what_the_provider_did() {
         let once = Error::from_response(503, b"x");
-        let d = diagnostics(&once, "read the cluster", "g");
+        let d = diagnostics(&once, "read the cluster", &group("g"));
         assert!(d.0[0].detail.contains("did not retry"), "{}", d.0[0].detail);
         let thrice = Error::from_response(503, b"x").after_attempts(3);
-        let d = diagnostics(&thrice, "read the cluster", "g");
+        let d = diagnostics(&thrice, "read the cluster", &group("g"));
         assert!(
             d.0[0].detail.contains("sent the request 3 times"),
             "{}",
             d.0[0].detail
         );
         // A 500 is not retried at all: no retry talk.
-        let d = diagnostics(&Error::from_response(500, b"boom"), "read the cluster", "g");
+        let d = diagnostics(
+            &Error::from_response(500, b"boom"),
+            "read the cluster",
+            &group("g"),
+        );
         assert!(!d.0[0].detail.contains("retr"), "{}", d.0[0].detail);
     }
 
@@ -543,7 +581,7 @@ mod tests {
         let e = Error::BadRequest {
             message: "platform_kubernetes_attributes[api_url] is missing".into(),
         };
-        let d = diagnostics(&e, "create the cluster", "g");
+        let d = diagnostics(&e, "create the cluster", &group("g"));
         assert_eq!(
             d.0[0].attribute.as_ref().unwrap().to_string(),
             "kubernetes_api_url"
@@ -553,7 +591,10 @@ mod tests {
     #[test]
     fn every_mapped_attribute_exists_in_the_resource_schema() {
         use crate::framework::Resource;
-        let schema = super::super::group_cluster::GroupCluster.schema();
+        let schema = super::super::cluster_resource::ClusterResource::<
+            super::super::family::OfProject,
+        >::default()
+        .schema();
         for f in [
             "name",
             "domain",

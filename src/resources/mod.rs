@@ -1,10 +1,12 @@
-//! The GitLab mapping: the provider's configuration, the `gitlab_group_cluster` resource
-//! and its data sources, each on typed structs over the framework.
+//! The GitLab mapping: the provider's configuration, and the certificate-based cluster
+//! resource and data sources of each owner (group, project, instance), written once over the
+//! owner's [`family::Family`], on typed structs over the framework.
 pub mod cluster;
+pub mod cluster_data;
+pub mod cluster_resource;
+pub mod clusters_data;
 pub mod errors;
-pub mod group_cluster;
-pub mod group_cluster_data;
-pub mod group_clusters_data;
+pub mod family;
 pub mod provider;
 mod provider_client;
 

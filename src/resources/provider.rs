@@ -57,7 +57,7 @@ impl ProviderDef for GitlabProvider {
 
     fn schema(&self) -> Schema {
         Schema::new(
-            "Manages GitLab group-level, certificate-based Kubernetes clusters.",
+            "Manages GitLab's certificate-based Kubernetes clusters: of groups, of projects and of the instance.",
             vec![
                 Attribute::string("base_url").optional().env(&["GITLAB_BASE_URL"]).describe(
                     "The GitLab API URL, with or without `/api/v4` (for example `https://gitlab.example.com/`). \
@@ -184,13 +184,26 @@ impl ProviderDef for GitlabProvider {
     }
 
     fn resources(&self) -> Vec<std::sync::Arc<dyn AnyResource<ProviderData>>> {
-        vec![resource(super::group_cluster::GroupCluster)]
+        use super::cluster_resource::ClusterResource;
+        use super::family::{OfGroup, OfInstance, OfProject};
+        vec![
+            resource(ClusterResource::<OfGroup>::default()),
+            resource(ClusterResource::<OfProject>::default()),
+            resource(ClusterResource::<OfInstance>::default()),
+        ]
     }
 
     fn data_sources(&self) -> Vec<std::sync::Arc<dyn AnyDataSource<ProviderData>>> {
+        use super::cluster_data::ClusterDataSource;
+        use super::clusters_data::ClustersDataSource;
+        use super::family::{OfGroup, OfInstance, OfProject};
         vec![
-            data_source(super::group_cluster_data::GroupClusterDataSource),
-            data_source(super::group_clusters_data::GroupClustersDataSource),
+            data_source(ClusterDataSource::<OfGroup>::default()),
+            data_source(ClustersDataSource::<OfGroup>::default()),
+            data_source(ClusterDataSource::<OfProject>::default()),
+            data_source(ClustersDataSource::<OfProject>::default()),
+            data_source(ClusterDataSource::<OfInstance>::default()),
+            data_source(ClustersDataSource::<OfInstance>::default()),
         ]
     }
 }

@@ -486,7 +486,15 @@ async fn early_auth_check(client: &Client, base_url: &str) -> Result<(), Diagnos
         }
         Err(e) => Err(match early_auth_diagnostic(&e, base_url) {
             Some(d) => d.into(),
-            None => diagnostics(&e, "check the token with GET /user", ""),
+            // What is left (rate limits, 5xx, connection and TLS failures) names no owner.
+            None => diagnostics(
+                &e,
+                "check the token with GET /user",
+                &super::family::Place {
+                    family: &super::family::INSTANCE,
+                    owner: "",
+                },
+            ),
         }),
     }
 }

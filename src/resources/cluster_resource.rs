@@ -1,11 +1,16 @@
-//! Resource `gitlab_group_cluster`: a certificate-based Kubernetes cluster attached to a
-//! GitLab group. Create → POST, read → GET, update → PUT of the changed fields only,
-//! delete → DELETE; `group` and `kubernetes_authorization_type` force replacement.
+//! The cluster resources `gitlab_group_cluster`, `gitlab_project_cluster` and
+//! `gitlab_instance_cluster`, written once: a certificate-based Kubernetes cluster of the
+//! owner its [`Family`] names. Create → POST, read → GET, update → PUT of the changed fields
+//! only, delete → DELETE; the owner (`group`, `project`) and
+//! `kubernetes_authorization_type` force replacement.
+
+use std::marker::PhantomData;
 
 use async_trait::async_trait;
 
-use super::cluster::{GROUP_PATH, Remote, desc, owner, parse_state_id, state_id};
+use super::cluster::{Remote, desc};
 use super::errors::diagnostics;
+use super::family::{Family, Owned, Place, WithOwner};
 use super::provider::ProviderData;
 use crate::framework::prelude::*;
 use crate::gitlab::error::Missing;
@@ -83,9 +88,9 @@ fn same(rules: &[Normalize], a: &Val<String>, b: &Val<String>) -> bool {
 }
 
 crate::tf_model! {
-    pub struct GroupClusterState {
+    /// Every attribute of a cluster resource but its owner.
+    pub struct ClusterAttrs {
         id: Val<String>,
-        group: Val<String>,
         name: Val<String>,
         domain: Val<String>,
         enabled: Val<bool>,
@@ -108,7 +113,25 @@ crate::tf_model! {
     }
 }
 
-pub struct GroupCluster;
+/// A cluster resource's state: the family's owner attribute plus [`ClusterAttrs`].
+pub type ClusterState<F> = WithOwner<F, ClusterAttrs>;
+
+/// The resource of family `F` (`ClusterResource::<OfGroup>` is `gitlab_group_cluster`).
+pub struct ClusterResource<F>(PhantomData<F>);
+
+impl<F> Default for ClusterResource<F> {
+    fn default() -> Self {
+        ClusterResource(PhantomData)
+    }
+}
+
+/// Where the clusters of `owner` (as spelled; `""` for the instance) are, in family `F`.
+fn at<F: Owned>(owner: &str) -> Place<'_> {
+    Place {
+        family: F::FAMILY,
+        owner,
+    }
+}
 
 fn known(v: &Val<String>) -> Option<String> {
     v.known().cloned()
@@ -118,13 +141,12 @@ fn parse_project_id(v: &Val<String>) -> Option<i64> {
     v.known().and_then(|s| s.trim().parse().ok())
 }
 
-impl GroupClusterState {
+impl<F: Owned> ClusterState<F> {
     /// Takes every GitLab-side value from `remote`; the token, which GitLab never returns,
     /// stays as this state has it. (Where GitLab answers another spelling of the same value,
     /// the framework keeps Terraform's, from the schema's `normalize` rules.)
     fn merge_remote(&mut self, r: &Remote) {
-        let group = self.group.known().cloned().unwrap_or_default();
-        self.id = Val::Known(state_id(&group, r.cluster_id));
+        self.inner.id = Val::Known(F::FAMILY.state_id(&self.owner_str(), r.cluster_id));
         self.cluster_id = Val::Known(r.cluster_id);
         self.name = Val::Known(r.name.clone());
         self.domain = r.domain.clone().into();
@@ -156,23 +178,32 @@ impl GroupClusterState {
         }
     }
 
-    /// Where the cluster lives: its group and numeric id. State written by the official
-    /// provider has no `cluster_id`; its `id` (`<group>:<cluster_id>`) says the same.
+    /// Where the cluster lives: its owner as spelled (`""` for the instance) and numeric id.
+    /// State written by the official provider has no `cluster_id`; its `id`
+    /// (`<group>:<cluster_id>`, or the bare id for the instance) says the same.
     fn location(&self) -> Result<(String, i64), Diagnostics> {
         let missing = || -> Diagnostics {
             Diagnostic::error(
                 "Missing cluster id",
-                "The state has neither a cluster_id nor an id of the form <group>:<cluster_id>; import the \
-                 cluster again.",
+                format!(
+                    "The state has neither a cluster_id nor an id of the form {}; import the cluster again.",
+                    F::FAMILY.import_id_hint(F::FAMILY.owner_attr.map_or("", |a| a))
+                ),
             )
             .into()
         };
-        let from_id = self.id.known().and_then(|id| parse_state_id(id).ok());
-        let group = self
-            .group
+        let from_id = self
+            .id
             .known()
-            .cloned()
-            .or_else(|| from_id.as_ref().map(|(g, _)| g.clone()));
+            .and_then(|id| F::FAMILY.parse_state_id(id).ok());
+        let group = match F::FAMILY.owner_attr {
+            None => Some(String::new()),
+            Some(_) => self
+                .owner
+                .known()
+                .cloned()
+                .or_else(|| from_id.as_ref().map(|(g, _)| g.clone())),
+        };
         let id = self
             .cluster_id
             .known()
@@ -188,7 +219,7 @@ impl GroupClusterState {
 /// The PUT body: exactly the fields whose planned value differs from the prior state —
 /// plus `namespace_per_environment = false` whenever that is the planned value: GitLab's
 /// PUT declares it with `default: true`, so any update that omits it turns it back on.
-fn update_body(prior: &GroupClusterState, planned: &GroupClusterState) -> UpdateCluster {
+fn update_body(prior: &ClusterAttrs, planned: &ClusterAttrs) -> UpdateCluster {
     let mut body = changed_fields(prior, planned);
     if !body.is_empty() && planned.namespace_per_environment == Val::Known(false) {
         body.namespace_per_environment = Some(false);
@@ -196,7 +227,7 @@ fn update_body(prior: &GroupClusterState, planned: &GroupClusterState) -> Update
     body
 }
 
-fn changed_fields(prior: &GroupClusterState, planned: &GroupClusterState) -> UpdateCluster {
+fn changed_fields(prior: &ClusterAttrs, planned: &ClusterAttrs) -> UpdateCluster {
     fn changed<T: PartialEq + Clone>(a: &Val<T>, b: &Val<T>) -> Option<T> {
         (a != b).then(|| b.known().cloned()).flatten()
     }
@@ -247,131 +278,142 @@ fn changed_fields(prior: &GroupClusterState, planned: &GroupClusterState) -> Upd
     }
 }
 
+/// The resource's description: whose cluster, through which API.
+fn resource_description(f: &Family) -> String {
+    let whose = match f.owner_attr {
+        Some(_) => format!("a GitLab {}", f.noun),
+        None => "the GitLab instance, for administrators".to_string(),
+    };
+    format!(
+        "Manages a certificate-based Kubernetes cluster of {whose} (API: `{}`). Certificate-based clusters are \
+         deprecated since GitLab 14.5 and switched off by default on new instances since 15.0.",
+        f.api
+    )
+}
+
+/// The attributes after `id` and the owner, the same in every family but for its words.
+fn cluster_attributes(f: &Family) -> Vec<Attribute> {
+    vec![
+        Attribute::string("name")
+            .required()
+            .validate(NotBlank)
+            .describe(desc::NAME),
+        Attribute::string("domain")
+            .optional()
+            .normalize(DOMAIN_NORM)
+            .validate(Rule {
+                test: domain_ok,
+                rule: "A host name of at most 63 characters: labels of letters, digits and `-` (not at \
+                       either end of a label), separated by single dots, no trailing dot (GitLab's \
+                       hostname check). Empty means no domain.",
+            })
+            .describe(desc::DOMAIN),
+        Attribute::bool("enabled")
+            .default(true)
+            .describe(desc::ENABLED),
+        Attribute::bool("managed")
+            .default(true)
+            .describe(desc::MANAGED),
+        Attribute::string("kubernetes_api_url")
+            .required()
+            .normalize(API_URL_NORM)
+            .validate(HttpUrl { hint: API_URL_HINT })
+            .describe(desc::API_URL),
+        Attribute::string("kubernetes_token")
+            .optional()
+            .sensitive()
+            .validate(NotBlank)
+            .describe(desc::TOKEN),
+        Attribute::string("kubernetes_token_wo")
+            .optional()
+            .sensitive()
+            .write_only("kubernetes_token")
+            .validate(NotBlank)
+            .describe(desc::TOKEN_WO),
+        Attribute::number("kubernetes_token_wo_version")
+            .optional()
+            .describe(desc::TOKEN_WO_VERSION),
+        Attribute::string("kubernetes_ca_cert")
+            .optional()
+            .normalize(CA_CERT_NORM)
+            .validate(PemCertificate { hint: CA_CERT_HINT })
+            .describe(desc::CA_CERT),
+        Attribute::string("kubernetes_authorization_type")
+            .default("rbac")
+            .force_new()
+            .validate(OneOf(AUTHORIZATION_TYPES))
+            .describe(desc::AUTH_TYPE),
+        Attribute::string("kubernetes_namespace")
+            .optional()
+            .normalize(NAMESPACE_NORM)
+            .validate(Rule {
+                test: namespace_ok,
+                rule: "A Kubernetes namespace name: 1 to 63 letters, digits and `-`, starting and ending \
+                       with a letter or digit (GitLab lower-cases it); not `gitlab-managed-apps`.",
+            })
+            .describe(desc::NAMESPACE),
+        Attribute::string("environment_scope")
+            .default("*")
+            .validate(NotBlank)
+            .validate(Rule {
+                test: environment_scope_ok,
+                rule: "Letters, digits, spaces and `_ / $ { } . - *` only (GitLab's environment scope \
+                       format).",
+            })
+            .describe(&desc::env_scope(f)),
+        Attribute::bool("namespace_per_environment")
+            .default(true)
+            .describe(desc::NAMESPACE_PER_ENV),
+        Attribute::string("management_project_id")
+            .optional()
+            .normalize(PROJECT_ID_NORM)
+            .validate(PositiveIntegerString)
+            .describe(&desc::mgmt_project(f)),
+        Attribute::number("cluster_id")
+            .computed()
+            .stable()
+            .describe(desc::CLUSTER_ID),
+        Attribute::string("cluster_type")
+            .computed()
+            .always(f.cluster_type())
+            .describe(&desc::cluster_type(f)),
+        Attribute::string("created_at")
+            .computed()
+            .stable()
+            .describe(desc::CREATED_AT),
+        Attribute::string("provider_type")
+            .computed()
+            .always("user")
+            .describe(desc::PROVIDER_TYPE),
+        Attribute::string("platform_type")
+            .computed()
+            .always("kubernetes")
+            .describe(desc::PLATFORM_TYPE),
+    ]
+}
+
 #[async_trait]
-impl Resource<ProviderData> for GroupCluster {
-    type State = GroupClusterState;
+impl<F: Owned> Resource<ProviderData> for ClusterResource<F> {
+    type State = ClusterState<F>;
 
     fn type_name(&self) -> &'static str {
-        "gitlab_group_cluster"
+        F::FAMILY.resource
     }
 
     fn schema(&self) -> Schema {
-        Schema::new(
-            "Manages a certificate-based Kubernetes cluster of a GitLab group (API: `/groups/:id/clusters`). \
-             Certificate-based clusters are deprecated since GitLab 14.5 and switched off by default on new \
-             instances since 15.0.",
-            vec![
-                Attribute::string("id")
-                    .computed()
-                    .stable()
-                    .describe(desc::ID),
-                Attribute::string("group")
-                    .required()
-                    .force_new()
-                    .validate(NotBlank)
-                    .validate(Trimmed)
-                    .validate(GROUP_PATH)
-                    .describe(desc::GROUP_RESOURCE),
-                Attribute::string("name")
-                    .required()
-                    .validate(NotBlank)
-                    .describe(desc::NAME),
-                Attribute::string("domain")
-                    .optional()
-                    .normalize(DOMAIN_NORM)
-                    .validate(Rule {
-                        test: domain_ok,
-                        rule: "A host name of at most 63 characters: labels of letters, digits and `-` (not at \
-                               either end of a label), separated by single dots, no trailing dot (GitLab's \
-                               hostname check). Empty means no domain.",
-                    })
-                    .describe(desc::DOMAIN),
-                Attribute::bool("enabled")
-                    .default(true)
-                    .describe(desc::ENABLED),
-                Attribute::bool("managed")
-                    .default(true)
-                    .describe(desc::MANAGED),
-                Attribute::string("kubernetes_api_url")
-                    .required()
-                    .normalize(API_URL_NORM)
-                    .validate(HttpUrl { hint: API_URL_HINT })
-                    .describe(desc::API_URL),
-                Attribute::string("kubernetes_token")
-                    .optional()
-                    .sensitive()
-                    .validate(NotBlank)
-                    .describe(desc::TOKEN),
-                Attribute::string("kubernetes_token_wo")
-                    .optional()
-                    .sensitive()
-                    .write_only("kubernetes_token")
-                    .validate(NotBlank)
-                    .describe(desc::TOKEN_WO),
-                Attribute::number("kubernetes_token_wo_version")
-                    .optional()
-                    .describe(desc::TOKEN_WO_VERSION),
-                Attribute::string("kubernetes_ca_cert")
-                    .optional()
-                    .normalize(CA_CERT_NORM)
-                    .validate(PemCertificate { hint: CA_CERT_HINT })
-                    .describe(desc::CA_CERT),
-                Attribute::string("kubernetes_authorization_type")
-                    .default("rbac")
-                    .force_new()
-                    .validate(OneOf(AUTHORIZATION_TYPES))
-                    .describe(desc::AUTH_TYPE),
-                Attribute::string("kubernetes_namespace")
-                    .optional()
-                    .normalize(NAMESPACE_NORM)
-                    .validate(Rule {
-                        test: namespace_ok,
-                        rule: "A Kubernetes namespace name: 1 to 63 letters, digits and `-`, starting and ending \
-                               with a letter or digit (GitLab lower-cases it); not `gitlab-managed-apps`.",
-                    })
-                    .describe(desc::NAMESPACE),
-                Attribute::string("environment_scope")
-                    .default("*")
-                    .validate(NotBlank)
-                    .validate(Rule {
-                        test: environment_scope_ok,
-                        rule: "Letters, digits, spaces and `_ / $ { } . - *` only (GitLab's environment scope \
-                               format).",
-                    })
-                    .describe(desc::ENV_SCOPE),
-                Attribute::bool("namespace_per_environment")
-                    .default(true)
-                    .describe(desc::NAMESPACE_PER_ENV),
-                Attribute::string("management_project_id")
-                    .optional()
-                    .normalize(PROJECT_ID_NORM)
-                    .validate(PositiveIntegerString)
-                    .describe(desc::MGMT_PROJECT),
-                Attribute::number("cluster_id")
-                    .computed()
-                    .stable()
-                    .describe(desc::CLUSTER_ID),
-                Attribute::string("cluster_type")
-                    .computed()
-                    .always("group_type")
-                    .describe(desc::CLUSTER_TYPE),
-                Attribute::string("created_at")
-                    .computed()
-                    .stable()
-                    .describe(desc::CREATED_AT),
-                Attribute::string("provider_type")
-                    .computed()
-                    .always("user")
-                    .describe(desc::PROVIDER_TYPE),
-                Attribute::string("platform_type")
-                    .computed()
-                    .always("kubernetes")
-                    .describe(desc::PLATFORM_TYPE),
-            ],
-        )
+        let f = F::FAMILY;
+        let mut attrs = vec![
+            Attribute::string("id")
+                .computed()
+                .stable()
+                .describe(&desc::id(f)),
+        ];
+        attrs.extend(f.owner_attribute(true));
+        attrs.extend(cluster_attributes(f));
+        Schema::new(&resource_description(f), attrs)
     }
 
-    fn validate(&self, c: &GroupClusterState) -> Diagnostics {
+    fn validate(&self, c: &ClusterState<F>) -> Diagnostics {
         let mut d = Diagnostics::new();
         let managed = match &c.managed {
             Val::Known(b) => Some(*b),
@@ -412,7 +454,7 @@ impl Resource<ProviderData> for GroupCluster {
         if let Some(cid) = attrs
             .get("id")
             .and_then(J::as_str)
-            .and_then(|id| parse_state_id(id).ok())
+            .and_then(|id| F::FAMILY.parse_state_id(id).ok())
             .map(|(_, cid)| cid)
         {
             attrs.insert("cluster_id".into(), J::from(cid));
@@ -452,9 +494,9 @@ impl Resource<ProviderData> for GroupCluster {
     async fn modify_plan(
         &self,
         ctx: &Ctx<'_, ProviderData>,
-        prior: Option<&GroupClusterState>,
-        planned: &mut GroupClusterState,
-        config: &GroupClusterState,
+        prior: Option<&ClusterState<F>>,
+        planned: &mut ClusterState<F>,
+        config: &ClusterState<F>,
     ) -> PlanNotes {
         let mut notes = PlanNotes::default();
         if let Val::Known(name) = &planned.name
@@ -483,9 +525,10 @@ impl Resource<ProviderData> for GroupCluster {
             notes.diags.extend(create_needs_a_token(config));
             return notes;
         };
-        let (Some(old), Some(new), Some(id)) = (
-            prior.group.known(),
-            planned.group.known(),
+        let (Some(attr), Some(old), Some(new), Some(id)) = (
+            F::FAMILY.owner_attr,
+            prior.owner.known(),
+            planned.owner.known(),
             prior.cluster_id.known(),
         ) else {
             return notes;
@@ -493,12 +536,13 @@ impl Resource<ProviderData> for GroupCluster {
         if old == new {
             return notes;
         }
-        // The same group spelled another way (id / path, letter case) has the same id; that,
+        // The same owner spelled another way (id / path, letter case) has the same id; that,
         // not the absence of an answer, decides. A lookup that fails decides nothing.
+        let noun = F::FAMILY.noun;
         let client = &ctx.data.client;
-        let lookup = match client.group(old).await {
+        let lookup = match client.owner(&F::FAMILY.client_owner(old)).await {
             Ok(a) => client
-                .group(new)
+                .owner(&F::FAMILY.client_owner(new))
                 .await
                 .map(|b| (a, b))
                 .map_err(|e| (e, new.as_str())),
@@ -506,28 +550,28 @@ impl Resource<ProviderData> for GroupCluster {
         };
         match lookup {
             Ok((a, b)) if a.id == b.id => {
-                notes.equivalent.push("group");
-                planned.id = Val::Known(state_id(new, *id));
+                notes.equivalent.push(attr);
+                planned.inner.id = Val::Known(F::FAMILY.state_id(new, *id));
             }
-            // Another group: the cluster moves, which GitLab cannot do in place.
+            // Another owner: the cluster moves, which GitLab cannot do in place.
             Ok(_) => {}
             Err((e, which)) => {
                 let mut d = diagnostics(
                     &e,
                     &format!(
-                        "look up group {which:?} to tell whether {new:?} is the group {old:?} that holds cluster {id}"
+                        "look up {noun} {which:?} to tell whether {new:?} is the {noun} {old:?} that holds cluster {id}"
                     ),
-                    which,
+                    &at::<F>(which),
                 );
                 for diag in d.0.iter_mut() {
                     // The attribute whose plan could not be decided; the text names the cause.
-                    diag.attribute = Some(AttributePath::attr("group"));
-                    diag.detail.push_str(
+                    diag.attribute = Some(AttributePath::attr(attr));
+                    diag.detail.push_str(&format!(
                         " Nothing was planned: without this answer the provider cannot tell a new spelling of the \
-                         same group (no change) from another group (a replacement). Run the plan again; if the group \
-                         was renamed or deleted in GitLab, see the provider documentation's \"Group renamed or \
-                         deleted\".",
-                    );
+                         same {noun} (no change) from another {noun} (a replacement). Run the plan again; if the \
+                         {noun} was renamed or deleted in GitLab, see the provider documentation's \"Group or project \
+                         renamed or deleted\"."
+                    ));
                 }
                 notes.diags.extend(d);
             }
@@ -538,12 +582,20 @@ impl Resource<ProviderData> for GroupCluster {
     async fn create(
         &self,
         ctx: &Ctx<'_, ProviderData>,
-        planned: GroupClusterState,
-    ) -> Outcome<GroupClusterState> {
-        let Some(group) = known(&planned.group) else {
-            return Outcome::err(
-                Diagnostic::error("Missing group", "The plan has no group.").at_attr("group"),
-            );
+        planned: ClusterState<F>,
+    ) -> Outcome<ClusterState<F>> {
+        let group = match (F::FAMILY.owner_attr, known(&planned.owner)) {
+            (None, _) => String::new(),
+            (Some(_), Some(g)) => g,
+            (Some(attr), None) => {
+                return Outcome::err(
+                    Diagnostic::error(
+                        format!("Missing {attr}"),
+                        format!("The plan has no {attr}."),
+                    )
+                    .at_attr(attr),
+                );
+            }
         };
         let req = CreateCluster {
             name: known(&planned.name).unwrap_or_default(),
@@ -565,7 +617,12 @@ impl Resource<ProviderData> for GroupCluster {
                 namespace: known(&planned.kubernetes_namespace),
             },
         };
-        match ctx.data.client.create_cluster(&owner(&group), &req).await {
+        match ctx
+            .data
+            .client
+            .create_cluster(&at::<F>(&group).client_owner(), &req)
+            .await
+        {
             Ok(Created { cluster, adopted }) => {
                 let mut state = planned;
                 state.merge_remote(&Remote::from(&cluster));
@@ -582,20 +639,21 @@ impl Resource<ProviderData> for GroupCluster {
                 }
                 o
             }
-            Err(e) => Outcome::err(create_error(ctx, &e, &group, &req).await),
+            Err(e) => Outcome::err(create_error(ctx, &e, &at::<F>(&group), &req).await),
         }
     }
 
     async fn read(
         &self,
         ctx: &Ctx<'_, ProviderData>,
-        state: GroupClusterState,
-    ) -> Outcome<GroupClusterState> {
+        state: ClusterState<F>,
+    ) -> Outcome<ClusterState<F>> {
         let (group, id) = match state.location() {
             Ok(x) => x,
             Err(d) => return Outcome::err(d),
         };
-        match ctx.data.client.get_cluster(&owner(&group), id).await {
+        let at = at::<F>(&group);
+        match ctx.data.client.get_cluster(&at.client_owner(), id).await {
             Ok(c) => {
                 let mut s = state;
                 s.merge_remote(&Remote::from(&c));
@@ -603,7 +661,7 @@ impl Resource<ProviderData> for GroupCluster {
             }
             Err(e @ Error::NotFound { .. }) => {
                 let what = "read the cluster";
-                match still_listed(ctx, &group, id, e, what).await {
+                match still_listed(ctx, &at, id, e, what).await {
                     Ok(false) => {
                         tracing::info!(
                             cluster_id = id,
@@ -612,27 +670,27 @@ impl Resource<ProviderData> for GroupCluster {
                         Outcome::none()
                     }
                     // Listed: the 404 was wrong. Asked once more, GitLab decides.
-                    Ok(true) => match ctx.data.client.get_cluster(&owner(&group), id).await {
+                    Ok(true) => match ctx.data.client.get_cluster(&at.client_owner(), id).await {
                         Ok(c) => {
                             let mut s = state;
                             s.merge_remote(&Remote::from(&c));
                             Outcome::ok(s)
                         }
-                        Err(e) => Outcome::err(answers_disagree(what, &group, id, &e)),
+                        Err(e) => Outcome::err(answers_disagree(what, &at, id, &e)),
                     },
                     Err(d) => Outcome::err(d),
                 }
             }
-            Err(e) => Outcome::err(diagnostics(&e, "read the cluster", &group)),
+            Err(e) => Outcome::err(diagnostics(&e, "read the cluster", &at)),
         }
     }
 
     async fn update(
         &self,
         ctx: &Ctx<'_, ProviderData>,
-        prior: GroupClusterState,
-        planned: GroupClusterState,
-    ) -> Outcome<GroupClusterState> {
+        prior: ClusterState<F>,
+        planned: ClusterState<F>,
+    ) -> Outcome<ClusterState<F>> {
         let (group, id) = match prior.location() {
             Ok(x) => x,
             Err(d) => return Outcome::err(d),
@@ -643,9 +701,11 @@ impl Resource<ProviderData> for GroupCluster {
             // in Terraform only): GitLab's values stay as last read, never as planned, so a
             // value the plan wanted and no PUT can carry shows as not applied.
             let mut state = prior;
-            state.id = Val::Known(state_id(&known(&planned.group).unwrap_or(group), id));
+            state.inner.id =
+                Val::Known(F::FAMILY.state_id(&known(&planned.owner).unwrap_or(group), id));
             state.cluster_id = Val::Known(id);
-            state.group = planned.group;
+            state.owner = planned.owner;
+            let planned = planned.inner;
             state.kubernetes_token = planned.kubernetes_token;
             state.kubernetes_token_wo = planned.kubernetes_token_wo;
             state.kubernetes_token_wo_version = planned.kubernetes_token_wo_version;
@@ -655,74 +715,81 @@ impl Resource<ProviderData> for GroupCluster {
         match ctx
             .data
             .client
-            .update_cluster(&owner(&group), id, &body)
+            .update_cluster(&at::<F>(&group).client_owner(), id, &body)
             .await
         {
             Ok(c) => {
                 state.merge_remote(&Remote::from(&c));
                 Outcome::ok(state)
             }
-            Err(e) => Outcome::err(diagnostics(&e, "update the cluster", &group)),
+            Err(e) => Outcome::err(diagnostics(&e, "update the cluster", &at::<F>(&group))),
         }
     }
 
     async fn delete(
         &self,
         ctx: &Ctx<'_, ProviderData>,
-        prior: GroupClusterState,
-    ) -> Outcome<GroupClusterState> {
+        prior: ClusterState<F>,
+    ) -> Outcome<ClusterState<F>> {
         let (group, id) = match prior.location() {
             Ok(x) => x,
             Err(d) => return Outcome::err(d),
         };
-        match ctx.data.client.delete_cluster(&owner(&group), id).await {
+        let at = at::<F>(&group);
+        let owner = at.client_owner();
+        match ctx.data.client.delete_cluster(&owner, id).await {
             Ok(()) => Outcome::none(),
-            // GitLab says the group is not there. If it says so twice (the group itself
+            // GitLab says the owner is not there. If it says so twice (the owner itself
             // is not found either), the cluster went with it or is out of this token's
             // reach: the destroy ends, saying how to come back if it was the latter.
-            Err(e @ Error::NotFound { .. }) if e.missing() == Some(Missing::Owner) => {
-                match ctx.data.client.group(&group).await {
-                    Err(g @ Error::NotFound { .. }) if g.missing() == Some(Missing::Owner) => {
+            Err(e) if e.is_owner_not_found(&owner) => {
+                let noun = F::FAMILY.noun;
+                match ctx.data.client.owner(&owner).await {
+                    Err(g) if g.is_owner_not_found(&owner) => {
                         let mut o = Outcome::none();
                         o.diags.push(Diagnostic::warning(
-                            "Cluster removed from state: its group is not found",
+                            format!("Cluster removed from state: its {noun} is not found"),
                             format!(
-                                "GitLab has no group {group:?} visible to this token, both for the cluster and for the \
-                                 group itself: if the group was deleted, cluster {id} went with it. If the token \
+                                "GitLab has no {} visible to this token, both for the cluster and for the \
+                                 {noun} itself: if the {noun} was deleted, cluster {id} went with it. If the token \
                                  only lost access, the cluster may still exist in GitLab: with access back, bring it \
-                                 under Terraform again with\n  terraform import <resource address> {group}:{id}"
+                                 under Terraform again with\n  terraform import <resource address> {}",
+                                at.describe(),
+                                at.state_id(id)
                             ),
                         ));
                         o
                     }
-                    // The group is there: the first answer was wrong about it.
-                    Ok(_) => delete_listed(ctx, &group, id, None).await,
-                    Err(_) => Outcome::err(diagnostics(&e, "delete the cluster", &group)),
+                    // The owner is there: the first answer was wrong about it.
+                    Ok(_) => delete_listed(ctx, &at, id, None).await,
+                    Err(_) => Outcome::err(diagnostics(&e, "delete the cluster", &at)),
                 }
             }
             Err(e @ (Error::NotFound { .. } | Error::WrongEntity { .. })) => {
-                delete_listed(ctx, &group, id, Some(e)).await
+                delete_listed(ctx, &at, id, Some(e)).await
             }
-            Err(e) => Outcome::err(diagnostics(&e, "delete the cluster", &group)),
+            Err(e) => Outcome::err(diagnostics(&e, "delete the cluster", &at)),
         }
     }
 
-    async fn import(&self, ctx: &Ctx<'_, ProviderData>, id: &str) -> Outcome<GroupClusterState> {
-        let (group, cluster_id) = match parse_state_id(id) {
+    async fn import(&self, ctx: &Ctx<'_, ProviderData>, id: &str) -> Outcome<ClusterState<F>> {
+        let (group, cluster_id) = match F::FAMILY.parse_state_id(id) {
             Ok(x) => x,
             Err(detail) => return Outcome::err(Diagnostic::error("Invalid import id", detail)),
         };
+        let at = at::<F>(&group);
         match ctx
             .data
             .client
-            .get_cluster(&owner(&group), cluster_id)
+            .get_cluster(&at.client_owner(), cluster_id)
             .await
         {
             Ok(c) => {
-                let mut s = GroupClusterState {
-                    group: Val::Known(group),
-                    ..Default::default()
+                let owner = match F::FAMILY.owner_attr {
+                    Some(_) => Val::Known(group.clone()),
+                    None => Val::Null,
                 };
+                let mut s = ClusterState::<F>::new(owner, ClusterAttrs::default());
                 // What GitLab holds, as it holds it (the CA certificate stripped, as the
                 // official provider imports it): the schema's PEM rules match it to a
                 // configuration that ends with a newline, and `ImportStateVerify` against a
@@ -732,8 +799,8 @@ impl Resource<ProviderData> for GroupCluster {
             }
             Err(e) => Outcome::err(diagnostics(
                 &e,
-                &format!("import cluster {cluster_id} of group {group:?}"),
-                &group,
+                &format!("import cluster {cluster_id} of {}", at.describe()),
+                &at,
             )),
         }
     }
@@ -741,7 +808,7 @@ impl Resource<ProviderData> for GroupCluster {
 
 /// The write-only token goes to GitLab when its version changes (first appearance
 /// included); Terraform cannot see a new value under the same version.
-fn write_only_token(prior: &GroupClusterState, planned: &GroupClusterState) -> Option<Sensitive> {
+fn write_only_token(prior: &ClusterAttrs, planned: &ClusterAttrs) -> Option<Sensitive> {
     (prior.kubernetes_token_wo_version != planned.kubernetes_token_wo_version)
         .then(|| planned.kubernetes_token_wo.known().cloned())
         .flatten()
@@ -749,7 +816,7 @@ fn write_only_token(prior: &GroupClusterState, planned: &GroupClusterState) -> O
 
 /// `kubernetes_token` and `kubernetes_token_wo` exclude each other, and a version is
 /// meaningless without the write-only token. Unknown values are checked once known.
-fn token_rules(c: &GroupClusterState) -> Diagnostics {
+fn token_rules(c: &ClusterAttrs) -> Diagnostics {
     let mut d = Diagnostics::new();
     let known = |v: &Val<Sensitive>| matches!(v, Val::Known(_));
     if known(&c.kubernetes_token) && known(&c.kubernetes_token_wo) {
@@ -785,7 +852,7 @@ fn token_rules(c: &GroupClusterState) -> Diagnostics {
 
 /// GitLab needs a token to create a cluster (it holds it afterwards, so an existing or
 /// imported cluster needs none). Said at plan time, before any request.
-fn create_needs_a_token(config: &GroupClusterState) -> Diagnostics {
+fn create_needs_a_token(config: &ClusterAttrs) -> Diagnostics {
     if !config.kubernetes_token.is_null() || !config.kubernetes_token_wo.is_null() {
         return Diagnostics::new();
     }
@@ -807,62 +874,63 @@ fn create_needs_a_token(config: &GroupClusterState) -> Diagnostics {
 /// or a list that cannot be read, is an error and the state stays.
 async fn still_listed(
     ctx: &Ctx<'_, ProviderData>,
-    group: &str,
+    at: &Place<'_>,
     id: i64,
     not_found: Error,
     what: &str,
 ) -> Result<bool, Diagnostics> {
     if not_found.missing() == Some(Missing::Owner) {
-        return Err(diagnostics(&not_found, what, group));
+        return Err(diagnostics(&not_found, what, at));
     }
-    listed(ctx, group, id, what).await
+    listed(ctx, at, id, what).await
 }
 
-/// Whether the group's whole list, read now, holds cluster `id`.
+/// Whether the owner's whole list, read now, holds cluster `id`.
 async fn listed(
     ctx: &Ctx<'_, ProviderData>,
-    group: &str,
+    at: &Place<'_>,
     id: i64,
     what: &str,
 ) -> Result<bool, Diagnostics> {
-    match ctx.data.client.list_clusters(&owner(group)).await {
+    match ctx.data.client.list_clusters(&at.client_owner()).await {
         Ok(list) => Ok(list.iter().any(|c| c.id == id)),
-        Err(e) => Err(diagnostics(&e, what, group)),
+        Err(e) => Err(diagnostics(&e, what, at)),
     }
 }
 
 /// After a DELETE answered 404 for the cluster (or an answer that is not GitLab's 204;
 /// `None`: a 404 for the group, which GitLab then showed): gone when the group's list
 /// agrees; when GitLab still lists it, DELETE once more.
-async fn delete_listed(
+async fn delete_listed<S>(
     ctx: &Ctx<'_, ProviderData>,
-    group: &str,
+    at: &Place<'_>,
     id: i64,
     first: Option<Error>,
-) -> Outcome<GroupClusterState> {
+) -> Outcome<S> {
     let what = "delete the cluster";
     let listed = match first {
-        Some(e) => still_listed(ctx, group, id, e, what).await,
-        None => listed(ctx, group, id, what).await,
+        Some(e) => still_listed(ctx, at, id, e, what).await,
+        None => listed(ctx, at, id, what).await,
     };
     match listed {
         Ok(false) => Outcome::none(),
-        Ok(true) => match ctx.data.client.delete_cluster(&owner(group), id).await {
+        Ok(true) => match ctx.data.client.delete_cluster(&at.client_owner(), id).await {
             Ok(()) => Outcome::none(),
-            Err(e) => Outcome::err(answers_disagree(what, group, id, &e)),
+            Err(e) => Outcome::err(answers_disagree(what, at, id, &e)),
         },
         Err(d) => Outcome::err(d),
     }
 }
 
 /// The error when GitLab answered 404 for a cluster it lists, and asking again failed too.
-fn answers_disagree(what: &str, group: &str, id: i64, again: &Error) -> Diagnostics {
+fn answers_disagree(what: &str, at: &Place<'_>, id: i64, again: &Error) -> Diagnostics {
     Diagnostic::error(
         format!("Could not {what}"),
         format!(
-            "GitLab answered 404 for cluster {id}, yet lists it among the clusters of group {group:?}, and asking \
+            "GitLab answered 404 for cluster {id}, yet lists it among the clusters of {}, and asking \
              again failed too ({again}). Its answers disagree, so the provider concluded nothing: the cluster stays \
-             in state, unchanged. Run the command again."
+             in state, unchanged. Run the command again.",
+            at.describe()
         ),
     )
     .into()
@@ -872,15 +940,15 @@ fn answers_disagree(what: &str, group: &str, id: i64, again: &Error) -> Diagnost
 async fn create_error(
     ctx: &Ctx<'_, ProviderData>,
     e: &Error,
-    group: &str,
+    at: &Place<'_>,
     req: &CreateCluster,
 ) -> Diagnostics {
-    let mut d = diagnostics(e, "create the cluster", group);
+    let mut d = diagnostics(e, "create the cluster", at);
     if !e.is_duplicate_environment_scope() {
         return d;
     }
     let scope = req.environment_scope.clone().unwrap_or_else(|| "*".into());
-    if let Ok(clusters) = ctx.data.client.list_clusters(&owner(group)).await
+    if let Ok(clusters) = ctx.data.client.list_clusters(&at.client_owner()).await
         && let Some(c) = clusters
             .iter()
             .find(|c| c.environment_scope.as_deref().unwrap_or("*") == scope)
@@ -888,15 +956,17 @@ async fn create_error(
         d = Diagnostic::error(
                 "Environment scope already taken",
                 format!(
-                    "Cluster {:?} (id {}) of group {group:?} already serves environment scope {scope:?}, and environment \
-                     scopes are unique per group. If this cluster replaces that one with create_before_destroy, \
+                    "Cluster {:?} (id {}) of {} already serves environment scope {scope:?}, and environment \
+                     scopes are unique within {}. If this cluster replaces that one with create_before_destroy, \
                      create-before-destroy cannot work for this resource unless environment_scope changes too: change \
                      the scope in the same apply, or remove create_before_destroy. Otherwise choose another \
                      environment_scope, or bring that cluster under Terraform with:\n  terraform import <resource \
                      address> {}",
                     c.name,
                     c.id,
-                    state_id(group, c.id)
+                    at.describe(),
+                    at.family.scope_unique_within,
+                    at.state_id(c.id)
                 ),
             )
             .at_attr("environment_scope")
@@ -908,10 +978,16 @@ async fn create_error(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::resources::family::OfGroup;
 
-    fn state() -> GroupClusterState {
-        GroupClusterState {
-            group: Val::Known("g".into()),
+    type GroupCluster = ClusterResource<OfGroup>;
+
+    fn state() -> ClusterState<OfGroup> {
+        ClusterState::new(Val::Known("g".into()), attrs())
+    }
+
+    fn attrs() -> ClusterAttrs {
+        ClusterAttrs {
             name: Val::Known("n".into()),
             enabled: Val::Known(true),
             kubernetes_token: Val::Known(Sensitive::new("tok")),
@@ -984,7 +1060,7 @@ mod tests {
 
     #[test]
     fn the_spellings_gitlab_normalises_are_the_same_value_in_the_schema() {
-        let schema = GroupCluster.schema();
+        let schema = GroupCluster::default().schema();
         let same = |attr: &str, a: &str, b: Option<&str>| {
             let a = Value::from(a);
             let b = b.map_or(Value::Null, Into::into);
@@ -1085,7 +1161,7 @@ mod tests {
     fn both_tokens_are_an_error_at_each_and_a_version_needs_the_write_only_token() {
         let mut c = state();
         c.kubernetes_token_wo = Val::Known(Sensitive::new("wo"));
-        let d = GroupCluster.validate(&c);
+        let d = GroupCluster::default().validate(&c);
         let at: Vec<String> =
             d.0.iter()
                 .map(|x| x.attribute.as_ref().unwrap().to_string())
@@ -1094,26 +1170,26 @@ mod tests {
         assert!(!format!("{d:?}").contains("tok\""));
         c.kubernetes_token = Val::Unknown;
         assert!(
-            GroupCluster.validate(&c).is_empty(),
+            GroupCluster::default().validate(&c).is_empty(),
             "unknown: checked later"
         );
 
         let mut v = state();
         v.kubernetes_token_wo_version = Val::Known(1);
-        let d = GroupCluster.validate(&v);
+        let d = GroupCluster::default().validate(&v);
         assert_eq!(
             d.0[0].attribute.as_ref().unwrap().to_string(),
             "kubernetes_token_wo_version"
         );
         v.kubernetes_token_wo = Val::Unknown;
-        assert!(GroupCluster.validate(&v).is_empty());
+        assert!(GroupCluster::default().validate(&v).is_empty());
     }
 
     #[test]
     fn creating_needs_one_of_the_tokens_and_says_both_names() {
         let mut c = state();
         c.kubernetes_token = Val::Null;
-        let d = create_needs_a_token(&c);
+        let d = create_needs_a_token(&c.inner);
         assert!(d.has_errors());
         let text = format!("{} {}", d.0[0].summary, d.0[0].detail);
         assert!(
@@ -1121,15 +1197,15 @@ mod tests {
             "{text}"
         );
         c.kubernetes_token_wo = Val::Known(Sensitive::new("wo"));
-        assert!(create_needs_a_token(&c).is_empty());
+        assert!(create_needs_a_token(&c.inner).is_empty());
         c.kubernetes_token_wo = Val::Unknown;
-        assert!(create_needs_a_token(&c).is_empty());
+        assert!(create_needs_a_token(&c.inner).is_empty());
         assert!(create_needs_a_token(&state()).is_empty());
     }
 
     #[test]
     fn the_token_attributes_follow_terraforms_write_only_rules() {
-        let schema = GroupCluster.schema();
+        let schema = GroupCluster::default().schema();
         let wo = schema.attribute("kubernetes_token_wo").unwrap();
         assert!(wo.write_only && wo.sensitive && wo.optional);
         assert!(!wo.computed && wo.default.is_none() && !wo.force_new);
@@ -1148,14 +1224,14 @@ mod tests {
     fn namespace_requires_unmanaged_cluster() {
         let mut c = state();
         c.kubernetes_namespace = Val::Known("ns".into());
-        let d = GroupCluster.validate(&c);
+        let d = GroupCluster::default().validate(&c);
         assert_eq!(
             d.0[0].attribute.as_ref().unwrap().to_string(),
             "kubernetes_namespace"
         );
         c.managed = Val::Known(false);
-        assert!(GroupCluster.validate(&c).is_empty());
+        assert!(GroupCluster::default().validate(&c).is_empty());
         c.managed = Val::Unknown;
-        assert!(GroupCluster.validate(&c).is_empty());
+        assert!(GroupCluster::default().validate(&c).is_empty());
     }
 }

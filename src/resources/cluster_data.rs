@@ -1,17 +1,21 @@
-//! Data source `gitlab_group_cluster`: one cluster of a group, found by `cluster_id`, or by
-//! `name` and/or `environment_scope` (which must match exactly one cluster).
+//! Data sources `gitlab_group_cluster`, `gitlab_project_cluster` and
+//! `gitlab_instance_cluster`, written once: one cluster of the owner, found by `cluster_id`,
+//! or by `name` and/or `environment_scope` (which must match exactly one cluster).
+
+use std::marker::PhantomData;
 
 use async_trait::async_trait;
 
-use super::cluster::{ClusterItem, GROUP_PATH, Remote, desc, owner, state_id};
+use super::cluster::{ClusterItem, Remote, desc};
 use super::errors::diagnostics;
+use super::family::{Family, Owned, Place, WithOwner};
 use super::provider::ProviderData;
 use crate::framework::prelude::*;
 
 crate::tf_model! {
-    pub struct GroupClusterData {
+    /// Every attribute of the single-cluster data source but its owner.
+    pub struct ClusterDataAttrs {
         id: Val<String>,
-        group: Val<String>,
         cluster_id: Val<i64>,
         name: Val<String>,
         environment_scope: Val<String>,
@@ -31,8 +35,11 @@ crate::tf_model! {
     }
 }
 
+/// The single-cluster data source's model: the family's owner plus [`ClusterDataAttrs`].
+pub type ClusterData<F> = WithOwner<F, ClusterDataAttrs>;
+
 /// The read-only attributes every cluster data source exposes (everything but the token).
-pub fn computed_cluster_attributes() -> Vec<Attribute> {
+pub fn computed_cluster_attributes(f: &Family) -> Vec<Attribute> {
     vec![
         Attribute::string("domain")
             .computed()
@@ -60,10 +67,10 @@ pub fn computed_cluster_attributes() -> Vec<Attribute> {
             .describe(desc::NAMESPACE_PER_ENV),
         Attribute::string("management_project_id")
             .computed()
-            .describe(desc::MGMT_PROJECT),
+            .describe(&desc::mgmt_project(f)),
         Attribute::string("cluster_type")
             .computed()
-            .describe(desc::CLUSTER_TYPE),
+            .describe(&desc::cluster_type(f)),
         Attribute::string("created_at")
             .computed()
             .describe(desc::CREATED_AT),
@@ -76,37 +83,40 @@ pub fn computed_cluster_attributes() -> Vec<Attribute> {
     ]
 }
 
-impl GroupClusterData {
-    /// Fills every attribute from GitLab's entity: the attributes of a list item, plus
-    /// the id and group.
-    pub fn from_remote(group: &str, r: &Remote) -> Result<Self, Diagnostics> {
-        let mut v = ClusterItem::from(r).to_value();
-        if let Value::Object(m) = &mut v {
-            m.insert("id".into(), Value::from(state_id(group, r.cluster_id)));
-            m.insert("group".into(), Value::from(group));
-        }
-        Self::from_value(&v, &AttributePath::root()).map_err(Diagnostics::from)
+/// Fills every attribute from GitLab's entity: the attributes of a list item, plus the id
+/// and the owner.
+fn from_remote<F: Owned>(owner: &Val<String>, r: &Remote) -> Result<ClusterData<F>, Diagnostics> {
+    let v = ClusterItem::from(r).to_value();
+    let mut m =
+        ClusterData::<F>::from_value(&v, &AttributePath::root()).map_err(Diagnostics::from)?;
+    let spelled = owner.known().cloned().unwrap_or_default();
+    m.inner.id = Val::Known(F::FAMILY.state_id(&spelled, r.cluster_id));
+    m.owner = owner.clone();
+    Ok(m)
+}
+
+/// The single-cluster data source of family `F`.
+pub struct ClusterDataSource<F>(PhantomData<F>);
+
+impl<F> Default for ClusterDataSource<F> {
+    fn default() -> Self {
+        ClusterDataSource(PhantomData)
     }
 }
 
-pub struct GroupClusterDataSource;
-
 #[async_trait]
-impl DataSource<ProviderData> for GroupClusterDataSource {
-    type Model = GroupClusterData;
+impl<F: Owned> DataSource<ProviderData> for ClusterDataSource<F> {
+    type Model = ClusterData<F>;
 
     fn type_name(&self) -> &'static str {
-        "gitlab_group_cluster"
+        F::FAMILY.resource
     }
 
     fn schema(&self) -> Schema {
-        let mut attrs = vec![
-            Attribute::string("id").computed().describe(desc::ID),
-            Attribute::string("group")
-                .required()
-                .validate(NotBlank)
-                .validate(GROUP_PATH)
-                .describe(desc::GROUP),
+        let f = F::FAMILY;
+        let mut attrs = vec![Attribute::string("id").computed().describe(&desc::id(f))];
+        attrs.extend(f.owner_attribute(false));
+        attrs.extend([
             Attribute::number("cluster_id")
                 .optional()
                 .computed()
@@ -118,16 +128,23 @@ impl DataSource<ProviderData> for GroupClusterDataSource {
             Attribute::string("environment_scope")
                 .optional()
                 .computed()
-                .describe("Find the cluster by environment scope (when `cluster_id` is not given); unique in a group."),
-        ];
-        attrs.extend(computed_cluster_attributes());
+                .describe(&format!(
+                    "Find the cluster by environment scope (when `cluster_id` is not given); unique within {}.",
+                    f.scope_unique_within
+                )),
+        ]);
+        attrs.extend(computed_cluster_attributes(f));
+        let whose = match f.owner_attr {
+            Some(_) => format!("a GitLab {}", f.noun),
+            None => "the GitLab instance (administrators only)".to_string(),
+        };
         Schema::new(
-            "Reads one certificate-based Kubernetes cluster of a GitLab group.",
+            &format!("Reads one certificate-based Kubernetes cluster of {whose}."),
             attrs,
         )
     }
 
-    fn validate(&self, c: &GroupClusterData) -> Diagnostics {
+    fn validate(&self, c: &ClusterData<F>) -> Diagnostics {
         let mut d = Diagnostics::new();
         let by_id = !c.cluster_id.is_null();
         let by_filter = !c.name.is_null() || !c.environment_scope.is_null();
@@ -155,29 +172,36 @@ impl DataSource<ProviderData> for GroupClusterDataSource {
     async fn read(
         &self,
         ctx: &Ctx<'_, ProviderData>,
-        config: GroupClusterData,
-    ) -> Result<GroupClusterData, Diagnostics> {
-        let group = config.group.known().cloned().unwrap_or_default();
+        config: ClusterData<F>,
+    ) -> Result<ClusterData<F>, Diagnostics> {
+        let group = config.owner_str();
+        let at = Place {
+            family: F::FAMILY,
+            owner: &group,
+        };
         let client = &ctx.data.client;
         if let Some(id) = config.cluster_id.known() {
-            let c = client.get_cluster(&owner(&group), *id).await.map_err(|e| {
-                let d = diagnostics(&e, "read the cluster", &group);
-                // The group is there and the cluster is not: `cluster_id` is what to fix.
-                if e.missing() == Some(crate::gitlab::error::Missing::Cluster) {
-                    d.0.into_iter()
-                        .map(|x| x.at_attr("cluster_id"))
-                        .collect::<Vec<_>>()
-                        .into()
-                } else {
-                    d
-                }
-            })?;
-            return GroupClusterData::from_remote(&group, &Remote::from(&c));
+            let c = client
+                .get_cluster(&at.client_owner(), *id)
+                .await
+                .map_err(|e| {
+                    let d = diagnostics(&e, "read the cluster", &at);
+                    // The group is there and the cluster is not: `cluster_id` is what to fix.
+                    if e.missing() == Some(crate::gitlab::error::Missing::Cluster) {
+                        d.0.into_iter()
+                            .map(|x| x.at_attr("cluster_id"))
+                            .collect::<Vec<_>>()
+                            .into()
+                    } else {
+                        d
+                    }
+                })?;
+            return from_remote(&config.owner, &Remote::from(&c));
         }
         let all = client
-            .list_clusters(&owner(&group))
+            .list_clusters(&at.client_owner())
             .await
-            .map_err(|e| diagnostics(&e, "list the clusters", &group))?;
+            .map_err(|e| diagnostics(&e, "list the clusters", &at))?;
         let matching: Vec<_> = all
             .iter()
             .filter(|c| config.name.known().is_none_or(|n| &c.name == n))
@@ -189,7 +213,7 @@ impl DataSource<ProviderData> for GroupClusterDataSource {
             })
             .collect();
         match matching.as_slice() {
-            [one] => GroupClusterData::from_remote(&group, &Remote::from(*one)),
+            [one] => from_remote(&config.owner, &Remote::from(*one)),
             [] => {
                 let mut wanted = Vec::new();
                 if let Some(n) = config.name.known() {
@@ -201,8 +225,9 @@ impl DataSource<ProviderData> for GroupClusterDataSource {
                 Err(Diagnostic::error(
                     "No matching cluster",
                     format!(
-                        "Group {group:?} has no cluster with {} ({} clusters checked). Names and scopes must match \
+                        "{} has no cluster with {} ({} clusters checked). Names and scopes must match \
                          exactly, letter case included.",
+                        capitalised(&at.describe()),
                         wanted.join(" and "),
                         all.len()
                     ),
@@ -212,12 +237,24 @@ impl DataSource<ProviderData> for GroupClusterDataSource {
             many => Err(Diagnostic::error(
                 "Several clusters match",
                 format!(
-                    "{} clusters of group {group:?} match (ids {}). Add environment_scope or use cluster_id.",
+                    "{} clusters of {} match (ids {}). Add environment_scope or use cluster_id.",
                     many.len(),
-                    many.iter().map(|c| c.id.to_string()).collect::<Vec<_>>().join(", ")
+                    at.describe(),
+                    many.iter()
+                        .map(|c| c.id.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             )
             .into()),
         }
     }
+}
+
+/// `the instance` → `The instance`, for the start of a sentence.
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
 }
