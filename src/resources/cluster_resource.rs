@@ -1221,6 +1221,92 @@ mod tests {
     }
 
     #[test]
+    fn state_of_the_official_provider_migrates_in_every_family() {
+        use crate::resources::family::{OfInstance, OfProject};
+        use serde_json::json;
+        let official = |id: &str| -> serde_json::Map<String, serde_json::Value> {
+            let v = json!({"id": id, "name": "c", "domain": "", "kubernetes_namespace": "",
+                           "management_project_id": "", "kubernetes_ca_cert": ""});
+            v.as_object().cloned().unwrap()
+        };
+        let mut p = official("qa/app:12");
+        ClusterResource::<OfProject>::default().migrate_state(0, &mut p);
+        assert_eq!(p["cluster_id"], json!(12));
+        assert_eq!(p["namespace_per_environment"], json!(true));
+        for k in [
+            "domain",
+            "kubernetes_namespace",
+            "management_project_id",
+            "kubernetes_ca_cert",
+        ] {
+            assert_eq!(p[k], serde_json::Value::Null, "{k}");
+        }
+        let mut i = official("15");
+        ClusterResource::<OfInstance>::default().migrate_state(0, &mut i);
+        assert_eq!(i["cluster_id"], json!(15));
+        // This provider's own state is left alone.
+        let mut own = official("15");
+        own.insert("cluster_id".into(), json!(3));
+        ClusterResource::<OfInstance>::default().migrate_state(0, &mut own);
+        assert_eq!(own["cluster_id"], json!(3));
+        assert_eq!(own["domain"], json!(""));
+    }
+
+    #[test]
+    fn each_family_serves_its_own_schema_with_its_owner_and_cluster_type() {
+        use crate::resources::family::{OfInstance, OfProject};
+        let p = ClusterResource::<OfProject>::default().schema();
+        let owner = p.attribute("project").unwrap();
+        assert!(owner.required && owner.force_new);
+        assert!(p.attribute("group").is_none());
+        assert_eq!(
+            p.attribute("cluster_type").unwrap().known_on_create,
+            Some(Value::from("project_type"))
+        );
+        let i = ClusterResource::<OfInstance>::default().schema();
+        assert!(i.attribute("group").is_none() && i.attribute("project").is_none());
+        assert_eq!(
+            i.attribute("cluster_type").unwrap().known_on_create,
+            Some(Value::from("instance_type"))
+        );
+        assert_eq!(
+            ClusterResource::<OfInstance>::default().type_name(),
+            "gitlab_instance_cluster"
+        );
+        // The same attributes otherwise, in the same order.
+        let names = |s: &Schema| -> Vec<String> {
+            s.attributes
+                .iter()
+                .map(|a| a.name.clone())
+                .filter(|n| n != "group" && n != "project")
+                .collect()
+        };
+        assert_eq!(names(&p), names(&i));
+        assert_eq!(names(&GroupCluster::default().schema()), names(&i));
+    }
+
+    #[test]
+    fn an_instance_cluster_is_located_by_its_bare_id() {
+        use crate::resources::family::OfInstance;
+        let s = ClusterState::<OfInstance>::new(
+            Val::Null,
+            ClusterAttrs {
+                id: Val::Known("15".into()),
+                ..Default::default()
+            },
+        );
+        assert_eq!(s.location().unwrap(), (String::new(), 15));
+        let mut r = s.clone();
+        r.merge_remote(&Remote {
+            cluster_id: 15,
+            name: "c".into(),
+            ..Default::default()
+        });
+        assert_eq!(r.id, Val::Known("15".into()));
+        assert!(r.owner.is_null());
+    }
+
+    #[test]
     fn namespace_requires_unmanaged_cluster() {
         let mut c = state();
         c.kubernetes_namespace = Val::Known("ns".into());

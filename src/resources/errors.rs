@@ -416,6 +416,58 @@ mod tests {
     }
 
     #[test]
+    fn each_owner_is_named_in_its_own_words_and_at_its_own_attribute() {
+        use super::super::family::{INSTANCE, PROJECT};
+        let project = Place {
+            family: &PROJECT,
+            owner: "qa/app",
+        };
+        let gone = Error::NotFound {
+            message: "404 Project Not Found".into(),
+        };
+        let d = &diagnostics(&gone, "read the cluster", &project).0[0];
+        assert_eq!(d.attribute.as_ref().unwrap().to_string(), "project");
+        for w in [
+            "no project \"qa/app\"",
+            "Check `project`",
+            "`gitlab_project_cluster`",
+            "terraform import <resource address> qa/app:<cluster id>",
+        ] {
+            assert!(d.detail.contains(w), "{w:?} missing: {}", d.detail);
+        }
+        let denied = Error::Forbidden {
+            message: "403 Forbidden".into(),
+        };
+        let d = &diagnostics(&denied, "create the cluster", &project).0[0];
+        assert!(
+            d.detail.contains("Maintainer role on the project"),
+            "{}",
+            d.detail
+        );
+        let instance = Place {
+            family: &INSTANCE,
+            owner: "",
+        };
+        let d = &diagnostics(&denied, "create the cluster", &instance).0[0];
+        assert!(d.attribute.is_none(), "the instance has no owner attribute");
+        assert!(
+            d.detail.contains("clusters of the instance") && d.detail.contains("administrator"),
+            "{}",
+            d.detail
+        );
+        let lost = Error::OutcomeUnknown {
+            detail: "the answer was lost".into(),
+        };
+        let d = &diagnostics(&lost, "create the cluster", &instance).0[0];
+        assert!(
+            d.detail
+                .contains("terraform import <resource address> <cluster id>"),
+            "{}",
+            d.detail
+        );
+    }
+
+    #[test]
     fn a_kubernetes_api_url_on_the_local_network_names_the_admin_setting() {
         let mut fields = BTreeMap::new();
         fields.insert(
