@@ -13,7 +13,36 @@ use grpc_support::{
 use serde_json::Value as J;
 use terraform_provider_gitlab::protocol::value::Value;
 
-const CLUSTER: &str = "gitlab_group_cluster";
+/// One family of cluster resources, as this test drives it: the resource, its owner
+/// attribute as configured (none for the instance), the owner's respellings, and a token
+/// that may write its clusters.
+struct Family {
+    resource: &'static str,
+    owner: Option<(&'static str, &'static str)>,
+    respelled: &'static [&'static str],
+    token: &'static str,
+}
+
+const FAMILIES: [Family; 3] = [
+    Family {
+        resource: "gitlab_group_cluster",
+        owner: Some(("group", "qa")),
+        respelled: &["QA", " qa"],
+        token: support::MAINTAINER_TOKEN,
+    },
+    Family {
+        resource: "gitlab_project_cluster",
+        owner: Some(("project", "qa/cluster-management")),
+        respelled: &["QA/Cluster-Management", " qa/cluster-management", "qa//x"],
+        token: support::MAINTAINER_TOKEN,
+    },
+    Family {
+        resource: "gitlab_instance_cluster",
+        owner: None,
+        respelled: &[],
+        token: "sim-admin-token",
+    },
+];
 
 /// An attribute, its respelled value, and other attributes it needs.
 type Variant = (&'static str, String, Vec<(&'static str, Value)>);
@@ -49,8 +78,6 @@ fn variants() -> Vec<Variant> {
         ("management_project_id", s("-7"), vec![]),
         ("environment_scope", s(" spaced"), vec![]),
         ("environment_scope", s("bad!"), vec![]),
-        ("group", s("QA"), vec![]),
-        ("group", s(" qa"), vec![]),
     ]
 }
 
@@ -81,10 +108,10 @@ async fn cluster_requests(sim_url: &str) -> usize {
         .unwrap_or(0)
 }
 
-async fn configure(tf: &mut ProtocolClient, s: &WireSchemas, api_url: &str) {
+async fn configure(tf: &mut ProtocolClient, s: &WireSchemas, api_url: &str, token: &str) {
     let config = s.provider.object(&[
         ("base_url", api_url.into()),
-        ("token", support::MAINTAINER_TOKEN.into()),
+        ("token", token.into()),
         ("early_auth_check", false.into()),
     ]);
     let d = guard(
@@ -104,15 +131,16 @@ fn refused_at(diags: &[Diag], attr: &str) -> bool {
 
 async fn plan(
     tf: &mut ProtocolClient,
+    resource: &str,
     r: &WireSchema,
     prior: &Value,
     config: &Value,
 ) -> grpc_support::Planned {
-    grpc_support::plan_values(tf, CLUSTER, r, prior, config).await
+    grpc_support::plan_values(tf, resource, r, prior, config).await
 }
 
 #[tokio::test]
-async fn respellings_are_refused_at_their_attribute_or_applied_with_no_later_diff_on_both_protocols()
+async fn respellings_are_refused_at_their_attribute_or_applied_with_no_later_diff_in_every_family_on_both_protocols()
  {
     let sim = support::Sim::start();
     let sim_url = sim.url.clone();
@@ -120,23 +148,56 @@ async fn respellings_are_refused_at_their_attribute_or_applied_with_no_later_dif
     let counter = std::sync::atomic::AtomicUsize::new(0);
     let counter = &counter;
     let (sim_url, api_url) = (&sim_url, &api_url);
+    for family in &FAMILIES {
+        respellings_of(family, sim_url, api_url, counter).await;
+    }
+    drop(sim);
+}
+
+/// The owner's own respellings, then every other attribute's, for one family.
+fn family_variants(family: &Family) -> Vec<Variant> {
+    let owner = family.owner.map(|(attr, _)| attr);
+    let mut all: Vec<Variant> = owner
+        .map(|attr| {
+            family
+                .respelled
+                .iter()
+                .map(|v| (attr, v.to_string(), vec![]))
+                .collect()
+        })
+        .unwrap_or_default();
+    all.extend(variants());
+    all
+}
+
+async fn respellings_of(
+    family: &'static Family,
+    sim_url: &str,
+    api_url: &str,
+    counter: &std::sync::atomic::AtomicUsize,
+) {
+    let resource = family.resource;
     on_both_protocols(|mut tf| async move {
         let s = guard("GetProviderSchema", tf.schemas())
             .await
             .expect("schema");
-        configure(&mut tf, &s, api_url).await;
-        let r = &s.resources[CLUSTER];
-        for (attr, value, extra) in variants() {
+        configure(&mut tf, &s, api_url, family.token).await;
+        let r = &s.resources[resource];
+        for (attr, value, extra) in family_variants(family) {
             let n = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            let mut set: Vec<(&str, Value)> = vec![
-                ("group", "qa".into()),
+            let mut set: Vec<(&str, Value)> = family
+                .owner
+                .map(|(a, v)| (a, Value::from(v)))
+                .into_iter()
+                .collect();
+            set.extend([
                 ("name", format!("v{n}").as_str().into()),
                 ("environment_scope", format!("v{n}/*").as_str().into()),
                 ("kubernetes_api_url", "https://k8s.example.com:6443".into()),
                 ("kubernetes_token", "k8s-token".into()),
-            ];
+            ]);
             set.retain(|(k, _)| *k != attr);
-            // Environment scopes are unique per group: each protocol's run gets its own.
+            // Environment scopes are unique per owner: each protocol's run gets its own.
             let value = if attr == "environment_scope" && !value.contains('!') {
                 format!("{value}{n}")
             } else {
@@ -145,12 +206,12 @@ async fn respellings_are_refused_at_their_attribute_or_applied_with_no_later_dif
             set.push((attr, value.as_str().into()));
             set.extend(extra);
             let config = r.object(&set);
-            let what = format!("{} {attr}={value:?}", tf.name());
+            let what = format!("{} {resource} {attr}={value:?}", tf.name());
 
             let before = cluster_requests(sim_url).await;
             let d = guard(
                 "ValidateResourceConfig",
-                tf.validate_resource(CLUSTER, Some(r.msgpack(&config))),
+                tf.validate_resource(resource, Some(r.msgpack(&config))),
             )
             .await
             .expect("validate");
@@ -163,7 +224,7 @@ async fn respellings_are_refused_at_their_attribute_or_applied_with_no_later_dif
                 );
                 continue;
             }
-            let p = plan(&mut tf, r, &Value::Null, &config).await;
+            let p = plan(&mut tf, resource, r, &Value::Null, &config).await;
             if !errors(&p.diags).is_empty() {
                 assert!(
                     refused_at(&p.diags, attr),
@@ -182,7 +243,7 @@ async fn respellings_are_refused_at_their_attribute_or_applied_with_no_later_dif
             let a = guard(
                 "ApplyResourceChange",
                 tf.apply(
-                    CLUSTER,
+                    resource,
                     Some(r.msgpack(&Value::Null)),
                     Some(r.msgpack(&planned)),
                     Some(r.msgpack(&config)),
@@ -195,7 +256,7 @@ async fn respellings_are_refused_at_their_attribute_or_applied_with_no_later_dif
             // ... refreshed ...
             let (refreshed, _, d) = guard(
                 "ReadResource",
-                tf.read(CLUSTER, Some(r.msgpack(&state)), &[]),
+                tf.read(resource, Some(r.msgpack(&state)), &[]),
             )
             .await
             .expect("read");
@@ -206,7 +267,7 @@ async fn respellings_are_refused_at_their_attribute_or_applied_with_no_later_dif
                 "{what}: refresh keeps the applied spelling"
             );
             // ... and planned again: no change.
-            let p = plan(&mut tf, r, &refreshed, &config).await;
+            let p = plan(&mut tf, resource, r, &refreshed, &config).await;
             assert!(
                 errors(&p.diags).is_empty() && p.requires_replace.is_empty(),
                 "{what}: {:?}",
@@ -218,6 +279,82 @@ async fn respellings_are_refused_at_their_attribute_or_applied_with_no_later_dif
                 "{what}: no change planned"
             );
         }
+    })
+    .await;
+}
+
+/// A project cluster's `project` respelled by id (or back) is the same project, found by
+/// `GET /projects/:id`: no replacement, a new `id`. Another project is a replacement.
+#[tokio::test]
+async fn a_project_spelled_by_id_instead_of_path_is_the_same_project_on_both_protocols() {
+    let sim = support::Sim::start();
+    let api_url = sim.api_url();
+    let api_url = &api_url;
+    let resource = "gitlab_project_cluster";
+    let n = std::sync::atomic::AtomicUsize::new(0);
+    let n = &n;
+    on_both_protocols(|mut tf| async move {
+        let s = guard("GetProviderSchema", tf.schemas())
+            .await
+            .expect("schema");
+        configure(&mut tf, &s, api_url, support::MAINTAINER_TOKEN).await;
+        let r = &s.resources[resource];
+        let i = n.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let config = |project: &str| {
+            r.object(&[
+                ("project", project.into()),
+                ("name", format!("respelled-{i}").as_str().into()),
+                (
+                    "environment_scope",
+                    format!("respelled/{i}").as_str().into(),
+                ),
+                ("kubernetes_api_url", "https://k8s.example.com:6443".into()),
+                ("kubernetes_token", "k8s-token".into()),
+            ])
+        };
+        let by_path = config("qa/cluster-management");
+        let p = plan(&mut tf, resource, r, &Value::Null, &by_path).await;
+        let planned = r.decode(&p.planned.expect("planned"));
+        let a = guard(
+            "ApplyResourceChange",
+            tf.apply(
+                resource,
+                Some(r.msgpack(&Value::Null)),
+                Some(r.msgpack(&planned)),
+                Some(r.msgpack(&by_path)),
+            ),
+        )
+        .await
+        .expect("apply");
+        assert!(errors(&a.diags).is_empty(), "{:?}", a.diags);
+        let state = r.decode(&a.new_state.expect("state"));
+        let cid = match state.get("cluster_id") {
+            Value::Number(n) => n.as_i64().expect("cluster id"),
+            v => panic!("cluster_id {v:?}"),
+        };
+
+        let p = plan(&mut tf, resource, r, &state, &config("7")).await;
+        assert!(errors(&p.diags).is_empty(), "{:?}", p.diags);
+        assert!(p.requires_replace.is_empty(), "{}: same project", tf.name());
+        let planned = r.decode(&p.planned.expect("planned"));
+        assert_eq!(planned.get("id"), &Value::from(format!("7:{cid}").as_str()));
+
+        let p = plan(&mut tf, resource, r, &state, &config("maintainer/sandbox")).await;
+        assert!(errors(&p.diags).is_empty(), "{:?}", p.diags);
+        assert!(
+            !p.requires_replace.is_empty(),
+            "{}: another project replaces the cluster",
+            tf.name()
+        );
+
+        let p = plan(&mut tf, resource, r, &state, &config("qa/no-such-project")).await;
+        let errs = errors(&p.diags);
+        assert!(
+            !errs.is_empty() && errs.iter().all(|d| d.path == Some(attr_path("project"))),
+            "{}: a lookup that fails is an error at `project`, never a replacement: {:?}",
+            tf.name(),
+            p.diags
+        );
     })
     .await;
     drop(sim);
