@@ -139,6 +139,31 @@ async fn plan(
     grpc_support::plan_values(tf, resource, r, prior, config).await
 }
 
+/// Applies the planned create `p` of `config`; the new state.
+async fn create(
+    tf: &mut ProtocolClient,
+    resource: &str,
+    r: &WireSchema,
+    p: grpc_support::Planned,
+    config: &Value,
+    what: &str,
+) -> Value {
+    let planned = r.decode(&p.planned.expect("planned"));
+    let a = guard(
+        "ApplyResourceChange",
+        tf.apply(
+            resource,
+            Some(r.msgpack(&Value::Null)),
+            Some(r.msgpack(&planned)),
+            Some(r.msgpack(config)),
+        ),
+    )
+    .await
+    .expect("apply");
+    assert!(errors(&a.diags).is_empty(), "{what}: apply: {:?}", a.diags);
+    r.decode(&a.new_state.expect("new state"))
+}
+
 #[tokio::test]
 async fn respellings_are_refused_at_their_attribute_or_applied_with_no_later_diff_in_every_family_on_both_protocols()
  {
@@ -238,21 +263,8 @@ async fn respellings_of(
                 );
                 continue;
             }
-            let planned = r.decode(&p.planned.expect("planned"));
             // Applied (ProtocolClient::apply fails on any result Terraform would call inconsistent) ...
-            let a = guard(
-                "ApplyResourceChange",
-                tf.apply(
-                    resource,
-                    Some(r.msgpack(&Value::Null)),
-                    Some(r.msgpack(&planned)),
-                    Some(r.msgpack(&config)),
-                ),
-            )
-            .await
-            .expect("apply");
-            assert!(errors(&a.diags).is_empty(), "{what}: apply: {:?}", a.diags);
-            let state = r.decode(&a.new_state.expect("new state"));
+            let state = create(&mut tf, resource, r, p, &config, &what).await;
             // ... refreshed ...
             let (refreshed, _, d) = guard(
                 "ReadResource",
@@ -314,20 +326,8 @@ async fn a_project_spelled_by_id_instead_of_path_is_the_same_project_on_both_pro
         };
         let by_path = config("qa/cluster-management");
         let p = plan(&mut tf, resource, r, &Value::Null, &by_path).await;
-        let planned = r.decode(&p.planned.expect("planned"));
-        let a = guard(
-            "ApplyResourceChange",
-            tf.apply(
-                resource,
-                Some(r.msgpack(&Value::Null)),
-                Some(r.msgpack(&planned)),
-                Some(r.msgpack(&by_path)),
-            ),
-        )
-        .await
-        .expect("apply");
-        assert!(errors(&a.diags).is_empty(), "{:?}", a.diags);
-        let state = r.decode(&a.new_state.expect("state"));
+        let what = tf.name().to_string();
+        let state = create(&mut tf, resource, r, p, &by_path, &what).await;
         let cid = match state.get("cluster_id") {
             Value::Number(n) => n.as_i64().expect("cluster id"),
             v => panic!("cluster_id {v:?}"),

@@ -3,6 +3,8 @@
 //! its [`Family`]), and the mapping from GitLab's cluster entity to Terraform attribute
 //! values.
 
+use std::ops::Deref;
+
 use super::family::Family;
 use crate::framework::prelude::*;
 use crate::gitlab::types::Cluster;
@@ -164,5 +166,35 @@ impl From<&Remote> for ClusterItem {
             provider_type: r.provider_type.clone().into(),
             platform_type: r.platform_type.clone().into(),
         }
+    }
+}
+
+/// A model `T` plus the Terraform `id` attribute. Derefs to `T`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Identified<T> {
+    pub id: Val<String>,
+    pub item: T,
+}
+
+impl<T> Deref for Identified<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.item
+    }
+}
+
+impl<T: TfValue> TfValue for Identified<T> {
+    fn from_value(v: &Value, path: &AttributePath) -> Result<Self, Diagnostic> {
+        Ok(Identified {
+            id: Val::from_value(v.get("id"), &path.push_attr("id"))?,
+            item: T::from_value(v, path)?,
+        })
+    }
+    fn to_value(&self) -> Value {
+        let mut v = self.item.to_value();
+        if let Value::Object(m) = &mut v {
+            m.insert("id".to_string(), self.id.to_value());
+        }
+        v
     }
 }

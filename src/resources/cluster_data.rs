@@ -6,37 +6,15 @@ use std::marker::PhantomData;
 
 use async_trait::async_trait;
 
-use super::cluster::{ClusterItem, Remote, desc};
+use super::cluster::{ClusterItem, Identified, Remote, desc};
 use super::errors::diagnostics;
 use super::family::{Family, Owned, Place, WithOwner};
 use super::provider::ProviderData;
 use crate::framework::prelude::*;
 
-crate::tf_model! {
-    /// Every attribute of the single-cluster data source but its owner.
-    pub struct ClusterDataAttrs {
-        id: Val<String>,
-        cluster_id: Val<i64>,
-        name: Val<String>,
-        environment_scope: Val<String>,
-        domain: Val<String>,
-        enabled: Val<bool>,
-        managed: Val<bool>,
-        kubernetes_api_url: Val<String>,
-        kubernetes_ca_cert: Val<String>,
-        kubernetes_authorization_type: Val<String>,
-        kubernetes_namespace: Val<String>,
-        namespace_per_environment: Val<bool>,
-        management_project_id: Val<String>,
-        cluster_type: Val<String>,
-        created_at: Val<String>,
-        provider_type: Val<String>,
-        platform_type: Val<String>,
-    }
-}
-
-/// The single-cluster data source's model: the family's owner plus [`ClusterDataAttrs`].
-pub type ClusterData<F> = WithOwner<F, ClusterDataAttrs>;
+/// The single-cluster data source's model: the family's owner, the Terraform id, and
+/// everything GitLab says of the cluster ([`ClusterItem`]).
+pub type ClusterData<F> = WithOwner<F, Identified<ClusterItem>>;
 
 /// The read-only attributes every cluster data source exposes (everything but the token).
 pub fn computed_cluster_attributes(f: &Family) -> Vec<Attribute> {
@@ -85,14 +63,15 @@ pub fn computed_cluster_attributes(f: &Family) -> Vec<Attribute> {
 
 /// Fills every attribute from GitLab's entity: the attributes of a list item, plus the id
 /// and the owner.
-fn from_remote<F: Owned>(owner: &Val<String>, r: &Remote) -> Result<ClusterData<F>, Diagnostics> {
-    let v = ClusterItem::from(r).to_value();
-    let mut m =
-        ClusterData::<F>::from_value(&v, &AttributePath::root()).map_err(Diagnostics::from)?;
+fn from_remote<F: Owned>(owner: &Val<String>, r: &Remote) -> ClusterData<F> {
     let spelled = owner.known().cloned().unwrap_or_default();
-    m.inner.id = Val::Known(F::FAMILY.state_id(&spelled, r.cluster_id));
-    m.owner = owner.clone();
-    Ok(m)
+    ClusterData::<F>::new(
+        owner.clone(),
+        Identified {
+            id: Val::Known(F::FAMILY.state_id(&spelled, r.cluster_id)),
+            item: ClusterItem::from(r),
+        },
+    )
 }
 
 /// The single-cluster data source of family `F`.
@@ -196,7 +175,7 @@ impl<F: Owned> DataSource<ProviderData> for ClusterDataSource<F> {
                         d
                     }
                 })?;
-            return from_remote(&config.owner, &Remote::from(&c));
+            return Ok(from_remote(&config.owner, &Remote::from(&c)));
         }
         let all = client
             .list_clusters(&at.client_owner())
@@ -213,7 +192,7 @@ impl<F: Owned> DataSource<ProviderData> for ClusterDataSource<F> {
             })
             .collect();
         match matching.as_slice() {
-            [one] => from_remote(&config.owner, &Remote::from(*one)),
+            [one] => Ok(from_remote(&config.owner, &Remote::from(*one))),
             [] => {
                 let mut wanted = Vec::new();
                 if let Some(n) = config.name.known() {
