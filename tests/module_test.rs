@@ -1,7 +1,10 @@
-//! The guide "Testing your modules offline", run as written: the example module
-//! `examples/modules/group-clusters/` and its `terraform test` suite, through the guide's own
-//! script (`test-offline.sh`: gitlab-sim in the background, the provider from a filesystem
-//! mirror, `terraform test`), with the newest Terraform on this machine — never the internet.
+//! The guide "Testing your modules offline", run as written: the example modules
+//! `examples/modules/group-clusters/` (one group cluster per environment) and
+//! `examples/modules/shared-cluster/` (one cluster of each kind: group, project and instance,
+//! the last through an aliased provider with an administrator's token) and their
+//! `terraform test` suites, through the guide's own script (`examples/modules/test-offline.sh`:
+//! gitlab-sim in the background, the provider from a filesystem mirror, `terraform test` in
+//! each module), with the newest Terraform on this machine — never the internet.
 //!
 //! Terraform comes from `TF_ACC_TERRAFORM_PATH` if set, else `terraform` on PATH, and must be
 //! at least 1.6 (the first with `terraform test`); otherwise the test fails saying what to
@@ -15,7 +18,32 @@ use std::time::{Duration, Instant};
 
 use support::*;
 
-const MODULE: &str = "examples/modules/group-clusters";
+/// The example modules, next to the guide's script.
+const MODULES: &str = "examples/modules";
+/// Each example module, with the `run` blocks its `terraform test` must pass.
+const SUITES: [(&str, &[&str]); 2] = [
+    (
+        "group-clusters",
+        &[
+            "creates_one_cluster_per_environment",
+            "refuses_an_environment_name_that_is_not_a_plain_name",
+            "refuses_a_plain_http_api_url",
+            "updates_a_cluster_in_place_when_its_domain_and_name_change",
+            "plans_new_clusters_when_the_group_changes",
+            "replaces_the_clusters_in_the_new_group",
+            "leaves_no_cluster_in_the_old_group",
+        ],
+    ),
+    (
+        "shared-cluster",
+        &[
+            "creates_one_cluster_of_each_kind",
+            "gitlab_holds_each_cluster_at_its_level",
+            "changes_the_environment_scope_in_place_at_every_level",
+            "removes_the_instance_cluster_alone",
+        ],
+    ),
+];
 /// The first Terraform release with `terraform test` and its `.tftest.hcl` syntax.
 const MINIMUM: (u64, u64) = (1, 6);
 
@@ -63,7 +91,7 @@ fn newest_terraform(explicit: Option<PathBuf>) -> Result<(PathBuf, String), Stri
     Ok((bin, version))
 }
 
-/// Copies the module (without any `.terraform` a local run left) so the checkout stays clean.
+/// Copies the modules (without any `.terraform` a local run left) so the checkout stays clean.
 fn copy_module(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("module dir");
     for entry in std::fs::read_dir(from).expect("read module") {
@@ -105,13 +133,15 @@ fn the_example_module_passes_its_terraform_tests_against_gitlab_sim_as_the_guide
         pdir.join(format!("terraform-provider-gitlab_v{}", provider_version())),
     )
     .expect("copy provider");
-    let module = dir.path().join("group-clusters");
-    copy_module(&repo_root().join(MODULE), &module);
+    let modules = dir.path().join("modules");
+    copy_module(&repo_root().join(MODULES), &modules);
 
     let (out, err) = (dir.path().join("stdout"), dir.path().join("stderr"));
     let mut child = Command::new("bash");
     child
-        .arg(module.join("test-offline.sh"))
+        .arg(modules.join("test-offline.sh"))
+        .args(SUITES.map(|(module, _)| module))
+        .current_dir(&modules)
         .env("PROVIDER_MIRROR", &mirror)
         .env("GITLAB_SIM", sim_launcher::binary())
         .env("TERRAFORM", &terraform)
@@ -136,21 +166,23 @@ fn the_example_module_passes_its_terraform_tests_against_gitlab_sim_as_the_guide
     let stderr = std::fs::read_to_string(&err).unwrap_or_default();
     let all = format!("Terraform {version}\n{stdout}\n{stderr}");
     assert!(status.success(), "test-offline.sh failed:\n{all}");
-    for run in [
-        "creates_one_cluster_per_environment",
-        "refuses_an_environment_name_that_is_not_a_plain_name",
-        "refuses_a_plain_http_api_url",
-        "updates_a_cluster_in_place_when_its_domain_and_name_change",
-        "plans_new_clusters_when_the_group_changes",
-        "replaces_the_clusters_in_the_new_group",
-        "leaves_no_cluster_in_the_old_group",
-    ] {
+    for (module, runs) in SUITES {
+        // The script announces each module, then Terraform reports that module's runs.
+        let report = stdout
+            .split_once(&format!("== {module}\n"))
+            .map(|(_, rest)| rest.split("\n== ").next().unwrap_or(rest))
+            .unwrap_or_else(|| panic!("the script did not run the tests of {module}:\n{all}"));
+        for run in runs {
+            assert!(
+                report.contains(&format!("run \"{run}\"... pass")),
+                "{module}: run {run:?} did not pass:\n{all}"
+            );
+        }
         assert!(
-            stdout.contains(&format!("run \"{run}\"... pass")),
-            "run {run:?} did not pass:\n{all}"
+            report.contains(&format!("Success! {} passed, 0 failed.", runs.len())),
+            "{module}:\n{all}"
         );
     }
-    assert!(stdout.contains("Success! 7 passed, 0 failed."), "{all}");
     for bad in [
         "inconsistent result after apply",
         "inconsistent final plan",
@@ -174,11 +206,17 @@ fn the_example_module_passes_its_terraform_tests_against_gitlab_sim_as_the_guide
 fn the_guide_shows_the_script_module_and_tests_this_suite_runs() {
     let guide = std::fs::read_to_string(repo_root().join("docs/guides/testing-modules-offline.md"))
         .expect("the guide");
-    for file in ["test-offline.sh", "main.tf", "tests/clusters.tftest.hcl"] {
-        let text = std::fs::read_to_string(repo_root().join(MODULE).join(file)).expect(file);
+    for file in [
+        "test-offline.sh",
+        "group-clusters/main.tf",
+        "group-clusters/tests/clusters.tftest.hcl",
+        "shared-cluster/main.tf",
+        "shared-cluster/tests/shared.tftest.hcl",
+    ] {
+        let text = std::fs::read_to_string(repo_root().join(MODULES).join(file)).expect(file);
         assert!(
             guide.contains(text.trim()),
-            "the guide does not show {MODULE}/{file} as it is; run `cargo run --bin gen-docs`"
+            "the guide does not show {MODULES}/{file} as it is; run `cargo run --bin gen-docs`"
         );
     }
 }

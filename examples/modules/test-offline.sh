@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
-# Runs this module's `terraform test` offline: starts gitlab-sim in the background, points the
-# provider at it, runs the tests, stops the simulator. From the guide "Testing your modules
-# offline" (docs/guides/testing-modules-offline.md).
+# Runs `terraform test` of each module directory given (default: the current directory)
+# offline: starts gitlab-sim in the background, points the provider at it, runs the tests of
+# each module in turn, stops the simulator. From the guide "Testing your modules offline"
+# (docs/guides/testing-modules-offline.md).
+#
+#   ./test-offline.sh [MODULE_DIR...]
 #
 #   PROVIDER_MIRROR  a filesystem mirror: <dir>/registry.terraform.io/gitlab-rs/gitlab/ holding
 #                    the provider's release zip
 #   GITLAB_SIM       the gitlab-sim binary (default: gitlab-sim on PATH)
 #   TERRAFORM        Terraform >= 1.6 (default: terraform on PATH)
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")"
 : "${PROVIDER_MIRROR:?set PROVIDER_MIRROR to the directory holding the provider zip}"
+[ "$#" -gt 0 ] || set -- .
 export CHECKPOINT_DISABLE=1
 
-# 1. Start the simulator: the built-in data has the group `qa`; --group adds more.
+# 1. Start the simulator: the built-in data has the group `qa`, its project
+#    `qa/cluster-management` and the administrator `root`; --group adds more groups.
 run="$(mktemp -d)"
 "${GITLAB_SIM:-gitlab-sim}" --group platform/infra --ready-file "$run/sim.ready" >/dev/null &
 sim=$!
@@ -23,7 +27,7 @@ for _ in $(seq 100); do
 done
 [ -e "$run/sim.ready" ] || { echo "gitlab-sim did not start" >&2; exit 1; }
 
-# 2. Point the provider at it.
+# 2. Point the provider at it, with the token of the built-in Maintainer.
 export GITLAB_BASE_URL="$(sed -n 's/^listening on //p' "$run/sim.ready")/api/v4/"
 export GITLAB_TOKEN="$(sed -n 's/^token //p' "$run/sim.ready")"
 
@@ -41,6 +45,12 @@ provider_installation {
 CFG
 export TF_CLI_CONFIG_FILE="$run/cli.tfrc"
 
-# 4. Run the tests.
-"${TERRAFORM:-terraform}" init -input=false -no-color
-"${TERRAFORM:-terraform}" test -no-color
+# 4. Run the tests of each module.
+for module in "$@"; do
+  echo "== $module"
+  (
+    cd "$module"
+    "${TERRAFORM:-terraform}" init -input=false -no-color
+    "${TERRAFORM:-terraform}" test -no-color
+  )
+done
