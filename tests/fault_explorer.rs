@@ -1,17 +1,21 @@
-//! The fault explorer (issue 20; docs/testing.md, "The fault explorer"): every scenario of
-//! `tests/explorer/scenarios.rs` replayed with one fault at one recorded GitLab request, for
-//! every fault kind, and held to the invariants of `tests/explorer/invariants.rs`.
+//! The fault explorer (issues 20 and 23; docs/testing.md, "The fault explorer"): every
+//! scenario of `tests/explorer/scenarios.rs`, for each owner of `tests/explorer/owners.rs`
+//! (`gitlab_group_cluster`, `gitlab_project_cluster`, `gitlab_instance_cluster`), replayed
+//! with one fault at one recorded GitLab request, for every fault kind, and held to the
+//! invariants of `tests/explorer/invariants.rs`.
 //!
 //! `cargo test --test fault_explorer` runs a deterministic subset: every scenario × every
-//! fault kind at one request index each (rotating over scenarios and kinds). The whole grid,
-//! every request index:
+//! fault kind at one request index and for one owner (rotating over scenarios, kinds and
+//! owners, so every scenario and every kind runs for each owner). The whole grid, every owner
+//! and every request index:
 //!
 //! ```sh
 //! FAULT_EXPLORER=full cargo test --locked --test fault_explorer -- --nocapture
 //! ```
 //!
 //! Knobs: `FAULT_EXPLORER_WORKERS` (jobs at once, default 4, each with its own simulator),
-//! `FAULT_EXPLORER_ONLY` (scenarios whose name contains it). Either way the table is printed
+//! `FAULT_EXPLORER_ONLY` (scenarios whose name contains it), `FAULT_EXPLORER_OWNERS`
+//! (comma-separated owners: `group`, `project`, `instance`). Either way the table is printed
 //! and the test fails on any violation.
 
 mod explorer;
@@ -32,8 +36,9 @@ async fn no_single_gitlab_answer_breaks_an_invariant() {
         .and_then(|w| w.parse().ok())
         .unwrap_or(4);
     let only = std::env::var("FAULT_EXPLORER_ONLY").ok();
+    let owners = std::env::var("FAULT_EXPLORER_OWNERS").ok();
     let started = std::time::Instant::now();
-    let results = grid::explore(mode, workers, only).await;
+    let results = grid::explore(mode, workers, only, owners).await;
     let runs: usize = results.iter().map(|r| r.cells.len() + 1).sum();
     println!(
         "fault explorer ({mode:?}): {runs} runs in {:.1} s\n\n{}",
@@ -58,6 +63,7 @@ mod checks {
 
     use super::explorer::driver::{Action, Workspace};
     use super::explorer::invariants as inv;
+    use super::explorer::owners::Owner::{Group, Instance, Project};
 
     fn ws(id: Option<i64>) -> Workspace {
         Workspace {
@@ -155,11 +161,103 @@ mod checks {
                 ("kubernetes_authorization_type", auth.into()),
             ])
         };
-        assert!(inv::state_matches(inv::STATE_EQ, 0, &state("abac"), &now).is_empty());
-        let v = inv::state_matches(inv::STATE_EQ, 0, &state("rbac"), &now);
+        assert!(inv::state_matches(inv::STATE_EQ, Group, 0, &state("abac"), &now).is_empty());
+        let v = inv::state_matches(inv::STATE_EQ, Group, 0, &state("rbac"), &now);
         assert!(
             v[0].detail.contains("kubernetes_authorization_type"),
             "{v:?}"
         );
+    }
+
+    #[test]
+    fn a_state_holding_a_cluster_of_another_family_or_owner_is_flagged() {
+        let cluster = |owner: serde_json::Value| {
+            let mut c = json!({"id": 100, "name": "production", "environment_scope": "*",
+                "domain": null, "enabled": true, "managed": true, "namespace_per_environment": true,
+                "platform_kubernetes": {"api_url": "https://k8s", "namespace": null, "authorization_type": "rbac"}});
+            c.as_object_mut()
+                .expect("object")
+                .extend(owner.as_object().expect("object").clone());
+            inv::Clusters::from([(100, c)])
+        };
+        let state = |owner: Option<(&str, &str)>| {
+            let mut pairs = vec![
+                ("cluster_id", Value::int(100)),
+                ("name", "production".into()),
+                ("environment_scope", "*".into()),
+                ("enabled", true.into()),
+                ("managed", true.into()),
+                ("namespace_per_environment", true.into()),
+                ("kubernetes_api_url", "https://k8s".into()),
+                ("kubernetes_authorization_type", "rbac".into()),
+            ];
+            pairs.extend(owner.map(|(a, s)| (a, Value::from(s))));
+            Value::object(pairs)
+        };
+        let project = state(Some(("project", "qa/platform/apps")));
+        let ok = |o, s: &Value, c| inv::state_matches(inv::STATE_EQ, o, 0, s, &c).is_empty();
+        assert!(ok(Project, &project, cluster(json!({"project_id": 10}))));
+        assert!(ok(
+            Project,
+            &state(Some(("project", "10"))),
+            cluster(json!({"project_id": 10}))
+        ));
+        assert!(!ok(Project, &project, cluster(json!({"project_id": 7}))));
+        assert!(!ok(Project, &project, cluster(json!({"group_id": 10}))));
+        assert!(ok(
+            Instance,
+            &state(None),
+            cluster(json!({"instance": true}))
+        ));
+        assert!(!ok(
+            Instance,
+            &state(None),
+            cluster(json!({"project_id": 10}))
+        ));
+        assert!(!ok(
+            Group,
+            &state(Some(("group", "qa"))),
+            cluster(json!({"instance": true}))
+        ));
+    }
+
+    #[test]
+    fn a_data_source_answering_another_familys_cluster_is_flagged() {
+        let schema_free = |pairs: Vec<(&str, Value)>| Value::object(pairs);
+        let now: inv::Clusters = BTreeMap::from([
+            (
+                100,
+                json!({"id": 100, "name": "production", "project_id": 10}),
+            ),
+            (
+                101,
+                json!({"id": 101, "name": "production", "instance": true}),
+            ),
+        ]);
+        let config = schema_free(vec![("name", "production".into())]);
+        let answer = |id| {
+            schema_free(vec![
+                ("cluster_id", Value::int(id)),
+                ("name", "production".into()),
+            ])
+        };
+        let ty = Instance.resource();
+        assert!(inv::data_matches(Instance, ty, &config, &answer(101), &now).is_empty());
+        assert!(!inv::data_matches(Instance, ty, &config, &answer(100), &now).is_empty());
+        let by_id = schema_free(vec![("cluster_id", Value::int(100))]);
+        assert!(!inv::data_matches(Instance, ty, &by_id, &answer(100), &now).is_empty());
+        let list = |ids: &[i64]| {
+            schema_free(vec![(
+                "clusters",
+                Value::List(
+                    ids.iter()
+                        .map(|id| schema_free(vec![("cluster_id", Value::int(*id))]))
+                        .collect(),
+                ),
+            )])
+        };
+        let ty = Project.list();
+        assert!(inv::data_matches(Project, ty, &Value::Null, &list(&[100]), &now).is_empty());
+        assert!(!inv::data_matches(Project, ty, &Value::Null, &list(&[100, 101]), &now).is_empty());
     }
 }

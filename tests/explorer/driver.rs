@@ -22,13 +22,12 @@ use std::sync::Arc;
 
 use terraform_provider_gitlab::protocol::value::Value;
 
+use super::owners::Owner;
 use crate::grpc_support::objchange::{apply_problems, plan_problems};
 use crate::grpc_support::{
     Diag, InProcess, ProtocolClient, WireSchema, WireSchemas, errors, proposed_new,
     serve_in_process,
 };
-
-pub const CLUSTER: &str = "gitlab_group_cluster";
 
 /// A violated invariant: its name and one line of evidence.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,7 +53,8 @@ impl Action {
     }
 }
 
-/// One workspace: a configuration's single `gitlab_group_cluster` and its state.
+/// One workspace: a configuration's single cluster resource (of the run's owner) and its
+/// state.
 #[derive(Clone, Debug, Default)]
 pub struct Workspace {
     pub state: Value,
@@ -82,11 +82,13 @@ pub struct Change {
 #[derive(Clone, Debug)]
 pub struct Failed(pub String);
 
-/// The provider factory: the schemas, and where GitLab (the simulator) is.
+/// The provider factory: the schemas, where GitLab (the simulator) is, and whose clusters
+/// the configurations manage (the resource, data sources and token of that owner).
 #[derive(Clone)]
 pub struct Tf {
     pub schemas: Arc<WireSchemas>,
     pub api_url: String,
+    pub owner: Owner,
 }
 
 /// One provider process of one command.
@@ -114,14 +116,15 @@ pub struct Run {
 
 impl Tf {
     /// A fresh provider configured for the simulator: `request_timeout = 1`, `retries = 2`,
-    /// no early `GET /user` (the provider has no backoff knob: its 250 ms base stands).
+    /// no early `GET /user` (the provider has no backoff knob: its 250 ms base stands), with
+    /// the owner's token (an administrator's for instance clusters).
     pub async fn session(&self) -> Session {
         let servers = serve_in_process().await;
         let mut c = servers.v6.clone();
         let p = &self.schemas.provider;
         let config = p.object(&[
             ("base_url", self.api_url.as_str().into()),
-            ("token", crate::support::MAINTAINER_TOKEN.into()),
+            ("token", self.owner.token().into()),
             ("early_auth_check", false.into()),
             ("retries", Value::int(2)),
             ("request_timeout", Value::int(1)),
@@ -137,8 +140,13 @@ impl Tf {
         }
     }
 
+    /// The resource type name: `gitlab_group_cluster`, `gitlab_project_cluster`, …
+    pub fn cluster(&self) -> &'static str {
+        self.owner.resource()
+    }
+
     pub fn resource(&self) -> &WireSchema {
-        &self.schemas.resources[CLUSTER]
+        &self.schemas.resources[self.cluster()]
     }
 }
 
@@ -220,7 +228,9 @@ impl Run {
             return Ok(state);
         }
         let r = self.tf.resource().clone();
-        let out = s.c.read(CLUSTER, Some(r.msgpack(&state)), &[]).await;
+        let out =
+            s.c.read(self.tf.cluster(), Some(r.msgpack(&state)), &[])
+                .await;
         let (new, _, diags) = self.rpc("refresh", out)?;
         self.fail_on("refresh", &diags)?;
         Ok(new.map_or(Value::Null, |b| r.decode(&b)))
@@ -241,7 +251,7 @@ impl Run {
         };
         let out =
             s.c.plan_unchecked(
-                CLUSTER,
+                self.tf.cluster(),
                 Some(r.msgpack(prior)),
                 Some(r.msgpack(&proposed)),
                 Some(r.msgpack(config)),
@@ -361,7 +371,7 @@ impl Run {
         let r = self.tf.resource().clone();
         let out =
             s.c.apply_unchecked(
-                CLUSTER,
+                self.tf.cluster(),
                 Some(r.msgpack(prior)),
                 Some(r.msgpack(planned)),
                 Some(r.msgpack(config)),
@@ -472,11 +482,11 @@ impl Run {
         self.apply_change(&mut s, ws, &c).await
     }
 
-    /// `terraform import gitlab_group_cluster.this <id>`.
+    /// `terraform import <resource>.this <id>`.
     pub async fn import(&mut self, ws: usize, id: &str) -> Result<(), Failed> {
         let mut s = self.tf.session().await;
         let r = self.tf.resource().clone();
-        let out = s.c.import(CLUSTER, id).await;
+        let out = s.c.import(self.tf.cluster(), id).await;
         let (imported, diags) = self.rpc("import", out)?;
         self.fail_on("import", &diags)?;
         let Some((_, Some(bytes))) = imported.into_iter().next() else {
@@ -485,7 +495,9 @@ impl Run {
             return Err(Failed(t));
         };
         let state = r.decode(&bytes);
-        let out = s.c.read(CLUSTER, Some(r.msgpack(&state)), &[]).await;
+        let out =
+            s.c.read(self.tf.cluster(), Some(r.msgpack(&state)), &[])
+                .await;
         let (read, _, diags) = self.rpc("import (read)", out)?;
         self.fail_on("import (read)", &diags)?;
         let read = read.map_or(Value::Null, |b| r.decode(&b));

@@ -1,5 +1,8 @@
 //! The fault kinds of the grid, as `POST /-/sim/faults` specs aimed at one recorded request,
-//! and which requests each kind can hit.
+//! and which requests each kind can hit. Every kind targets whatever route the request is
+//! on: group, project and instance cluster routes alike (the simulator's fault queue matches
+//! by position, and its answers that fabricate or replace clusters stay in the route's
+//! family).
 
 use std::time::Duration;
 
@@ -24,8 +27,18 @@ pub enum Kind {
     Truncate,
     Malformed,
     Foreign,
+    ForeignFamily,
     EndlessBody,
     EndlessList,
+}
+
+/// The clusters no workspace owns that a `foreign` answer names: `own`, the scenario's
+/// `decoy` (same owner); `kin`, a decoy of another family named and scoped like the
+/// scenario's cluster (`production`), rendered as the route renders a cluster.
+#[derive(Clone, Copy, Debug)]
+pub struct Decoys {
+    pub own: i64,
+    pub kin: i64,
 }
 
 pub const ALL: &[Kind] = &[
@@ -41,6 +54,7 @@ pub const ALL: &[Kind] = &[
     Kind::Truncate,
     Kind::Malformed,
     Kind::Foreign,
+    Kind::ForeignFamily,
     Kind::EndlessBody,
     Kind::EndlessList,
 ];
@@ -61,6 +75,7 @@ impl Kind {
             Kind::Truncate => "truncate",
             Kind::Malformed => "malformed",
             Kind::Foreign => "foreign",
+            Kind::ForeignFamily => "foreign family",
             Kind::EndlessBody => "endless body",
             Kind::EndlessList => "endless list",
         }
@@ -77,13 +92,14 @@ impl Kind {
     pub fn applies(self, r: &Request) -> bool {
         match self {
             Kind::EndlessList => r.is_list(),
-            // A list item carries no group: another cluster in a list cannot be told apart.
-            Kind::Foreign => !r.is_list(),
+            // A list item carries no owner: another cluster in a list cannot be told apart.
+            // The simulator's `foreign` leaves every answer but a cluster's as it is.
+            Kind::Foreign | Kind::ForeignFamily => r.presents_cluster(),
             _ => true,
         }
     }
 
-    fn action(self, decoy: i64) -> J {
+    fn action(self, decoys: Decoys) -> J {
         let status = |s: u16| json!({"kind": "status", "status": s});
         match self {
             Kind::S500 => status(500),
@@ -104,7 +120,8 @@ impl Kind {
             Kind::Malformed => json!({
                 "kind": "raw", "status": 200, "content_type": "application/json", "body": "{\"id\": 1,"
             }),
-            Kind::Foreign => json!({"kind": "foreign", "cluster_id": decoy}),
+            Kind::Foreign => json!({"kind": "foreign", "cluster_id": decoys.own}),
+            Kind::ForeignFamily => json!({"kind": "foreign", "cluster_id": decoys.kin}),
             Kind::EndlessBody => json!({"kind": "endless_body"}),
             Kind::EndlessList => json!({"kind": "endless_list", "fabricate": true}),
         }
@@ -113,13 +130,13 @@ impl Kind {
     /// The fault spec hitting request `index` of `log` (the clean run's requests): the
     /// `index`-th API request; for a list kind, every list request from that one on (a walk
     /// follows the fabricated pages), counted among list requests.
-    pub fn spec(self, log: &[Request], index: usize, decoy: i64) -> J {
+    pub fn spec(self, log: &[Request], index: usize, decoys: Decoys) -> J {
         match self {
             Kind::EndlessList => {
                 let earlier = log[..index].iter().filter(|r| r.is_list()).count();
-                json!({"method": "GET", "after": earlier, "count": 100_000, "action": self.action(decoy)})
+                json!({"method": "GET", "after": earlier, "count": 100_000, "action": self.action(decoys)})
             }
-            _ => json!({"after": index, "count": 1, "action": self.action(decoy)}),
+            _ => json!({"after": index, "count": 1, "action": self.action(decoys)}),
         }
     }
 }

@@ -1,4 +1,6 @@
-//! The grid: for each scenario, a simulator of its own, the setup once, then a checkpoint;
+//! The grid: for each scenario and owner (group, project, instance: `owners.rs`), a
+//! simulator of its own (the families seed, plus decoys of the other two families), the
+//! setup once, then a checkpoint;
 //! the clean run (its API requests, planned actions and end state are the baseline); then,
 //! per fault kind and recorded request index, restore → queue the fault → run → check →
 //! clear faults → clean converge → check again. Jobs (a scenario and some fault kinds) run
@@ -13,8 +15,9 @@ use terraform_provider_gitlab::protocol::value::Value;
 use tokio::sync::RwLock;
 
 use super::driver::{Action, Failed, Run, Tf, Violation, Workspace};
-use super::faults::{self, Kind};
+use super::faults::{self, Decoys, Kind};
 use super::invariants::{self as inv, Clusters};
+use super::owners::{self, Owner};
 use super::scenarios::{self, DataBy, Scenario, Step, Target};
 use super::simctl::{Request, SimCtl};
 
@@ -30,9 +33,10 @@ const CONVERGE_STEP: usize = 1000;
 /// Which part of the grid to run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
-    /// Every scenario × every kind at one request index, rotating (`cargo test`).
+    /// Every scenario × every kind at one request index and for one owner, rotating, so
+    /// that every scenario and every kind runs for each owner (`cargo test`).
     Subset,
-    /// Every scenario × every kind × every request index it applies to.
+    /// Every scenario × every owner × every kind × every request index it applies to.
     Full,
 }
 
@@ -54,10 +58,11 @@ pub struct Cell {
     pub outcome: Outcome,
 }
 
-/// A job's results: its scenario's clean run and its cells.
+/// A job's results: its scenario's clean run (for its owner) and its cells.
 #[derive(Clone, Debug)]
 pub struct JobResult {
     pub scenario: usize,
+    pub owner: Owner,
     pub name: &'static str,
     pub requests: Vec<Request>,
     pub clean: Outcome,
@@ -110,7 +115,9 @@ async fn run_steps(
     fixtures: &BTreeMap<&'static str, i64>,
 ) -> Option<(usize, Failed)> {
     let r = run.tf.resource().clone();
-    let cfg = |c: &Option<scenarios::ClusterCfg>| c.as_ref().map_or(Value::Null, |c| c.value(&r));
+    let owner = run.tf.owner;
+    let cfg =
+        |c: &Option<scenarios::ClusterCfg>| c.as_ref().map_or(Value::Null, |c| c.value(owner, &r));
     for (i, step) in steps.iter().enumerate() {
         let mut check_ws = None;
         let res = match step {
@@ -126,27 +133,25 @@ async fn run_steps(
             Step::Import(w, t) => {
                 check_ws = Some(*w);
                 match resolve(t, run, fixtures) {
-                    Some(id) => run.import(*w, &format!("qa:{id}")).await,
+                    Some(id) => run.import(*w, &owner.import_id(id)).await,
                     None => Err(Failed("nothing to import".into())),
                 }
             }
             Step::ReadCluster(by) => {
-                let ds = &run.tf.schemas.data_sources["gitlab_group_cluster"];
+                let ds = &run.tf.schemas.data_sources[owner.resource()];
                 let config = match by {
                     DataBy::Id(t) => match resolve(t, run, fixtures) {
-                        Some(id) => {
-                            ds.object(&[("group", "qa".into()), ("cluster_id", Value::int(id))])
-                        }
+                        Some(id) => owner.object(ds, false, &[("cluster_id", Value::int(id))]),
                         None => return Some((i, Failed("no cluster to read".into()))),
                     },
-                    DataBy::Name(n) => ds.object(&[("group", "qa".into()), ("name", (*n).into())]),
+                    DataBy::Name(n) => owner.object(ds, false, &[("name", (*n).into())]),
                 };
-                run.read_data(i, "gitlab_group_cluster", config).await
+                run.read_data(i, owner.resource(), config).await
             }
             Step::ReadClusters => {
-                let ds = &run.tf.schemas.data_sources["gitlab_group_clusters"];
-                let config = ds.object(&[("group", "qa".into())]);
-                run.read_data(i, "gitlab_group_clusters", config).await
+                let ds = &run.tf.schemas.data_sources[owner.list()];
+                let config = owner.object(ds, false, &[]);
+                run.read_data(i, owner.list(), config).await
             }
             Step::Outside(t, fields) => {
                 if let Some(id) = resolve(t, run, fixtures) {
@@ -164,11 +169,11 @@ async fn run_steps(
             if let Some(w) = check_ws {
                 let state = run.ws[w].state.clone();
                 run.violations
-                    .extend(inv::state_matches(inv::STATE_EQ, w, &state, &now));
+                    .extend(inv::state_matches(inv::STATE_EQ, owner, w, &state, &now));
             }
             if is_data && let Some((_, ty, config, state)) = run.data.last().cloned() {
                 run.violations
-                    .extend(inv::data_matches(ty, &config, &state, &now));
+                    .extend(inv::data_matches(owner, ty, &config, &state, &now));
             }
         }
     }
@@ -176,12 +181,18 @@ async fn run_steps(
 }
 
 impl Prepared {
-    /// Starts a simulator, makes the fixtures, runs the setup, checkpoints, and records the
-    /// clean run. Returns the simulator too: it lives as long as the job.
-    async fn new(sc: Scenario) -> (Prepared, crate::support::Sim, Outcome) {
-        let sim = tokio::task::spawn_blocking(crate::support::Sim::start)
-            .await
-            .expect("start gitlab-sim");
+    /// Starts a simulator (the families seed), makes the fixtures of `owner` and a decoy of
+    /// each other family, runs the setup, checkpoints, and records the clean run. Returns the
+    /// simulator too: it lives as long as the job.
+    async fn new(sc: Scenario, owner: Owner) -> (Prepared, crate::support::Sim, Outcome) {
+        let sim = tokio::task::spawn_blocking(|| {
+            crate::support::Sim::start_seed(
+                &crate::support::sim_launcher::families_seed_file(),
+                &[],
+            )
+        })
+        .await
+        .expect("start gitlab-sim");
         let ctl = SimCtl::new(&sim.url);
         let schemas = {
             let servers = crate::grpc_support::serve_in_process().await;
@@ -191,10 +202,18 @@ impl Prepared {
         let tf = Tf {
             schemas,
             api_url: ctl.api_url(),
+            owner,
         };
         let mut fixtures = BTreeMap::new();
         for (label, name, scope) in &sc.fixtures {
-            fixtures.insert(*label, ctl.create_cluster(42, name, scope).await);
+            fixtures.insert(*label, ctl.create_cluster(owner, name, scope).await);
+        }
+        // Decoys of the other families, named and scoped as the scenario's cluster: a lookup
+        // on the wrong route, or an answer of the wrong family believed, would find them.
+        let p = scenarios::PROD;
+        for other in owner.others() {
+            let id = ctl.create_cluster(other, p.name, p.scope).await;
+            fixtures.insert(other.decoy_label(), id);
         }
         let mut run = Run::new(tf.clone(), vec![Workspace::default(); sc.workspaces]);
         if let Some((i, Failed(e))) = run_steps(&mut run, &sc.setup, &ctl, &fixtures).await {
@@ -222,8 +241,15 @@ impl Prepared {
         (p, sim, clean)
     }
 
-    fn decoy(&self) -> i64 {
-        self.fixtures["decoy"]
+    /// The clusters `foreign` answers name: the owner's `decoy`, and the decoy of the next
+    /// family (group → project → instance → group).
+    fn decoys(&self) -> Decoys {
+        let owner = self.tf.owner;
+        let kin = owners::ALL[(owners::ALL.iter().position(|o| *o == owner).unwrap_or(0) + 1) % 3];
+        Decoys {
+            own: self.fixtures["decoy"],
+            kin: self.fixtures[kin.decoy_label()],
+        }
     }
 
     /// Clusters no workspace owns: the checkpoint's, less those a workspace held then or
@@ -258,7 +284,7 @@ impl Prepared {
         }
         if let Some((k, i)) = fault {
             self.ctl
-                .fault(k.spec(&self.base.requests, i, self.decoy()))
+                .fault(k.spec(&self.base.requests, i, self.decoys()))
                 .await;
         }
         let mut run = Run::new(self.tf.clone(), self.ws0.clone());
@@ -319,6 +345,18 @@ impl Prepared {
                 self.sc.name,
                 log.join(" · "),
                 failed.as_ref().map(|(_, f)| &f.0)
+            );
+        }
+        if let Some((k, i)) = fault
+            && !self.ctl.fault_taken().await
+        {
+            run.violate(
+                inv::TAKEN,
+                format!(
+                    "the {} fault queued for request {i} ({}) never acted",
+                    k.name(),
+                    self.base.requests[i]
+                ),
             );
         }
         self.ctl.clear_faults().await;
@@ -401,14 +439,16 @@ impl Prepared {
             let id = advised
                 .first()
                 .cloned()
-                .or(again.map(|id| format!("qa:{id}")));
+                .or(again.map(|id| self.tf.owner.import_id(id)));
             if run.ws[w].state.is_null()
                 && end.is_some()
                 && let Some(id) = id
             {
                 let _ = run.import(w, &id).await;
             }
-            let config = end.as_ref().map_or(Value::Null, |c| c.value(&r));
+            let config = end
+                .as_ref()
+                .map_or(Value::Null, |c| c.value(self.tf.owner, &r));
             let step = CONVERGE_STEP + w;
             let res = tokio::time::timeout(RUN_BOUND, run.apply(step, w, config)).await;
             match res {
@@ -446,10 +486,18 @@ impl Prepared {
         let owned: BTreeSet<i64> = owned0.union(&run.ever_owned).copied().collect();
         v.extend(inv::none_lost(&owned, &self.snapshot, &now, &run.ws, false));
         for (w, ws) in run.ws.iter().enumerate() {
-            v.extend(inv::state_matches(inv::CONVERGE_EQ, w, &ws.state, &now));
+            v.extend(inv::state_matches(
+                inv::CONVERGE_EQ,
+                self.tf.owner,
+                w,
+                &ws.state,
+                &now,
+            ));
         }
         for (w, end) in self.sc.converge.iter().enumerate() {
-            let config = end.as_ref().map_or(Value::Null, |c| c.value(&r));
+            let config = end
+                .as_ref()
+                .map_or(Value::Null, |c| c.value(self.tf.owner, &r));
             match run.plan_action(w, config).await {
                 Ok(Action::NoOp) => {}
                 Ok(a) => v.push(Violation {
@@ -506,29 +554,41 @@ impl Prepared {
 }
 
 /// The request indices a kind is tried at: all it applies to (full), or one (subset),
-/// rotating with the scenario and the kind so the subset covers different requests.
-fn indices(mode: Mode, log: &[Request], kind: Kind, scenario: usize) -> Vec<usize> {
+/// rotating with the scenario, the owner and the kind so the subset covers different
+/// requests.
+fn indices(mode: Mode, log: &[Request], kind: Kind, scenario: usize, owner: Owner) -> Vec<usize> {
     let all: Vec<usize> = (0..log.len()).filter(|i| kind.applies(&log[*i])).collect();
     match mode {
         Mode::Full => all,
         Mode::Subset if all.is_empty() => all,
         Mode::Subset => {
             let k = faults::ALL.iter().position(|x| *x == kind).unwrap_or(0);
-            vec![all[(scenario + k) % all.len()]]
+            vec![all[(scenario + k + owner_index(owner)) % all.len()]]
         }
     }
 }
 
-/// One job: a scenario's setup and clean run, then its cells for `kinds`.
-async fn job(mode: Mode, scenario: usize, kinds: Vec<Kind>) -> JobResult {
+fn owner_index(owner: Owner) -> usize {
+    owners::ALL.iter().position(|o| *o == owner).unwrap_or(0)
+}
+
+/// The subset's owner for a scenario's `chunk`-th group of kinds: rotating with both, so each
+/// scenario runs for every owner (it has more chunks than there are owners) and each kind
+/// runs for every owner (across scenarios), with every (scenario, kind) run once.
+fn subset_owner(scenario: usize, chunk: usize) -> Owner {
+    owners::ALL[(scenario + chunk) % owners::ALL.len()]
+}
+
+/// One job: a scenario's setup and clean run for `owner`, then its cells for `kinds`.
+async fn job(mode: Mode, scenario: usize, owner: Owner, kinds: Vec<Kind>) -> JobResult {
     let sc = scenarios::all().swap_remove(scenario);
     let name = sc.name;
-    let (p, _sim, clean) = Prepared::new(sc).await;
+    let (p, _sim, clean) = Prepared::new(sc, owner).await;
     let p = Arc::new(p);
     let mut cells = Vec::new();
     let mut not_applicable = Vec::new();
     for kind in kinds {
-        let idx = indices(mode, &p.base.requests, kind, scenario);
+        let idx = indices(mode, &p.base.requests, kind, scenario, owner);
         if idx.is_empty() {
             not_applicable.push(kind);
         }
@@ -569,6 +629,7 @@ async fn job(mode: Mode, scenario: usize, kinds: Vec<Kind>) -> JobResult {
     }
     JobResult {
         scenario,
+        owner,
         name,
         requests: p.base.requests.clone(),
         clean,
@@ -577,21 +638,39 @@ async fn job(mode: Mode, scenario: usize, kinds: Vec<Kind>) -> JobResult {
     }
 }
 
-/// Runs the grid on `workers` jobs at a time; `only` filters scenarios by name.
-pub async fn explore(mode: Mode, workers: usize, only: Option<String>) -> Vec<JobResult> {
+/// Runs the grid on `workers` jobs at a time; `only` filters scenarios by name, `owners`
+/// the owners (by name: `group`, `project`, `instance`).
+pub async fn explore(
+    mode: Mode,
+    workers: usize,
+    only: Option<String>,
+    owners_only: Option<String>,
+) -> Vec<JobResult> {
     // Small jobs: a job's simulator is a child the test watchdog watches, and a job must
-    // end (dropping it) within the watchdog's 3 minutes even when every run hits its bound.
-    let chunk = match mode {
-        Mode::Subset => 2,
-        Mode::Full => 1,
-    };
+    // end (dropping it) within the watchdog's 3 minutes. Two kinds a job: each job pays a
+    // simulator, a setup and a clean run, so fewer jobs make the three owners' full grid
+    // affordable (a full job is at most 2 kinds × 5 requests: well within its 3 minutes
+    // unless every run hits its bound, which fails the grid anyway).
+    let chunk = 2;
     let mut queue = VecDeque::new();
     for (i, sc) in scenarios::all().iter().enumerate() {
         if only.as_ref().is_some_and(|o| !sc.name.contains(o.as_str())) {
             continue;
         }
-        for kinds in faults::ALL.chunks(chunk) {
-            queue.push_back((i, kinds.to_vec()));
+        for (c, kinds) in faults::ALL.chunks(chunk).enumerate() {
+            let owners: Vec<Owner> = match mode {
+                Mode::Subset => vec![subset_owner(i, c)],
+                Mode::Full => owners::ALL.to_vec(),
+            };
+            for owner in owners {
+                if owners_only
+                    .as_ref()
+                    .is_some_and(|o| !o.split(',').any(|o| o.trim() == owner.name()))
+                {
+                    continue;
+                }
+                queue.push_back((i, owner, kinds.to_vec()));
+            }
         }
     }
     let queue = Arc::new(Mutex::new(queue));
@@ -602,8 +681,10 @@ pub async fn explore(mode: Mode, workers: usize, only: Option<String>) -> Vec<Jo
             let mut out = Vec::new();
             loop {
                 let next = queue.lock().expect("queue").pop_front();
-                let Some((scenario, kinds)) = next else { break };
-                out.push(job(mode, scenario, kinds).await);
+                let Some((scenario, owner, kinds)) = next else {
+                    break;
+                };
+                out.push(job(mode, scenario, owner, kinds).await);
             }
             out
         }));
@@ -612,6 +693,6 @@ pub async fn explore(mode: Mode, workers: usize, only: Option<String>) -> Vec<Jo
     for h in handles {
         results.extend(h.await.expect("a worker of the grid panicked"));
     }
-    results.sort_by_key(|r| (r.scenario, r.cells.first().map(|c| c.kind)));
+    results.sort_by_key(|r| (r.scenario, r.owner, r.cells.first().map(|c| c.kind)));
     results
 }

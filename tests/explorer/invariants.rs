@@ -8,7 +8,7 @@ use serde_json::Value as J;
 use terraform_provider_gitlab::protocol::value::Value;
 
 use super::driver::{Action, Violation, Workspace, show};
-use super::scenarios::group_id;
+use super::owners::Owner;
 
 pub const DUPLICATE: &str = "no duplicate cluster";
 pub const LOST: &str = "no cluster lost from state";
@@ -23,6 +23,7 @@ pub const CONVERGE: &str = "converge succeeds";
 pub const CONVERGE_EQ: &str = "converge: state = GitLab";
 pub const CONVERGE_NOOP: &str = "converge: next plan empty";
 pub const HARNESS: &str = "run completes (no panic)";
+pub const TAKEN: &str = "the fault acted";
 
 /// GitLab's clusters by id.
 pub type Clusters = BTreeMap<i64, J>;
@@ -163,9 +164,12 @@ fn j_str(j: &J) -> Option<&str> {
     j.as_str()
 }
 
-/// The attributes GitLab returns, compared with a workspace's state.
+/// The attributes GitLab returns, compared with a workspace's state; the owner too: the
+/// cluster is of the state's family and owner (the group or project the owner attribute
+/// names, or the instance).
 pub fn state_matches(
     invariant: &'static str,
+    owner: Owner,
     i: usize,
     state: &Value,
     now: &Clusters,
@@ -194,11 +198,11 @@ pub fn state_matches(
             diffs.push(format!("{attr}: state {ours:?}, GitLab {theirs:?}"));
         }
     };
-    let group = state.get("group").as_str().and_then(group_id);
+    let whose = |id: Option<i64>| id.map(|id| format!("{} {id}", owner.name()));
     cmp(
-        "group",
-        group.map(|g| g.to_string()),
-        c["group_id"].as_i64().map(|g| g.to_string()),
+        owner.attr().unwrap_or("owner"),
+        whose(owner.owner_of_state(state)),
+        whose(owner.owner_in(c)),
     );
     cmp("name", st("name"), j_str(&c["name"]).map(str::to_string));
     cmp(
@@ -243,21 +247,19 @@ pub fn state_matches(
     }
 }
 
-/// A data source's answer describes what GitLab holds: the cluster asked for (by id, or the
-/// one of that name in `qa`), or exactly `qa`'s clusters.
+/// A data source's answer describes what GitLab holds: the cluster asked for (by id, of the
+/// owner; or the one of that name of the owner), or exactly the owner's clusters.
 pub fn data_matches(
+    owner: Owner,
     type_name: &str,
     config: &Value,
     state: &Value,
     now: &Clusters,
 ) -> Vec<Violation> {
-    let in_qa: Vec<(&i64, &J)> = now
-        .iter()
-        .filter(|(_, c)| c["group_id"].as_i64() == Some(42))
-        .collect();
+    let ours: Vec<(&i64, &J)> = now.iter().filter(|(_, c)| owner.holds(c)).collect();
     let wrong = |d: String| vec![v(DATA_EQ, format!("{type_name}: {d}"))];
-    if type_name == "gitlab_group_clusters" {
-        let mut want: Vec<i64> = in_qa.iter().map(|(id, _)| **id).collect();
+    if type_name == owner.list() {
+        let mut want: Vec<i64> = ours.iter().map(|(id, _)| **id).collect();
         let mut got: Vec<i64> = match state.get("clusters") {
             Value::List(items) => items
                 .iter()
@@ -277,8 +279,8 @@ pub fn data_matches(
         return Vec::new();
     }
     let want = match config.get("cluster_id").as_i64() {
-        Some(id) => now.get_key_value(&id),
-        None => in_qa
+        Some(id) => ours.iter().find(|(c, _)| **c == id).copied(),
+        None => ours
             .iter()
             .find(|(_, c)| c["name"].as_str() == config.get("name").as_str())
             .copied(),

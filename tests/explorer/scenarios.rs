@@ -1,32 +1,25 @@
-//! The scenarios: what a user does with `gitlab_group_cluster` and the two data sources.
-//! Each is a setup (fixture clusters made through the API, then steps), done once before
-//! the simulator's checkpoint, and the steps every run replays from there; plus the
-//! configuration each workspace ends with, which the clean converge applies.
+//! The scenarios: what a user does with a cluster resource and its two data sources. Each is
+//! a setup (fixture clusters made through the API, then steps), done once before the
+//! simulator's checkpoint, and the steps every run replays from there; plus the
+//! configuration each workspace ends with, which the clean converge applies. A scenario is
+//! written once: the grid runs it for each owner (`owners.rs`), which supplies the resource,
+//! the data sources, the owner attribute and its spellings.
 //!
-//! Every scenario's setup also makes `decoy` (`qa`, scope `decoy/*`), a cluster no workspace
-//! owns: the `foreign` fault answers with it, and nothing may change it.
+//! Every scenario's setup also makes `decoy` (scope `decoy/*`, of the scenario's owner), a
+//! cluster no workspace owns: the `foreign` fault answers with it, and nothing may change it.
 
 use serde_json::{Value as J, json};
 use terraform_provider_gitlab::protocol::value::Value;
 
+use super::owners::Owner;
 use crate::grpc_support::WireSchema;
 
-/// The seed's groups (the simulator's built-in test seed): path → id.
-pub const GROUPS: &[(&str, i64)] = &[("qa", 42), ("qa/platform", 43), ("other", 50)];
-
-/// The group id a `group` argument names (a path of the seed, or a number).
-pub fn group_id(group: &str) -> Option<i64> {
-    GROUPS
-        .iter()
-        .find(|(p, _)| *p == group)
-        .map(|(_, id)| *id)
-        .or_else(|| group.parse().ok())
-}
-
-/// One `gitlab_group_cluster` block.
+/// One cluster resource block.
 #[derive(Clone, Debug)]
 pub struct ClusterCfg {
-    pub group: &'static str,
+    /// The owner attribute spelled as the owner's id rather than its path (no effect for the
+    /// instance, which has no owner attribute: the configuration is then unchanged).
+    pub by_id: bool,
     pub name: &'static str,
     pub scope: &'static str,
     pub auth: &'static str,
@@ -35,7 +28,7 @@ pub struct ClusterCfg {
 
 /// `prod`: the cluster most scenarios manage.
 pub const PROD: ClusterCfg = ClusterCfg {
-    group: "qa",
+    by_id: false,
     name: "production",
     scope: "production",
     auth: "rbac",
@@ -43,9 +36,8 @@ pub const PROD: ClusterCfg = ClusterCfg {
 };
 
 impl ClusterCfg {
-    pub fn value(&self, r: &WireSchema) -> Value {
+    pub fn value(&self, owner: Owner, r: &WireSchema) -> Value {
         let mut set: Vec<(&str, Value)> = vec![
-            ("group", self.group.into()),
             ("name", self.name.into()),
             ("environment_scope", self.scope.into()),
             ("kubernetes_authorization_type", self.auth.into()),
@@ -55,7 +47,7 @@ impl ClusterCfg {
         if let Some(d) = self.domain {
             set.push(("domain", d.into()));
         }
-        r.object(&set)
+        owner.object(r, self.by_id, &set)
     }
 }
 
@@ -67,7 +59,7 @@ pub enum Target {
     Fixture(&'static str),
 }
 
-/// How the `gitlab_group_cluster` data source picks its cluster.
+/// How the single-cluster data source picks its cluster.
 #[derive(Clone, Debug)]
 pub enum DataBy {
     Id(Target),
@@ -82,11 +74,11 @@ pub enum Step {
     PlanSaved(usize, Option<ClusterCfg>, &'static str),
     /// `terraform apply <slot>`.
     ApplySaved(&'static str),
-    /// `terraform import` of the target as `<group path>:<id>`.
+    /// `terraform import` of the target as `<owner path>:<id>` (the bare id for the instance).
     Import(usize, Target),
-    /// `data "gitlab_group_cluster"` in group `qa`.
+    /// The single-cluster data source (`gitlab_group_cluster`, …) of the owner.
     ReadCluster(DataBy),
-    /// `data "gitlab_group_clusters"` of group `qa`.
+    /// The list data source (`gitlab_group_clusters`, …) of the owner.
     ReadClusters,
     /// An edit in GitLab behind Terraform's back (`PATCH /-/sim/clusters/:id`, no API
     /// request).
@@ -96,7 +88,8 @@ pub enum Step {
 pub struct Scenario {
     pub name: &'static str,
     pub workspaces: usize,
-    /// Clusters made through the API before the setup steps: (label, name, scope), in `qa`.
+    /// Clusters made through the API before the setup steps: (label, name, scope), of the
+    /// owner.
     pub fixtures: Vec<(&'static str, &'static str, &'static str)>,
     pub setup: Vec<Step>,
     pub steps: Vec<Step>,
@@ -161,7 +154,7 @@ pub fn all() -> Vec<Scenario> {
         ..PROD
     };
     let by_id = ClusterCfg {
-        group: "42",
+        by_id: true,
         ..PROD
     };
     let imported = ClusterCfg {
@@ -174,7 +167,7 @@ pub fn all() -> Vec<Scenario> {
         ..PROD
     };
     let mut shared = one(
-        "shared group",
+        "shared owner",
         created(),
         vec![Step::Apply(1, prod())],
         prod(),
@@ -205,6 +198,9 @@ pub fn all() -> Vec<Scenario> {
         Some(imported),
     );
     import.fixtures.push(("imported", "imported", "imported/*"));
+    // `respell owner` spells the owner by id instead of path (`qa` → `42`,
+    // `qa/platform/apps` → `10`); the instance has no owner to spell, so for it both respell
+    // scenarios apply (or save and apply) the unchanged configuration: a no-op under faults.
     vec![
         one("create", vec![], created(), prod()),
         one(
@@ -220,7 +216,7 @@ pub fn all() -> Vec<Scenario> {
             Some(abac),
         ),
         one(
-            "respell group",
+            "respell owner",
             created(),
             vec![Step::Apply(0, Some(by_id.clone()))],
             Some(by_id.clone()),

@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use serde_json::{Value as J, json};
 
+use super::owners::Owner;
+
 /// One recorded API request: what the fault grid indexes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Request {
@@ -15,9 +17,18 @@ pub struct Request {
 }
 
 impl Request {
-    /// A list request (`GET …/clusters`), the only kind `endless_list` and `huge_page` act on.
+    /// A list request (`GET …/clusters` of a group, a project or the instance), the only kind
+    /// `endless_list` and `huge_page` act on.
     pub fn is_list(&self) -> bool {
         self.method == "GET" && self.path.trim_end_matches('/').ends_with("/clusters")
+    }
+
+    /// A request whose answer presents one cluster (get, create, update of any family): what
+    /// the simulator's `foreign` can replace. Its answers to anything else (a list, a DELETE's
+    /// 204, the owner lookups `GET /groups/:id` and `GET /projects/:id`, `GET /user`) are
+    /// sent as they are.
+    pub fn presents_cluster(&self) -> bool {
+        self.path.contains("/clusters") && !self.is_list() && self.method != "DELETE"
     }
 }
 
@@ -33,6 +44,8 @@ impl std::fmt::Display for Request {
 pub struct SimCtl {
     pub url: String,
     http: reqwest::Client,
+    /// The `count` of the fault last queued, until `fault_taken` looks at it.
+    queued: std::sync::Arc<std::sync::Mutex<Option<u64>>>,
 }
 
 impl SimCtl {
@@ -47,6 +60,7 @@ impl SimCtl {
         SimCtl {
             url: url.trim_end_matches('/').to_string(),
             http,
+            queued: Default::default(),
         }
     }
 
@@ -84,7 +98,21 @@ impl SimCtl {
             .await;
     }
 
+    /// Whether the one queued fault acted at least once (it left the queue, or has fewer
+    /// uses left than it was queued with).
+    pub async fn fault_taken(&self) -> bool {
+        let queue = self.call(reqwest::Method::GET, "/-/sim/faults", None).await;
+        let queued = self.queued.lock().expect("queued").take();
+        match (queue.as_array(), queued) {
+            (Some(q), Some(count)) => q
+                .iter()
+                .all(|f| f["remaining"].as_u64().is_some_and(|r| r < count)),
+            _ => true,
+        }
+    }
+
     pub async fn fault(&self, spec: J) {
+        *self.queued.lock().expect("queued") = spec["count"].as_u64();
         self.call(reqwest::Method::POST, "/-/sim/faults", Some(spec))
             .await;
     }
@@ -110,7 +138,8 @@ impl SimCtl {
         self.call(reqwest::Method::GET, "/-/sim/stats", None).await["log"].take()
     }
 
-    /// Every cluster of every group (the ClusterGroup entity plus `group_id`), by id.
+    /// Every cluster of every owner, by id: a group's (`Entities::ClusterGroup` plus
+    /// `group_id`), a project's (plus `project_id`), the instance's (plus `"instance": true`).
     pub async fn clusters(&self) -> std::collections::BTreeMap<i64, J> {
         match self
             .call(reqwest::Method::GET, "/-/sim/clusters", None)
@@ -134,10 +163,15 @@ impl SimCtl {
         .await;
     }
 
-    /// Creates a cluster through the API as the maintainer (a fixture no workspace made);
-    /// its id.
-    pub async fn create_cluster(&self, group: i64, name: &str, scope: &str) -> i64 {
-        let url = format!("{}/api/v4/groups/{group}/clusters/user", self.url);
+    /// Creates a cluster of `owner` through the API with the owner's token (a fixture or a
+    /// decoy no workspace made); its id.
+    pub async fn create_cluster(&self, owner: Owner, name: &str, scope: &str) -> i64 {
+        let url = format!(
+            "{}/api/v4/{}/{}",
+            self.url,
+            owner.clusters_route(),
+            owner.create_segment()
+        );
         let body = json!({
             "name": name,
             "environment_scope": scope,
@@ -149,7 +183,7 @@ impl SimCtl {
         let resp = self
             .http
             .post(&url)
-            .header("PRIVATE-TOKEN", crate::support::MAINTAINER_TOKEN)
+            .header("PRIVATE-TOKEN", owner.token())
             .json(&body)
             .send()
             .await

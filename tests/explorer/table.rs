@@ -1,12 +1,14 @@
-//! The grid's report: a Markdown table, scenario × fault kind → `held` / the first break
-//! (invariant code @ request index), then every violation with one line of evidence.
+//! The grid's report: a Markdown table, scenario × owner (a row each) × fault kind → `held` /
+//! the first break (invariant code @ request index), a line per owner, then every violation
+//! with one line of evidence.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use super::faults::{self, Kind};
 use super::grid::{JobResult, Outcome};
 use super::invariants as inv;
+use super::owners::{self, Owner};
 
 /// A short code per invariant, for the table's cells.
 pub fn code(invariant: &str) -> &'static str {
@@ -24,6 +26,7 @@ pub fn code(invariant: &str) -> &'static str {
         inv::CONVERGE_EQ => "CONV-EQ",
         inv::CONVERGE_NOOP => "CONV-NOOP",
         inv::HARNESS => "PANIC",
+        inv::TAKEN => "MISSED",
         "objchange" => "OBJCHANGE",
         "final plan" => "FINAL",
         "answers with diagnostics" => "GRPC",
@@ -39,7 +42,7 @@ FINAL inconsistent final plan at apply · GRPC an error answered as a bare gRPC 
 STATE state = GitLab after a successful apply/import · DATA a data source answers what GitLab holds · \
 TIME run within 30 s · MEM process RSS under 512 MiB · CONV the clean converge succeeds · \
 CONV-EQ state = GitLab after it · CONV-NOOP the next plan is empty · CLEAN the fault-free run fails only where designed · \
-PANIC the run completed";
+PANIC the run completed · MISSED the queued fault acted on its request";
 
 fn cell_text(outcomes: &[(usize, &Outcome)]) -> String {
     let broken: Vec<&(usize, &Outcome)> = outcomes
@@ -77,18 +80,21 @@ fn failed_note(o: &Outcome) -> String {
 
 /// The table and the list of violations.
 pub fn render(results: &[JobResult]) -> String {
-    let mut by_scenario: BTreeMap<usize, Vec<&JobResult>> = BTreeMap::new();
+    let mut by_scenario: BTreeMap<(usize, Owner), Vec<&JobResult>> = BTreeMap::new();
     for r in results {
-        by_scenario.entry(r.scenario).or_default().push(r);
+        by_scenario
+            .entry((r.scenario, r.owner))
+            .or_default()
+            .push(r);
     }
     let mut out = String::new();
     let kinds: Vec<Kind> = faults::ALL.to_vec();
-    let _ = write!(out, "| scenario | requests | runs | time | clean |");
+    let _ = write!(out, "| scenario | owner | requests | runs | time | clean |");
     for k in &kinds {
         let _ = write!(out, " {} |", k.name());
     }
     out.push('\n');
-    out.push_str(&"| --- ".repeat(kinds.len() + 5));
+    out.push_str(&"| --- ".repeat(kinds.len() + 6));
     out.push_str("|\n");
     let mut details = String::new();
     for jobs in by_scenario.values() {
@@ -99,9 +105,10 @@ pub fn render(results: &[JobResult]) -> String {
             .flat_map(|j| j.cells.iter().map(|c| c.outcome.took).chain([j.clean.took]))
             .map(|d| d.as_secs_f64())
             .sum();
+        let owner = first.owner.name();
         let _ = write!(
             out,
-            "| {} | {} | {runs} | {took:.0} s |  {} |",
+            "| {} | {owner} | {} | {runs} | {took:.0} s |  {} |",
             first.name,
             first.requests.len(),
             cell_text(&[(0, &first.clean)])
@@ -111,7 +118,7 @@ pub fn render(results: &[JobResult]) -> String {
         for v in &first.clean.violations {
             let _ = writeln!(
                 details,
-                "- {} · clean · {}: {}{}",
+                "- {} · {owner} · clean · {}: {}{}",
                 first.name,
                 v.invariant,
                 v.detail.replace('\n', " "),
@@ -140,7 +147,7 @@ pub fn render(results: &[JobResult]) -> String {
                 for v in &c.outcome.violations {
                     let _ = writeln!(
                         details,
-                        "- {} · {} @{} ({}) · {}: {}{}",
+                        "- {} · {owner} · {} @{} ({}) · {}: {}{}",
                         first.name,
                         k.name(),
                         c.index,
@@ -158,8 +165,45 @@ pub fn render(results: &[JobResult]) -> String {
         out,
         "\nCells: `held` (every run held every invariant; `(n)`: n request indices tried), \
          `CODES@i` (the first run that broke, at request index i; `(b/n)`: b of n broke), \
-         `n/a` (no request of that kind to hit).\n{LEGEND}\n\nRequests recorded by the clean runs:\n"
+         `n/a` (no request of that kind to hit), `-` (not run for this owner: the subset runs \
+         each scenario × kind for one owner).\n{LEGEND}\n\n"
     );
+    for owner in owners::ALL {
+        let jobs: Vec<&JobResult> = results.iter().filter(|r| r.owner == owner).collect();
+        if jobs.is_empty() {
+            continue;
+        }
+        let cells: Vec<&Outcome> = jobs
+            .iter()
+            .flat_map(|j| j.cells.iter().map(|c| &c.outcome))
+            .collect();
+        let broke = cells.iter().filter(|o| !o.violations.is_empty()).count()
+            + jobs
+                .iter()
+                .filter(|j| !j.clean.violations.is_empty())
+                .count();
+        let scenarios: BTreeSet<usize> = jobs.iter().map(|j| j.scenario).collect();
+        let kinds: BTreeSet<Kind> = jobs
+            .iter()
+            .flat_map(|j| j.cells.iter().map(|c| c.kind))
+            .collect();
+        let _ = writeln!(
+            out,
+            "- {}: {} runs ({} cells, {} clean runs) over {} scenarios and {} fault kinds; {}",
+            owner.name(),
+            cells.len() + jobs.len(),
+            cells.len(),
+            jobs.len(),
+            scenarios.len(),
+            kinds.len(),
+            if broke == 0 {
+                "all held".to_string()
+            } else {
+                format!("{broke} broke")
+            }
+        );
+    }
+    out.push_str("\nRequests recorded by the clean runs:\n");
     for jobs in by_scenario.values() {
         let reqs: Vec<String> = jobs[0]
             .requests
@@ -167,7 +211,13 @@ pub fn render(results: &[JobResult]) -> String {
             .enumerate()
             .map(|(i, r)| format!("{i} {r}"))
             .collect();
-        let _ = writeln!(out, "- {}: {}", jobs[0].name, reqs.join(" · "));
+        let _ = writeln!(
+            out,
+            "- {} · {}: {}",
+            jobs[0].name,
+            jobs[0].owner.name(),
+            reqs.join(" · ")
+        );
     }
     if !details.is_empty() {
         out.push_str("\nViolations:\n");
@@ -182,15 +232,19 @@ pub fn violations(results: &[JobResult]) -> Vec<String> {
     for r in results {
         for v in &r.clean.violations {
             out.push(format!(
-                "{} · clean · {}: {}",
-                r.name, v.invariant, v.detail
+                "{} · {} · clean · {}: {}",
+                r.name,
+                r.owner.name(),
+                v.invariant,
+                v.detail
             ));
         }
         for c in &r.cells {
             for v in &c.outcome.violations {
                 out.push(format!(
-                    "{} · {} @{} ({}) · {}: {}",
+                    "{} · {} · {} @{} ({}) · {}: {}",
                     r.name,
+                    r.owner.name(),
                     c.kind.name(),
                     c.index,
                     c.request,
