@@ -140,27 +140,37 @@ mod checks {
         );
     }
 
+    /// A cluster as `/-/sim/clusters` lists it, with its owner's key(s) (`{"group_id": 42}`).
+    fn gitlab_cluster(owner: serde_json::Value, auth: &str) -> inv::Clusters {
+        let mut c = json!({"id": 100, "name": "production", "environment_scope": "*",
+            "domain": null, "enabled": true, "managed": true, "namespace_per_environment": true,
+            "platform_kubernetes": {"api_url": "https://k8s", "namespace": null, "authorization_type": auth}});
+        c.as_object_mut()
+            .expect("object")
+            .extend(owner.as_object().expect("object").clone());
+        inv::Clusters::from([(100, c)])
+    }
+
+    /// A state of that cluster, with the owner attribute (none for the instance).
+    fn state_of(owner: Option<(&str, &str)>, auth: &str) -> Value {
+        let mut pairs = vec![
+            ("cluster_id", Value::int(100)),
+            ("name", "production".into()),
+            ("environment_scope", "*".into()),
+            ("enabled", true.into()),
+            ("managed", true.into()),
+            ("namespace_per_environment", true.into()),
+            ("kubernetes_api_url", "https://k8s".into()),
+            ("kubernetes_authorization_type", auth.into()),
+        ];
+        pairs.extend(owner.map(|(a, s)| (a, Value::from(s))));
+        Value::object(pairs)
+    }
+
     #[test]
     fn state_is_compared_with_what_gitlab_holds() {
-        let now: inv::Clusters = BTreeMap::from([(
-            100,
-            json!({"id": 100, "group_id": 42, "name": "production", "environment_scope": "*",
-                   "domain": null, "enabled": true, "managed": true, "namespace_per_environment": true,
-                   "platform_kubernetes": {"api_url": "https://k8s", "namespace": null, "authorization_type": "abac"}}),
-        )]);
-        let state = |auth: &str| {
-            Value::object([
-                ("cluster_id", Value::int(100)),
-                ("group", "qa".into()),
-                ("name", "production".into()),
-                ("environment_scope", "*".into()),
-                ("enabled", true.into()),
-                ("managed", true.into()),
-                ("namespace_per_environment", true.into()),
-                ("kubernetes_api_url", "https://k8s".into()),
-                ("kubernetes_authorization_type", auth.into()),
-            ])
-        };
+        let now = gitlab_cluster(json!({"group_id": 42}), "abac");
+        let state = |auth: &str| state_of(Some(("group", "qa")), auth);
         assert!(inv::state_matches(inv::STATE_EQ, Group, 0, &state("abac"), &now).is_empty());
         let v = inv::state_matches(inv::STATE_EQ, Group, 0, &state("rbac"), &now);
         assert!(
@@ -171,29 +181,8 @@ mod checks {
 
     #[test]
     fn a_state_holding_a_cluster_of_another_family_or_owner_is_flagged() {
-        let cluster = |owner: serde_json::Value| {
-            let mut c = json!({"id": 100, "name": "production", "environment_scope": "*",
-                "domain": null, "enabled": true, "managed": true, "namespace_per_environment": true,
-                "platform_kubernetes": {"api_url": "https://k8s", "namespace": null, "authorization_type": "rbac"}});
-            c.as_object_mut()
-                .expect("object")
-                .extend(owner.as_object().expect("object").clone());
-            inv::Clusters::from([(100, c)])
-        };
-        let state = |owner: Option<(&str, &str)>| {
-            let mut pairs = vec![
-                ("cluster_id", Value::int(100)),
-                ("name", "production".into()),
-                ("environment_scope", "*".into()),
-                ("enabled", true.into()),
-                ("managed", true.into()),
-                ("namespace_per_environment", true.into()),
-                ("kubernetes_api_url", "https://k8s".into()),
-                ("kubernetes_authorization_type", "rbac".into()),
-            ];
-            pairs.extend(owner.map(|(a, s)| (a, Value::from(s))));
-            Value::object(pairs)
-        };
+        let cluster = |owner| gitlab_cluster(owner, "rbac");
+        let state = |owner| state_of(owner, "rbac");
         let project = state(Some(("project", "qa/platform/apps")));
         let ok = |o, s: &Value, c| inv::state_matches(inv::STATE_EQ, o, 0, s, &c).is_empty();
         assert!(ok(Project, &project, cluster(json!({"project_id": 10}))));
