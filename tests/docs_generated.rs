@@ -33,8 +33,14 @@ fn committed_docs_are_the_generated_ones() {
         [
             "docs/index.md",
             "docs/resources/group_cluster.md",
+            "docs/resources/instance_cluster.md",
+            "docs/resources/project_cluster.md",
             "docs/data-sources/group_cluster.md",
             "docs/data-sources/group_clusters.md",
+            "docs/data-sources/instance_cluster.md",
+            "docs/data-sources/instance_clusters.md",
+            "docs/data-sources/project_cluster.md",
+            "docs/data-sources/project_clusters.md",
             "docs/guides/testing-modules-offline.md",
         ]
     );

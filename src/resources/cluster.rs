@@ -56,8 +56,14 @@ pub mod desc {
         GitLab strips surrounding whitespace; the provider treats such differences as no change.";
     pub const AUTH_TYPE: &str = "The cluster authorization type: `rbac`, `abac` or `unknown_authorization`. \
         GitLab cannot change it on an existing cluster.";
-    pub const NAMESPACE: &str = "A fixed Kubernetes namespace for deployments. GitLab accepts it only for clusters \
-        that are not managed (`managed = false`).";
+    pub fn namespace(f: &Family) -> String {
+        let which = if f.namespace_needs_unmanaged {
+            " GitLab accepts it only for clusters that are not managed (`managed = false`)."
+        } else {
+            " GitLab accepts it for project clusters whether managed or not."
+        };
+        format!("A fixed Kubernetes namespace for deployments.{which}")
+    }
     pub const NAMESPACE_PER_ENV: &str = "Whether GitLab deploys each environment into its own namespace \
         (GitLab 13.2+; otherwise one namespace per project).";
     pub const CA_CERT_READ: &str = "The PEM CA certificate of the Kubernetes API server, as GitLab stores it \

@@ -351,7 +351,7 @@ fn cluster_attributes(f: &Family) -> Vec<Attribute> {
                 rule: "A Kubernetes namespace name: 1 to 63 letters, digits and `-`, starting and ending \
                        with a letter or digit (GitLab lower-cases it); not `gitlab-managed-apps`.",
             })
-            .describe(desc::NAMESPACE),
+            .describe(&desc::namespace(f)),
         Attribute::string("environment_scope")
             .default("*")
             .validate(NotBlank)
@@ -424,7 +424,7 @@ impl<F: Owned> Resource<ProviderData> for ClusterResource<F> {
             .kubernetes_namespace
             .known()
             .is_some_and(|ns| !ns.trim().is_empty());
-        if namespace_set && managed == Some(true) {
+        if F::FAMILY.namespace_needs_unmanaged && namespace_set && managed == Some(true) {
             d.push(
                 Diagnostic::error(
                     "kubernetes_namespace needs managed = false",
@@ -1319,5 +1319,16 @@ mod tests {
         assert!(GroupCluster::default().validate(&c).is_empty());
         c.managed = Val::Unknown;
         assert!(GroupCluster::default().validate(&c).is_empty());
+        // Project clusters take a fixed namespace whether managed or not (GitLab's
+        // `allow_user_defined_namespace?` is `project_type? || !managed?`).
+        let p = ClusterState::<crate::resources::family::OfProject>::new(
+            Val::Known("qa/app".into()),
+            ClusterAttrs {
+                kubernetes_namespace: Val::Known("ns".into()),
+                managed: Val::Known(true),
+                ..attrs()
+            },
+        );
+        assert!(ClusterResource::default().validate(&p).is_empty());
     }
 }

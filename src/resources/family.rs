@@ -39,6 +39,9 @@ pub struct Family {
     pub write_role: &'static str,
     /// What to check when GitLab answers 404 for a cluster of an owner it shows.
     pub cluster_not_found_hint: &'static str,
+    /// Whether a fixed `kubernetes_namespace` needs `managed = false`
+    /// (`Clusters::Cluster#allow_user_defined_namespace?` is `project_type? || !managed?`).
+    pub namespace_needs_unmanaged: bool,
 }
 
 pub static GROUP: Family = Family {
@@ -61,6 +64,7 @@ pub static GROUP: Family = Family {
                  group (reading them needs Developer).",
     cluster_not_found_hint: "Check the cluster id, and that the cluster belongs to this group (group clusters \
                              are not inherited by subgroups).",
+    namespace_needs_unmanaged: true,
 };
 
 pub static PROJECT: Family = Family {
@@ -83,6 +87,7 @@ pub static PROJECT: Family = Family {
                  project (reading them needs Developer).",
     cluster_not_found_hint: "Check the cluster id, and that the cluster belongs to this project (a project does \
                              not serve its group's clusters under its own clusters).",
+    namespace_needs_unmanaged: false,
 };
 
 pub static INSTANCE: Family = Family {
@@ -102,6 +107,7 @@ pub static INSTANCE: Family = Family {
                  must belong to an administrator (with the `admin_mode` scope too, where Admin Mode is on).",
     cluster_not_found_hint: "Check the cluster id, and that it is an instance cluster (group and project \
                              clusters are not listed under /admin/clusters).",
+    namespace_needs_unmanaged: true,
 };
 
 impl Family {
