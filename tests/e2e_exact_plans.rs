@@ -12,6 +12,7 @@ mod support;
 use std::path::PathBuf;
 
 use serde_json::{Value as J, json};
+use support::families::{GROUP, GROUP_ONLY, PROJECT_AND_INSTANCE};
 use support::*;
 
 /// The Terraform >= 1.11 the suite runs on besides 1.0.3: `TF_ACC_TERRAFORM_PATH`, else
@@ -64,12 +65,31 @@ fn terraform(which: &str, sim: &Sim, body: &str) -> TerraformCli {
     tf
 }
 
+/// [`terraform`] with each family's writer (`support::writers`): instance clusters too.
+fn terraform_for(which: &str, sim: &Sim, body: &str) -> TerraformCli {
+    let tf = terraform(which, sim, "");
+    rewrite(&tf, sim, body);
+    tf
+}
+
+fn rewrite(tf: &TerraformCli, sim: &Sim, body: &str) {
+    tf.write("main.tf", &format!("{}\n{body}", writers(sim)));
+}
+
 /// A cluster block in group `qa` with its own name and scope, plus `attrs`.
 fn cluster(resource: &str, attrs: &str) -> String {
+    cluster_of(&GROUP, resource, attrs)
+}
+
+/// A cluster block of family `f` (its own owner) with its own name and scope, plus `attrs`.
+fn cluster_of(f: &Family, resource: &str, attrs: &str) -> String {
     let has = |a: &str| attrs.lines().any(|l| l.trim_start().starts_with(a));
-    let mut block = format!("resource \"gitlab_group_cluster\" \"{resource}\" {{\n");
-    if !has("group ") {
-        block.push_str("  group = \"qa\"\n");
+    let mut block = format!(
+        "resource \"{}\" \"{resource}\" {{\n{}",
+        f.resource, f.provider_line
+    );
+    if let Some(attr) = f.owner_attr.filter(|a| !has(&format!("{a} "))) {
+        block.push_str(&format!("  {attr} = \"{}\"\n", f.owner));
     }
     if !has("name ") {
         block.push_str(&format!("  name = \"{resource}\"\n"));
@@ -396,41 +416,50 @@ fn outside_changes() -> Vec<(&'static str, &'static str, &'static str, J)> {
     ]
 }
 
-fn saved_plan_applies_exactly_after_outside_changes(which: &str) {
+fn saved_plan_applies_exactly_after_outside_changes(which: &str, fams: &[&Family]) {
     let sim = Sim::start();
     let changes = outside_changes();
-    let base: String = changes
-        .iter()
-        .map(|(n, attrs, _, _)| cluster(n, attrs))
-        .collect();
-    let planned: String = changes
-        .iter()
-        .map(|(n, attrs, change, _)| cluster(n, &format!("{attrs}{change}")))
-        .collect();
-    let tf = terraform(which, &sim, &base);
+    let every = |attrs: &dyn Fn(&str, &str, &str) -> String| -> String {
+        fams.iter()
+            .flat_map(|f| {
+                changes
+                    .iter()
+                    .map(move |(n, a, change, _)| cluster_of(f, n, &attrs(n, a, change)))
+            })
+            .collect()
+    };
+    let base = every(&|_, a, _| a.to_string());
+    let planned = every(&|_, a, change| format!("{a}{change}"));
+    let tf = terraform_for(which, &sim, &base);
     tf.apply().ok();
     let outside = |tf: &TerraformCli| {
-        for (n, _, _, patch) in &changes {
-            sim.patch_cluster(
-                cluster_id(tf, &format!("gitlab_group_cluster.{n}")),
-                patch.clone(),
-            );
+        for f in fams {
+            for (n, _, _, patch) in &changes {
+                sim.patch_cluster(cluster_id(tf, &f.address(n)), patch.clone());
+            }
         }
     };
 
     // plan -out; GitLab changes; apply the saved plan.
-    tf.config(&sim, &planned);
+    rewrite(&tf, &sim, &planned);
     let plan = tf
         .run(&["plan", "-out=tfplan", "-no-color", "-input=false"])
         .ok();
     assert!(
-        plan.stdout.contains("8 to change"),
+        plan.stdout
+            .contains(&format!("{} to change", changes.len() * fams.len())),
         "{which}: {}",
         plan.stdout
     );
     outside(&tf);
+    sim.reset_stats();
     tf.run(&["apply", "-no-color", "-input=false", "tfplan"])
         .ok();
+    for f in fams {
+        // Each cluster written (twice where the outside change must be put right too).
+        let puts = f.puts(&sim).len();
+        assert!(puts >= changes.len(), "{which}: {}: {puts} PUTs", f.name);
+    }
     // GitLab now matches the approved plan, and so does the state.
     let plan = tf.plan().ok_with_code(0);
     assert!(
@@ -438,10 +467,16 @@ fn saved_plan_applies_exactly_after_outside_changes(which: &str) {
         "{which}: {}",
         plan.stdout
     );
+    for f in fams {
+        for c in f.clusters(&sim) {
+            assert_ne!(c["name"], "renamed-in-the-ui", "{which}: {}", f.name);
+        }
+    }
 
     // The same with -refresh=false after an outside change.
     outside(&tf);
-    tf.config(
+    rewrite(
+        &tf,
         &sim,
         &planned
             .replace("planned.example.com", "planned2.example.com")
@@ -465,12 +500,24 @@ fn saved_plan_applies_exactly_after_outside_changes(which: &str) {
 
 #[test]
 fn saved_plan_applies_exactly_after_outside_changes_on_terraform_1_11() {
-    saved_plan_applies_exactly_after_outside_changes("modern");
+    saved_plan_applies_exactly_after_outside_changes("modern", &GROUP_ONLY);
 }
 
 #[test]
 fn saved_plan_applies_exactly_after_outside_changes_on_terraform_1_0() {
-    saved_plan_applies_exactly_after_outside_changes("1.0.3");
+    saved_plan_applies_exactly_after_outside_changes("1.0.3", &GROUP_ONLY);
+}
+
+#[test]
+fn saved_plan_applies_exactly_after_outside_changes_for_project_and_instance_clusters_on_terraform_1_11()
+ {
+    saved_plan_applies_exactly_after_outside_changes("modern", &PROJECT_AND_INSTANCE);
+}
+
+#[test]
+fn saved_plan_applies_exactly_after_outside_changes_for_project_and_instance_clusters_on_terraform_1_0()
+ {
+    saved_plan_applies_exactly_after_outside_changes("1.0.3", &PROJECT_AND_INSTANCE);
 }
 
 #[test]
@@ -728,7 +775,7 @@ fn create_before_destroy_with_the_same_scope_explains_why_it_cannot_work() {
     let r = tf.apply();
     assert_eq!(r.code, 1, "{}", r.all());
     assert!(
-        flat(&r.stderr).contains("environment scopes are unique per group"),
+        flat(&r.stderr).contains("environment scopes are unique within a group"),
         "{}",
         r.stderr
     );

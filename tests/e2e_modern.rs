@@ -7,6 +7,7 @@
 mod support;
 
 use serde_json::{Value as J, json};
+use support::families::{GROUP, GROUP_ONLY, PROJECT_AND_INSTANCE};
 use support::*;
 
 const WO_TOKEN: &str = "wo-kube-token-first-5ecr3t";
@@ -43,17 +44,45 @@ fn terraform_with(version: &str, sim: &Sim, body: &str) -> TerraformCli {
 
 /// A cluster block without any token line; `attrs` added inside.
 fn tokenless_block(name: &str, attrs: &str) -> String {
-    cluster_block(name, attrs).replace(&format!("  kubernetes_token   = \"{KUBE_TOKEN}\"\n"), "")
+    tokenless_block_of(&GROUP, name, attrs)
+}
+
+fn tokenless_block_of(f: &Family, name: &str, attrs: &str) -> String {
+    f.block(name, attrs)
+        .replace(&format!("  kubernetes_token   = \"{KUBE_TOKEN}\"\n"), "")
 }
 
 /// A cluster block with the write-only token (value from `var.wo`) at `version`.
 fn wo_block(name: &str, version: i64) -> String {
-    tokenless_block(
+    wo_block_of(&GROUP, name, version)
+}
+
+fn wo_block_of(f: &Family, name: &str, version: i64) -> String {
+    tokenless_block_of(
+        f,
         name,
         &format!(
             "  kubernetes_token_wo         = var.wo\n  kubernetes_token_wo_version = {version}\n"
         ),
     )
+}
+
+/// One configuration holding `block(f)` for each family.
+fn each(fams: &[&Family], block: impl Fn(&Family) -> String) -> String {
+    fams.iter().map(|f| block(f)).collect()
+}
+
+/// Terraform `version`, initialised, with each family's writer (`support::writers`) and
+/// `body`.
+fn terraform_for(version: &str, sim: &Sim, body: &str) -> TerraformCli {
+    let tf = TerraformCli::new(version);
+    tf.write("main.tf", &format!("{}\n{body}", writers(sim)));
+    tf.init();
+    tf
+}
+
+fn rewrite(tf: &TerraformCli, sim: &Sim, body: &str) {
+    tf.write("main.tf", &format!("{}\n{body}", writers(sim)));
 }
 
 const WO_VAR: &str = "variable \"wo\" {\n  type      = string\n  sensitive = true\n}\n";
@@ -136,44 +165,62 @@ fn import_block_with_generate_config_out_applies_with_no_change_and_no_token() {
     assert_eq!(tf.plan().code, 0, "perpetual diff after adoption");
 }
 
-#[test]
-fn import_block_with_a_write_only_token_sends_it_once_and_never_stores_it() {
+fn import_block_with_a_write_only_token_sends_it_once_and_never_stores_it(fams: &[&Family]) {
     let sim = Sim::start();
-    let id = existing_cluster(&sim, "c");
-    let mut tf = terraform_with(
-        MODERN,
-        &sim,
-        &format!(
-            "{WO_VAR}import {{\n  to = gitlab_group_cluster.c\n  id = \"qa:{id}\"\n}}\n{}",
-            wo_block("c", 1)
-        ),
-    );
+    let body = each(fams, |f| {
+        let id = f.existing_cluster(&sim, f.owner, "c", "");
+        format!(
+            "import {{\n  to = {}\n  id = \"{}\"\n}}\n{}",
+            f.address("c"),
+            f.import_id(f.owner, id),
+            wo_block_of(f, "c", 1)
+        )
+    });
+    let mut tf = terraform_for(MODERN, &sim, &format!("{WO_VAR}{body}"));
     tf.set_env("TF_VAR_wo", WO_TOKEN);
     sim.reset_stats();
     let r = tf.apply().ok();
+    let n = fams.len();
     assert!(
         r.stdout
-            .contains("1 imported, 0 added, 1 changed, 0 destroyed"),
+            .contains(&format!("{n} imported, 0 added, {n} changed, 0 destroyed")),
         "{}",
         r.stdout
     );
-    assert_eq!(
-        writes(&sim),
-        [(
-            "PUT".to_string(),
-            json!({"platform_kubernetes_attributes": {"token": "[REDACTED]"}})
-        )]
-    );
+    assert_eq!(writes(&sim).len(), n, "{:?}", writes(&sim));
+    for f in fams {
+        assert_eq!(
+            f.puts(&sim),
+            [json!({"platform_kubernetes_attributes": {"token": "[REDACTED]"}})],
+            "{}",
+            f.name
+        );
+    }
     let plan = tf.plan();
     assert_eq!(plan.code, 0, "{}", plan.all());
     assert_secrets_absent(&tf, &[&r, &plan], &[WO_TOKEN]);
 }
 
 #[test]
-fn write_only_token_rotates_with_its_version_and_switching_from_kubernetes_token_drops_it_from_state()
+fn import_block_with_a_write_only_token_sends_it_once_and_never_stores_it_for_group_clusters() {
+    import_block_with_a_write_only_token_sends_it_once_and_never_stores_it(&GROUP_ONLY);
+}
+
+#[test]
+fn import_block_with_a_write_only_token_sends_it_once_and_never_stores_it_for_project_and_instance_clusters()
  {
+    import_block_with_a_write_only_token_sends_it_once_and_never_stores_it(&PROJECT_AND_INSTANCE);
+}
+
+fn write_only_token_rotates_with_its_version_and_switching_from_kubernetes_token_drops_it_from_state(
+    fams: &[&Family],
+) {
     let sim = Sim::start();
-    let mut tf = terraform_with(MODERN, &sim, &format!("{WO_VAR}{}", cluster_block("c", "")));
+    let mut tf = terraform_for(
+        MODERN,
+        &sim,
+        &format!("{WO_VAR}{}", each(fams, |f| f.block("c", ""))),
+    );
     tf.set_env("TF_VAR_wo", WO_TOKEN);
     let created = tf.apply().ok();
     let state = std::fs::read_to_string(tf.work().join("terraform.tfstate")).expect("state");
@@ -181,21 +228,26 @@ fn write_only_token_rotates_with_its_version_and_switching_from_kubernetes_token
         state.contains(KUBE_TOKEN),
         "kubernetes_token is kept in state"
     );
+    let n = fams.len();
+    let token_put = json!({"platform_kubernetes_attributes": {"token": "[REDACTED]"}});
 
     // Switch: one PUT with the token only; the old token leaves the state.
-    tf.config(&sim, &format!("{WO_VAR}{}", wo_block("c", 1)));
+    rewrite(
+        &tf,
+        &sim,
+        &format!("{WO_VAR}{}", each(fams, |f| wo_block_of(f, "c", 1))),
+    );
     sim.reset_stats();
     let switched = tf.apply().ok();
     assert!(
-        switched.stdout.contains("0 added, 1 changed"),
+        switched.stdout.contains(&format!("0 added, {n} changed")),
         "{}",
         switched.stdout
     );
-    let token_put = (
-        "PUT".to_string(),
-        json!({"platform_kubernetes_attributes": {"token": "[REDACTED]"}}),
-    );
-    assert_eq!(writes(&sim), std::slice::from_ref(&token_put));
+    assert_eq!(writes(&sim).len(), n, "{:?}", writes(&sim));
+    for f in fams {
+        assert_eq!(f.puts(&sim), std::slice::from_ref(&token_put), "{}", f.name);
+    }
     assert_eq!(tf.plan().code, 0);
 
     // A new value under the same version is invisible to Terraform: nothing planned.
@@ -203,25 +255,50 @@ fn write_only_token_rotates_with_its_version_and_switching_from_kubernetes_token
     let same = tf.plan();
     assert_eq!(same.code, 0, "{}", same.all());
     // Bumping the version sends it.
-    tf.config(&sim, &format!("{WO_VAR}{}", wo_block("c", 2)));
+    rewrite(
+        &tf,
+        &sim,
+        &format!("{WO_VAR}{}", each(fams, |f| wo_block_of(f, "c", 2))),
+    );
     sim.reset_stats();
     let rotated = tf.apply().ok();
     assert!(
-        rotated.stdout.contains("0 added, 1 changed"),
+        rotated.stdout.contains(&format!("0 added, {n} changed")),
         "{}",
         rotated.stdout
     );
-    assert_eq!(writes(&sim), [token_put]);
+    assert_eq!(writes(&sim).len(), n, "{:?}", writes(&sim));
+    for f in fams {
+        assert_eq!(f.puts(&sim), std::slice::from_ref(&token_put), "{}", f.name);
+    }
     let after = tf.plan();
     assert_eq!(after.code, 0, "{}", after.all());
-    let state = tf.resource("gitlab_group_cluster.c");
-    assert_eq!(state["kubernetes_token"], J::Null);
-    assert_eq!(state["kubernetes_token_wo"], J::Null);
-    assert_eq!(state["kubernetes_token_wo_version"], 2);
+    for f in fams {
+        let state = tf.resource(&f.address("c"));
+        assert_eq!(state["kubernetes_token"], J::Null);
+        assert_eq!(state["kubernetes_token_wo"], J::Null);
+        assert_eq!(state["kubernetes_token_wo_version"], 2);
+    }
     assert_secrets_absent(
         &tf,
         &[&created, &switched, &same, &rotated, &after],
         &[KUBE_TOKEN, WO_TOKEN, WO_TOKEN_2],
+    );
+}
+
+#[test]
+fn write_only_token_rotates_with_its_version_and_switching_from_kubernetes_token_drops_it_from_state_for_group_clusters()
+ {
+    write_only_token_rotates_with_its_version_and_switching_from_kubernetes_token_drops_it_from_state(
+        &GROUP_ONLY,
+    );
+}
+
+#[test]
+fn write_only_token_rotates_with_its_version_and_switching_from_kubernetes_token_drops_it_from_state_for_project_and_instance_clusters()
+ {
+    write_only_token_rotates_with_its_version_and_switching_from_kubernetes_token_drops_it_from_state(
+        &PROJECT_AND_INSTANCE,
     );
 }
 
@@ -506,10 +583,15 @@ on_every_terraform!(
     both_tokens_are_refused_naming_both_attributes_at_no_line,
 );
 
-#[test]
-fn terraform_1_0_3_refuses_kubernetes_token_wo_naming_it_and_pointing_to_kubernetes_token() {
+fn terraform_1_0_3_refuses_kubernetes_token_wo_naming_it_and_pointing_to_kubernetes_token(
+    fams: &[&Family],
+) {
     let sim = Sim::start();
-    let mut tf = terraform_with("1.0.3", &sim, &format!("{WO_VAR}{}", wo_block("c", 1)));
+    let mut tf = terraform_for(
+        "1.0.3",
+        &sim,
+        &format!("{WO_VAR}{}", each(fams, |f| wo_block_of(f, "c", 1))),
+    );
     tf.set_env("TF_VAR_wo", WO_TOKEN);
     let r = tf.plan();
     assert_eq!(r.code, 1, "{}", r.all());
@@ -522,6 +604,15 @@ fn terraform_1_0_3_refuses_kubernetes_token_wo_naming_it_and_pointing_to_kuberne
     ] {
         assert!(r.stderr.contains(w), "{w:?} missing:\n{}", r.stderr);
     }
+    for f in fams {
+        assert!(
+            r.stderr.contains(&format!("with {},", f.address("c"))),
+            "{}: {}",
+            f.name,
+            r.stderr
+        );
+        assert!(f.clusters(&sim).is_empty(), "{}", f.name);
+    }
     // Named in the summary, at no line: the line would show whatever the token is set to.
     assert!(
         !r.stderr.contains(":   kubernetes_token_wo "),
@@ -529,8 +620,23 @@ fn terraform_1_0_3_refuses_kubernetes_token_wo_naming_it_and_pointing_to_kuberne
         r.stderr
     );
     assert!(!r.all().contains(WO_TOKEN));
-    assert!(qa_clusters(&sim).is_empty());
     assert!(!tf.work().join("terraform.tfstate").exists() || tf.state()["values"].is_null());
+}
+
+#[test]
+fn terraform_1_0_3_refuses_kubernetes_token_wo_naming_it_and_pointing_to_kubernetes_token_for_group_clusters()
+ {
+    terraform_1_0_3_refuses_kubernetes_token_wo_naming_it_and_pointing_to_kubernetes_token(
+        &GROUP_ONLY,
+    );
+}
+
+#[test]
+fn terraform_1_0_3_refuses_kubernetes_token_wo_naming_it_and_pointing_to_kubernetes_token_for_project_and_instance_clusters()
+ {
+    terraform_1_0_3_refuses_kubernetes_token_wo_naming_it_and_pointing_to_kubernetes_token(
+        &PROJECT_AND_INSTANCE,
+    );
 }
 
 /// A value unknown at plan (here another cluster's `created_at`) gets the same clear error

@@ -26,9 +26,7 @@ pub fn ca_cert_pem() -> String {
         .pem()
 }
 
-/// A cluster resource block.
+/// A cluster resource block of group `qa` (the group's [`super::families::Family::block`]).
 pub fn cluster_block(name: &str, attrs: &str) -> String {
-    format!(
-        "resource \"gitlab_group_cluster\" \"{name}\" {{\n  group              = \"qa\"\n  name               = \"{name}\"\n  kubernetes_api_url = \"https://k8s.example.com:6443\"\n  kubernetes_token   = \"{KUBE_TOKEN}\"\n{attrs}\n}}\n"
-    )
+    super::families::GROUP.block(name, attrs)
 }

@@ -6,6 +6,8 @@
 //! - [`cli`]: [`TerraformCli`], Terraform run in a private work directory whose filesystem
 //!   mirror holds the provider, with a timeout, and what each run printed.
 //! - [`fixtures`]: the seed's tokens and the HCL the tests write.
+//! - [`families`]: the three owners of clusters (group, project, instance) as data, so that
+//!   one test body runs for each.
 //!
 //! Everything is re-exported here, so a test writes `use support::*;`.
 #![allow(dead_code)]
@@ -16,6 +18,7 @@ pub use gitlab_sim as sim_launcher;
 
 pub mod binaries;
 pub mod cli;
+pub mod families;
 pub mod fixtures;
 pub mod sim;
 
@@ -28,6 +31,8 @@ pub use binaries::{
 };
 #[allow(unused_imports)]
 pub use cli::{PROVIDER_SOURCE, Run, TerraformCli};
+#[allow(unused_imports)]
+pub use families::{ADMIN_TOKEN, Family, providers, writers};
 #[allow(unused_imports)]
 pub use fixtures::{
     DEVELOPER_TOKEN, KUBE_TOKEN, MAINTAINER_OAUTH_TOKEN, MAINTAINER_TOKEN, ca_cert_pem,
