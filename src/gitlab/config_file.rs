@@ -15,12 +15,13 @@
 //! `preferences.retry-wait-min`/`retry-wait-max` (see [`unsupported`] for why).
 //! Field names are accepted in the file's kebab-case and in the proto's snake_case, as
 //! client-go's YAML reader accepts both.
+//! The YAML itself is read by [`super::yaml`] into one tree, mapped here by hand onto the
+//! schema: errors give the line and column and the field's name, never a value.
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
-
+use crate::gitlab::yaml::{self, Node, Value};
 use crate::secret::Secret;
 
 /// The only schema version there is.
@@ -321,7 +322,6 @@ pub fn ci_job(env: Env<'_>) -> Option<File> {
             auth: "auto-ci-support-job-token".into(),
         }],
         preferences: None,
-        _extensions: None,
     })
 }
 
@@ -329,133 +329,81 @@ pub fn ci_job(env: Env<'_>) -> Option<File> {
 // The schema
 
 /// `config.v1beta1.Config`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[derive(Debug, Default)]
 pub struct File {
-    #[serde(default)]
     version: Option<String>,
-    #[serde(default, alias = "current_context")]
     current_context: Option<String>,
-    #[serde(default)]
     instances: Vec<Instance>,
-    #[serde(default)]
     auths: Vec<Auth>,
-    #[serde(default)]
     contexts: Vec<Context>,
-    #[serde(default)]
     preferences: Option<Preferences>,
-    /// Application-specific data for other tools; nothing here for this provider.
-    #[serde(default, rename = "extensions")]
-    _extensions: Option<serde::de::IgnoredAny>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[derive(Debug, Default)]
 struct Instance {
-    #[serde(default)]
     name: String,
-    #[serde(default)]
     server: String,
-    #[serde(default, alias = "api_version")]
     api_version: Option<String>,
-    #[serde(default, alias = "insecure_skip_tls_verify")]
     insecure_skip_tls_verify: Option<bool>,
-    #[serde(default, alias = "certificate_authority")]
     certificate_authority: Option<String>,
-    #[serde(default, alias = "certificate_authority_source")]
     certificate_authority_source: Option<Source>,
-    #[serde(default, alias = "client_cert")]
     client_cert: Option<String>,
-    #[serde(default, alias = "client_cert_source")]
     client_cert_source: Option<Source>,
-    #[serde(default, alias = "client_key")]
     client_key: Option<String>,
-    #[serde(default, alias = "client_key_source")]
     client_key_source: Option<Source>,
-    #[serde(default, alias = "rate_limit")]
-    rate_limit: Option<serde::de::IgnoredAny>,
-    #[serde(default, alias = "custom_headers")]
+    rate_limit: bool,
     custom_headers: Vec<Header>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[derive(Debug, Default)]
 struct Header {
-    #[serde(default)]
     name: String,
-    #[serde(default)]
     value: Option<String>,
-    #[serde(default, alias = "value_from")]
     value_from: Option<Source>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[derive(Debug, Default)]
 struct Auth {
-    #[serde(default)]
     name: String,
-    #[serde(default, alias = "auth_info")]
     auth_info: Option<AuthInfo>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[derive(Debug, Default)]
 struct AuthInfo {
-    #[serde(default, alias = "personal_access_token")]
     personal_access_token: Option<Token>,
-    #[serde(default, alias = "job_token")]
     job_token: Option<Token>,
-    #[serde(default)]
-    oauth2: Option<serde::de::IgnoredAny>,
-    #[serde(default, alias = "basic_auth")]
-    basic_auth: Option<serde::de::IgnoredAny>,
+    oauth2: bool,
+    basic_auth: bool,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[derive(Debug, Default)]
 struct Token {
-    #[serde(default)]
     token: Option<String>,
-    #[serde(default, alias = "token_source")]
     token_source: Option<Source>,
 }
 
 /// `config.v1beta1.CredentialSource`: exactly one of these.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[derive(Debug, Default)]
 struct Source {
-    #[serde(default, alias = "env_var")]
     env_var: Option<String>,
-    #[serde(default)]
     file: Option<String>,
-    #[serde(default)]
     value: Option<String>,
-    #[serde(default)]
-    exec: Option<serde::de::IgnoredAny>,
-    #[serde(default)]
-    keyring: Option<serde::de::IgnoredAny>,
+    exec: bool,
+    keyring: bool,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[derive(Debug, Default)]
 struct Context {
-    #[serde(default)]
     name: String,
-    #[serde(default)]
     instance: String,
-    #[serde(default)]
     auth: String,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[derive(Debug, Default)]
 struct Preferences {
-    #[serde(default, alias = "retry_max")]
     retry_max: Option<i64>,
-    #[serde(default, alias = "retry_wait_min")]
-    retry_wait_min: Option<serde::de::IgnoredAny>,
-    #[serde(default, alias = "retry_wait_max")]
-    retry_wait_max: Option<serde::de::IgnoredAny>,
+    retry_wait_min: bool,
+    retry_wait_max: bool,
 }
 
 /// Why a field client-go defines has no meaning here.
@@ -491,41 +439,336 @@ pub fn unsupported(field: &str) -> &'static str {
 /// Parses and validates a file as client-go's `Load` does (unknown fields, duplicate
 /// names, dangling references and `current-context` are errors for the whole file).
 pub fn parse(text: &str) -> Result<File, String> {
-    let file: File = if text
-        .lines()
-        .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
-    {
-        File::default()
-    } else {
-        let options = serde_saphyr::options! { with_snippet: false };
-        serde_saphyr::from_str_with_options(text, options).map_err(|e| {
-            format!(
-                "not a valid {CONFIG_VERSION} file: {}",
-                scrub(&e.to_string())
-            )
-        })?
-    };
+    let bad = |m: String| format!("not a valid {CONFIG_VERSION} file: {m}");
+    let root = yaml::parse(text).map_err(|e| bad(e.to_string()))?;
+    let file = File::read(&root).map_err(bad)?;
     file.validate()?;
     Ok(file)
 }
 
-/// Removes quoted values from a parser message: a token written where a mapping belongs
-/// would otherwise be quoted back (`invalid type: string "glpat-…"`). Field names are quoted
-/// with backticks and stay.
-fn scrub(message: &str) -> String {
-    let mut out = String::new();
-    let mut quoted = false;
-    for c in message.chars() {
-        if c == '"' {
-            if !quoted {
-                out.push_str("\"…\"");
-            }
-            quoted = !quoted;
-        } else if !quoted {
-            out.push(c);
+// ---------------------------------------------------------------------------------------
+// Reading the schema from the YAML tree, by hand: one small function per message, so the
+// code is not instantiated per struct as a serde deserializer is (docs/performance.md).
+// Messages give the line and column and the field's name, never a value.
+
+type Read<T> = Result<T, String>;
+
+/// The fields of mapping `n` (a `what`) given to `field` under their kebab-case names (the
+/// file's spelling; snake_case is the proto's, and accepted too); a name not in `known` is
+/// refused, naming it and the known ones, and so is a field set twice.
+fn fields<'n>(
+    n: &'n Node,
+    what: &str,
+    known: &[&'static str],
+    field: &mut dyn FnMut(&'static str, &'n Node) -> Read<()>,
+) -> Read<()> {
+    let entries = match &n.value {
+        Value::Null => return Ok(()),
+        Value::Map(entries) => entries,
+        other => {
+            return Err(format!(
+                "{}: {what} must be a mapping, not {}",
+                n.pos,
+                other.kind()
+            ));
         }
+    };
+    let mut seen: Vec<&'static str> = Vec::new();
+    for e in entries {
+        let kebab = e.key.replace('_', "-");
+        let Some(name) = known.iter().copied().find(|k| *k == kebab) else {
+            return Err(format!(
+                "{}: unknown field `{}` in {what}, expected one of `{}`",
+                e.pos,
+                e.key,
+                known.join("`, `")
+            ));
+        };
+        if seen.contains(&name) {
+            return Err(format!("{}: `{name}` is set twice in {what}", e.pos));
+        }
+        seen.push(name);
+        field(name, &e.value)?;
     }
-    out
+    Ok(())
+}
+
+/// A string field (null: unset).
+fn string(n: &Node, field: &str) -> Read<Option<String>> {
+    match &n.value {
+        Value::Null => Ok(None),
+        Value::Str { text, .. } => Ok(Some(text.clone())),
+        other => Err(format!(
+            "{}: `{field}` must be a string, not {}",
+            n.pos,
+            other.kind()
+        )),
+    }
+}
+
+/// A plain scalar's text, for booleans and integers (null: unset).
+fn plain<'n>(n: &'n Node, field: &str, what: &str) -> Read<Option<&'n str>> {
+    match &n.value {
+        Value::Null => Ok(None),
+        Value::Str { text, plain: true } => Ok(Some(text)),
+        _ => Err(format!("{}: `{field}` must be {what}", n.pos)),
+    }
+}
+
+/// A boolean: YAML's `true`/`false`, and the 1.1 forms `yes`/`no`/`on`/`off`/`y`/`n`.
+fn boolean(n: &Node, field: &str) -> Read<Option<bool>> {
+    let what = "true or false";
+    let Some(t) = plain(n, field, what)? else {
+        return Ok(None);
+    };
+    match t.to_ascii_lowercase().as_str() {
+        "true" | "yes" | "on" | "y" => Ok(Some(true)),
+        "false" | "no" | "off" | "n" => Ok(Some(false)),
+        _ => Err(format!("{}: `{field}` must be {what}", n.pos)),
+    }
+}
+
+/// An integer: decimal, `0x` hexadecimal or `0o` octal, with an optional sign.
+fn integer(n: &Node, field: &str) -> Read<Option<i64>> {
+    let what = "an integer";
+    let Some(t) = plain(n, field, what)? else {
+        return Ok(None);
+    };
+    let (neg, digits) = match t.strip_prefix('-') {
+        Some(d) => (true, d),
+        None => (false, t.strip_prefix('+').unwrap_or(t)),
+    };
+    let parsed = if let Some(h) = digits.strip_prefix("0x") {
+        i64::from_str_radix(h, 16)
+    } else if let Some(o) = digits.strip_prefix("0o") {
+        i64::from_str_radix(o, 8)
+    } else {
+        digits.parse::<i64>()
+    };
+    match parsed {
+        Ok(v) if !digits.starts_with(['+', '-']) => Ok(Some(if neg { -v } else { v })),
+        _ => Err(format!("{}: `{field}` must be {what}", n.pos)),
+    }
+}
+
+/// A sequence of `what`s, each read by `item` (null: none).
+fn list<T>(n: &Node, field: &str, item: fn(&Node) -> Read<T>) -> Read<Vec<T>> {
+    match &n.value {
+        Value::Null => Ok(Vec::new()),
+        Value::Seq(items) => items.iter().map(item).collect(),
+        other => Err(format!(
+            "{}: `{field}` must be a sequence, not {}",
+            n.pos,
+            other.kind()
+        )),
+    }
+}
+
+/// An optional mapping field read by `read` (null: unset).
+fn optional<T>(n: &Node, read: fn(&Node) -> Read<T>) -> Read<Option<T>> {
+    match n.value {
+        Value::Null => Ok(None),
+        _ => read(n).map(Some),
+    }
+}
+
+impl File {
+    fn read(n: &Node) -> Read<File> {
+        let mut f = File::default();
+        let known = [
+            "version",
+            "current-context",
+            "instances",
+            "auths",
+            "contexts",
+            "preferences",
+            "extensions",
+        ];
+        fields(n, "the file", &known, &mut |k, v| {
+            match k {
+                "version" => f.version = string(v, k)?,
+                "current-context" => f.current_context = string(v, k)?,
+                "instances" => f.instances = list(v, k, Instance::read)?,
+                "auths" => f.auths = list(v, k, Auth::read)?,
+                "contexts" => f.contexts = list(v, k, Context::read)?,
+                "preferences" => f.preferences = optional(v, Preferences::read)?,
+                // Application-specific data for other tools; nothing here for this provider.
+                _ => {}
+            }
+            Ok(())
+        })?;
+        Ok(f)
+    }
+}
+
+impl Instance {
+    fn read(n: &Node) -> Read<Instance> {
+        let mut i = Instance::default();
+        let known = [
+            "name",
+            "server",
+            "api-version",
+            "insecure-skip-tls-verify",
+            "certificate-authority",
+            "certificate-authority-source",
+            "client-cert",
+            "client-cert-source",
+            "client-key",
+            "client-key-source",
+            "rate-limit",
+            "custom-headers",
+        ];
+        fields(n, "an instance", &known, &mut |k, v| {
+            match k {
+                "name" => i.name = string(v, k)?.unwrap_or_default(),
+                "server" => i.server = string(v, k)?.unwrap_or_default(),
+                "api-version" => i.api_version = string(v, k)?,
+                "insecure-skip-tls-verify" => i.insecure_skip_tls_verify = boolean(v, k)?,
+                "certificate-authority" => i.certificate_authority = string(v, k)?,
+                "certificate-authority-source" => {
+                    i.certificate_authority_source = optional(v, Source::read)?;
+                }
+                "client-cert" => i.client_cert = string(v, k)?,
+                "client-cert-source" => i.client_cert_source = optional(v, Source::read)?,
+                "client-key" => i.client_key = string(v, k)?,
+                "client-key-source" => i.client_key_source = optional(v, Source::read)?,
+                "rate-limit" => i.rate_limit = v.value != Value::Null,
+                _ => i.custom_headers = list(v, k, Header::read)?,
+            }
+            Ok(())
+        })?;
+        Ok(i)
+    }
+}
+
+impl Header {
+    fn read(n: &Node) -> Read<Header> {
+        let mut h = Header::default();
+        fields(
+            n,
+            "a custom header",
+            &["name", "value", "value-from"],
+            &mut |k, v| {
+                match k {
+                    "name" => h.name = string(v, k)?.unwrap_or_default(),
+                    "value" => h.value = string(v, k)?,
+                    _ => h.value_from = optional(v, Source::read)?,
+                }
+                Ok(())
+            },
+        )?;
+        Ok(h)
+    }
+}
+
+impl Auth {
+    fn read(n: &Node) -> Read<Auth> {
+        let mut a = Auth::default();
+        fields(n, "an auth", &["name", "auth-info"], &mut |k, v| {
+            match k {
+                "name" => a.name = string(v, k)?.unwrap_or_default(),
+                _ => a.auth_info = optional(v, AuthInfo::read)?,
+            }
+            Ok(())
+        })?;
+        Ok(a)
+    }
+}
+
+impl AuthInfo {
+    fn read(n: &Node) -> Read<AuthInfo> {
+        let mut a = AuthInfo::default();
+        let known = ["personal-access-token", "job-token", "oauth2", "basic-auth"];
+        fields(n, "`auth-info`", &known, &mut |k, v| {
+            match k {
+                "personal-access-token" => a.personal_access_token = Token::read_as(v, k)?,
+                "job-token" => a.job_token = Token::read_as(v, k)?,
+                "oauth2" => a.oauth2 = v.value != Value::Null,
+                _ => a.basic_auth = v.value != Value::Null,
+            }
+            Ok(())
+        })?;
+        Ok(a)
+    }
+}
+
+impl Token {
+    /// The token of auth kind `kind`: a mapping (a token written in its place is refused
+    /// without quoting it).
+    fn read_as(n: &Node, kind: &str) -> Read<Option<Token>> {
+        if n.value == Value::Null {
+            return Ok(None);
+        }
+        let mut t = Token::default();
+        fields(
+            n,
+            &format!("`{kind}`"),
+            &["token", "token-source"],
+            &mut |k, v| {
+                match k {
+                    "token" => t.token = string(v, k)?,
+                    _ => t.token_source = optional(v, Source::read)?,
+                }
+                Ok(())
+            },
+        )?;
+        Ok(Some(t))
+    }
+}
+
+impl Source {
+    fn read(n: &Node) -> Read<Source> {
+        let mut s = Source::default();
+        let known = ["env-var", "file", "value", "exec", "keyring"];
+        fields(n, "a credential source", &known, &mut |k, v| {
+            match k {
+                "env-var" => s.env_var = string(v, k)?,
+                "file" => s.file = string(v, k)?,
+                "value" => s.value = string(v, k)?,
+                "exec" => s.exec = v.value != Value::Null,
+                _ => s.keyring = v.value != Value::Null,
+            }
+            Ok(())
+        })?;
+        Ok(s)
+    }
+}
+
+impl Context {
+    fn read(n: &Node) -> Read<Context> {
+        let mut c = Context::default();
+        fields(
+            n,
+            "a context",
+            &["name", "instance", "auth"],
+            &mut |k, v| {
+                let text = string(v, k)?.unwrap_or_default();
+                match k {
+                    "name" => c.name = text,
+                    "instance" => c.instance = text,
+                    _ => c.auth = text,
+                }
+                Ok(())
+            },
+        )?;
+        Ok(c)
+    }
+}
+
+impl Preferences {
+    fn read(n: &Node) -> Read<Preferences> {
+        let mut p = Preferences::default();
+        let known = ["retry-max", "retry-wait-min", "retry-wait-max"];
+        fields(n, "`preferences`", &known, &mut |k, v| {
+            match k {
+                "retry-max" => p.retry_max = integer(v, k)?,
+                "retry-wait-min" => p.retry_wait_min = v.value != Value::Null,
+                _ => p.retry_wait_max = v.value != Value::Null,
+            }
+            Ok(())
+        })?;
+        Ok(p)
+    }
 }
 
 fn unique<'a>(what: &str, names: impl Iterator<Item = &'a str>) -> Result<(), String> {
@@ -628,7 +871,7 @@ impl File {
             .find(|a| a.name == ctx.auth)
             .ok_or_else(|| cf(format!("auth {:?} is not defined", ctx.auth)))?;
         let ip = format!("instance {:?}", instance.name);
-        if instance.rate_limit.is_some() {
+        if instance.rate_limit {
             return Err(cf(format!(
                 "{ip}: `rate-limit` is not supported: {}",
                 unsupported("rate-limit")
@@ -637,8 +880,8 @@ impl File {
         let mut retry_max = None;
         if let Some(p) = &self.preferences {
             for (set, field) in [
-                (p.retry_wait_min.is_some(), "retry-wait-min"),
-                (p.retry_wait_max.is_some(), "retry-wait-max"),
+                (p.retry_wait_min, "retry-wait-min"),
+                (p.retry_wait_max, "retry-wait-max"),
             ] {
                 if set {
                     return Err(cf(format!(
@@ -706,8 +949,8 @@ impl File {
                 info.personal_access_token.is_some(),
             ),
             ("job-token", info.job_token.is_some()),
-            ("oauth2", info.oauth2.is_some()),
-            ("basic-auth", info.basic_auth.is_some()),
+            ("oauth2", info.oauth2),
+            ("basic-auth", info.basic_auth),
         ];
         let set: Vec<&str> = kinds.iter().filter(|(_, s)| *s).map(|(k, _)| *k).collect();
         if set.len() > 1 {
@@ -795,8 +1038,8 @@ fn read_source(s: &Source, what: &str, env: Env<'_>) -> Result<String, String> {
         ("env-var", s.env_var.is_some()),
         ("file", s.file.is_some()),
         ("value", s.value.is_some()),
-        ("exec", s.exec.is_some()),
-        ("keyring", s.keyring.is_some()),
+        ("exec", s.exec),
+        ("keyring", s.keyring),
     ];
     let set: Vec<&str> = kinds.iter().filter(|(_, v)| *v).map(|(k, _)| *k).collect();
     match set.as_slice() {
@@ -1148,6 +1391,82 @@ contexts:
         let text = BASIC.replace("server: https://gitlab.example.com\n", "sever: x\n");
         let e = err_text(&text, None, &[]);
         assert!(e.message.contains("sever"), "{e}");
+    }
+
+    #[test]
+    fn errors_give_the_line_and_column_and_the_known_fields() {
+        let text = BASIC.replace("server: https://gitlab.example.com\n", "sever: x\n");
+        let e = err_text(&text, None, &[]);
+        assert!(
+            e.message
+                .contains("line 5, column 5: unknown field `sever` in an instance")
+                && e.message.contains("`server`"),
+            "{e}"
+        );
+        let twice = BASIC.replace("auth_info:", "auth-info: {}\n    auth_info:");
+        let e = err_text(&twice, None, &[]);
+        assert!(
+            e.message
+                .contains("line 15, column 5: `auth-info` is set twice"),
+            "{e}"
+        );
+        let bad_yaml = BASIC.replace("token: glpat-prod-secret", "token: \"glpat-prod-secret");
+        let e = err_text(&bad_yaml, None, &[]);
+        assert!(
+            e.message
+                .contains("line 12, column 16: a quoted string is not closed"),
+            "{e}"
+        );
+        assert!(!e.to_string().contains("glpat-prod-secret"), "{e}");
+        let not_bool = BASIC.replace(
+            "server: https://gitlab.example.com\n",
+            "server: https://gitlab.example.com\n    insecure-skip-tls-verify: glpat-x\n",
+        );
+        let e = err_text(&not_bool, None, &[]);
+        assert!(
+            e.message
+                .contains("`insecure-skip-tls-verify` must be true or false"),
+            "{e}"
+        );
+        assert!(!e.to_string().contains("glpat-x"), "{e}");
+    }
+
+    #[test]
+    fn block_scalars_flow_style_anchors_and_yaml_1_1_booleans_are_read() {
+        let text = "\
+# PEM inline, as `kubectl`-style files write it
+instances:
+  - &base
+    name: inline-pem
+    server: 'https://gitlab.example.com'
+    insecure_skip_tls_verify: yes
+    client-cert: |
+      -----BEGIN CERTIFICATE-----
+      MIIB
+      -----END CERTIFICATE-----
+    client-key: |-
+      KEY PEM
+    custom-headers: [{name: X-A, value: \"a\\tb\"}]
+  - <<: *base
+    name: other
+auths: [{name: pat, auth-info: {personal-access-token: {token: t0ken}}}]
+contexts:
+- name: ctx
+  instance: inline-pem
+  auth: pat
+preferences: {retry-max: 0x3}
+extensions: {anything: [goes, {here: 1}]}
+";
+        let s = resolve_text(text, Some("ctx"), &[]).unwrap();
+        assert!(s.insecure);
+        assert_eq!(
+            s.client_cert_pem.as_deref(),
+            Some(&b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"[..])
+        );
+        assert_eq!(s.client_key_pem, Some(Secret::new("KEY PEM")));
+        assert_eq!(s.headers["X-A"], Secret::new("a\tb"));
+        assert_eq!(s.retry_max, Some(3));
+        assert_eq!(s.base_url, "https://gitlab.example.com/api/v4/");
     }
 
     #[test]

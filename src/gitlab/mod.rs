@@ -2,7 +2,7 @@
 //! (`config.rs`), the transport with its retry decision (`transport.rs`, `retry.rs`,
 //! `pacer.rs`), the endpoints of a cluster owner (`clusters.rs`) and creation that survives
 //! a lost answer (`create.rs`), typed bodies and errors, TLS, and GitLab's client config
-//! file. Knows nothing about Terraform.
+//! file (`config_file.rs`, read with the small YAML reader `yaml.rs`). Knows nothing about Terraform.
 pub mod client;
 pub mod clusters;
 pub mod config;
@@ -16,6 +16,7 @@ pub mod retry;
 pub mod tls;
 mod transport;
 pub mod types;
+pub mod yaml;
 
 pub use client::Client;
 pub use clusters::ClusterOwner;
