@@ -10,7 +10,7 @@ use crate::protocol::value::{Type, Value};
 
 /// The argument and attribute reference of a schema: `### Required`, `### Optional`,
 /// `### Read-Only`, then a `### Nested Schema for …` section per nested attribute.
-/// `remote` names the system the provider's objects live in (say, `"GitLab"`): the text of
+/// `remote` names the system the provider's objects live in (say, `"Acme Cloud"`): the text of
 /// a value known on create says an imported object keeps what `remote` holds.
 pub fn schema_markdown(schema: &Schema, remote: &str) -> String {
     let mut out = String::new();
