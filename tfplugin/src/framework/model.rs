@@ -171,7 +171,7 @@ impl<T: TfValue> TfValue for BTreeMap<String, T> {
     }
 }
 
-/// Sensitive attributes are [`Secret`]s: redacted in `Debug`.
+/// Sensitive attributes are [`Secret`](crate::secret::Secret)s: redacted in `Debug`.
 pub use crate::secret::Secret as Sensitive;
 
 impl TfValue for Sensitive {
