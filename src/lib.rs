@@ -1,17 +1,17 @@
 //! terraform-provider-gitlab: a Terraform/OpenTofu provider for GitLab group clusters.
 //!
 //! Layers, one direction: `protocol` (wire) → `framework` (typed resources, plan rules) →
-//! `resources` (the GitLab mapping) → `gitlab` (API client). This file assembles them:
+//! `resources` (the GitLab mapping) → `gitlab` (API client). The first two, with `secret`
+//! and `tls_provider`, are the `tfplugin` crate (tfplugin/), re-exported here under their
+//! old paths; the compiler keeps them from naming anything of GitLab. This file assembles them:
 //! [`provider_stack`] is the one place the served provider is built (by the binary, the
 //! docs generator and the in-process protocol tests alike), and [`serve_options`] is what
 //! the wire layer is told of the provider.
 pub mod docs;
-pub mod framework;
 pub mod gitlab;
-pub mod protocol;
 pub mod resources;
-pub mod secret;
-pub mod tls_provider;
+
+pub use tfplugin::{framework, protocol, secret, tf_model, tls_provider};
 
 use std::sync::Arc;
 

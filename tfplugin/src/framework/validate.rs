@@ -99,6 +99,7 @@ impl Validator for MaxLength {
 /// An absolute `http://` or `https://` URL with a host, the scheme written in lower case
 /// (some servers compare the scheme as written). `hint` says what to give, with an example.
 pub struct HttpUrl {
+    /// What to give, with an example, for the error.
     pub hint: &'static str,
 }
 
@@ -137,6 +138,7 @@ impl Validator for HttpUrl {
 /// A PEM-encoded X.509 certificate (surrounding whitespace and CRLF line endings
 /// allowed). `hint` says what to give.
 pub struct PemCertificate {
+    /// What to give, for the error.
     pub hint: &'static str,
 }
 
@@ -188,7 +190,9 @@ impl Validator for Trimmed {
 /// A rule given by the resource: a test and the sentence that states it (for docs and
 /// for the error, which quotes the value).
 pub struct Rule {
+    /// Whether a value passes.
     pub test: fn(&str) -> bool,
+    /// The sentence that states the rule.
     pub rule: &'static str,
 }
 

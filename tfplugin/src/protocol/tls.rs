@@ -16,12 +16,16 @@ use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::{CertificateError, DistinguishedName};
 
 #[derive(Debug, thiserror::Error)]
+/// Why AutoMTLS could not be set up.
 pub enum TlsError {
     #[error("PLUGIN_CLIENT_CERT holds no PEM certificate: {0}")]
+    /// Terraform's client certificate is unusable.
     ClientCert(String),
     #[error("could not generate the server certificate: {0}")]
+    /// The server certificate could not be made.
     Generate(#[from] rcgen::Error),
     #[error("could not build the TLS configuration: {0}")]
+    /// rustls refused the configuration.
     Config(#[from] rustls::Error),
 }
 
@@ -31,11 +35,14 @@ pub enum TlsError {
 /// built with Go 1.12, whose TLS knows no Ed25519, so protocol-5-only clients get P-256.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ServerKey {
+    /// Ed25519 (protocol 6 clients).
     Ed25519,
+    /// ECDSA P-256 (protocol 5 clients).
     P256,
 }
 
 impl ServerKey {
+    /// The key type for clients of protocol `version`.
     pub fn for_protocol(version: u32) -> Self {
         if version >= 6 {
             ServerKey::Ed25519
@@ -48,7 +55,9 @@ impl ServerKey {
 /// The server side of AutoMTLS: its certificate (for the handshake line) and the rustls
 /// configuration that pins Terraform's client certificate.
 pub struct AutoMtls {
+    /// The server certificate (DER), for the handshake line.
     pub server_cert_der: Vec<u8>,
+    /// The TLS configuration that requires Terraform's client certificate.
     pub config: Arc<rustls::ServerConfig>,
 }
 

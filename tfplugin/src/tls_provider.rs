@@ -1,13 +1,13 @@
-//! The rustls crypto provider of the provider's TLS endpoints (the plugin server's AutoMTLS
-//! and the GitLab client): *ring*, plus ECDSA P-521 with SHA-512 signature verification from
-//! RustCrypto's `p521`, which *ring* lacks.
+//! The rustls crypto provider of a provider's TLS endpoints (the plugin server's AutoMTLS,
+//! and the provider's own API client if it wants the same): *ring*, plus ECDSA P-521 with
+//! SHA-512 signature verification from RustCrypto's `p521`, which *ring* lacks.
 //!
 //! go-plugin's AutoMTLS client certificate is ECDSA P-521 signed with SHA-512. A server whose
 //! provider cannot verify that scheme does not offer it, and the Go client then silently sends
 //! no certificate at all; with this provider it is offered, verified and required. *ring*
 //! (with this one addition) rather than aws-lc-rs: 0.7 MiB less code in the binary, ~0.6 MiB
 //! less memory, and no DRBG start-up cost (README "## Performance"). *ring* signs with RSA,
-//! ECDSA P-256/P-384 and Ed25519 keys, so those are the `client_key` types for GitLab. The
+//! ECDSA P-256/P-384 and Ed25519 keys, so those are the client key types an API client on it can use. The
 //! handshake-signature checks both endpoints' certificate verifiers share are here too
 //! ([`verify_handshake_signatures_with`]).
 
@@ -133,11 +133,14 @@ pub fn install_default() {
 
 /// The handshake-signature half of a rustls certificate verifier (`verify_tls12_signature`,
 /// `verify_tls13_signature`, `supported_verify_schemes`), checked with the algorithms in the
-/// field `$algs` of `self` (this provider's [`WebPkiSupportedAlgorithms`]). Both of the
-/// provider's verifiers, the GitLab client's of server certificates and AutoMTLS's of client
-/// certificates, implement these three methods alike: this expands to them inside either
+/// field `$algs` of `self` (this provider's [`WebPkiSupportedAlgorithms`]). A verifier of
+/// server certificates (an API client's) and AutoMTLS's of client certificates implement
+/// these three methods alike: this expands to them inside either
 /// `impl` block (`ServerCertVerifier` and `ClientCertVerifier` are different traits).
-macro_rules! verify_handshake_signatures_with {
+/// The calling crate needs `rustls` among its dependencies.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __verify_handshake_signatures_with {
     ($algs:ident) => {
         fn verify_tls12_signature(
             &self,
@@ -162,7 +165,8 @@ macro_rules! verify_handshake_signatures_with {
         }
     };
 }
-pub(crate) use verify_handshake_signatures_with;
+#[doc(inline)]
+pub use __verify_handshake_signatures_with as verify_handshake_signatures_with;
 
 /// Whether a provider can verify go-plugin's P-521 client signatures.
 pub fn verifies_p521(provider: &CryptoProvider) -> bool {

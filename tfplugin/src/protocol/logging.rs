@@ -30,6 +30,7 @@ impl Redactor {
             v.push(secret.to_string());
         }
     }
+    /// Replaces every known secret in `s`.
     pub fn redact(&self, s: &mut String) {
         if let Ok(v) = self.0.read() {
             for secret in v.iter() {
@@ -91,8 +92,11 @@ pub fn init(level: Option<Level>, opts: &LogOptions) -> Redactor {
 
 /// A tracing layer writing one hclog JSON object per event.
 pub struct HclogLayer {
+    /// The most verbose level written.
     pub max: Level,
+    /// Scrubs every known secret from what is written.
     pub redactor: Redactor,
+    /// hclog's `@module` of every line (`provider.terraform-provider-<name>`).
     pub module: String,
     /// The tracing target prefix of the events written (see [`LogOptions::target`]).
     pub target: String,

@@ -6,8 +6,11 @@ use std::fmt;
 /// One step of an attribute path.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PathStep {
+    /// An object attribute.
     Attr(String),
+    /// A map key.
     Key(String),
+    /// A list, set or tuple index.
     Index(i64),
 }
 
@@ -16,25 +19,31 @@ pub enum PathStep {
 pub struct AttributePath(pub Vec<PathStep>);
 
 impl AttributePath {
+    /// The whole value.
     pub fn root() -> Self {
         AttributePath(Vec::new())
     }
+    /// A top-level attribute.
     pub fn attr(name: impl Into<String>) -> Self {
         AttributePath(vec![PathStep::Attr(name.into())])
     }
+    /// Whether this is the whole value.
     pub fn is_root(&self) -> bool {
         self.0.is_empty()
     }
+    /// This path, then attribute `name`.
     pub fn push_attr(&self, name: impl Into<String>) -> Self {
         let mut p = self.clone();
         p.0.push(PathStep::Attr(name.into()));
         p
     }
+    /// This path, then index `i`.
     pub fn push_index(&self, i: i64) -> Self {
         let mut p = self.clone();
         p.0.push(PathStep::Index(i));
         p
     }
+    /// This path, then map key `k`.
     pub fn push_key(&self, k: impl Into<String>) -> Self {
         let mut p = self.clone();
         p.0.push(PathStep::Key(k.into()));
@@ -60,20 +69,29 @@ impl fmt::Display for AttributePath {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// How bad a diagnostic is.
 pub enum Severity {
+    /// The operation failed.
     Error,
+    /// Worth saying; the operation went on.
     Warning,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
+/// A message for Terraform's user, at an attribute when it has one.
 pub struct Diagnostic {
+    /// Error or warning.
     pub severity: Severity,
+    /// One line.
     pub summary: String,
+    /// What happened and what to do.
     pub detail: String,
+    /// The attribute Terraform points at, if any.
     pub attribute: Option<AttributePath>,
 }
 
 impl Diagnostic {
+    /// An error.
     pub fn error(summary: impl Into<String>, detail: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Error,
@@ -82,6 +100,7 @@ impl Diagnostic {
             attribute: None,
         }
     }
+    /// A warning.
     pub fn warning(summary: impl Into<String>, detail: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Warning,
@@ -93,6 +112,7 @@ impl Diagnostic {
         self.attribute = (!path.is_root()).then_some(path);
         self
     }
+    /// At top-level attribute `name`.
     pub fn at_attr(self, name: &str) -> Self {
         self.at(AttributePath::attr(name))
     }
@@ -112,21 +132,27 @@ impl fmt::Display for Diagnostic {
 pub struct Diagnostics(pub Vec<Diagnostic>);
 
 impl Diagnostics {
+    /// None.
     pub fn new() -> Self {
         Diagnostics(Vec::new())
     }
+    /// Adds one.
     pub fn push(&mut self, d: Diagnostic) {
         self.0.push(d);
     }
+    /// Adds all of `other`.
     pub fn extend(&mut self, other: Diagnostics) {
         self.0.extend(other.0);
     }
+    /// Whether any is an error.
     pub fn has_errors(&self) -> bool {
         self.0.iter().any(|d| d.severity == Severity::Error)
     }
+    /// Whether there are none.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+    /// Each, in order.
     pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
         self.0.iter()
     }

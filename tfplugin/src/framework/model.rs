@@ -11,7 +11,9 @@ use crate::protocol::value::{Number, Value};
 
 /// Conversion between a Rust type and a Terraform value.
 pub trait TfValue: Sized {
+    /// Decodes a Terraform value; an error names the attribute at `path`.
     fn from_value(v: &Value, path: &AttributePath) -> Result<Self, Diagnostic>;
+    /// Encodes this as a Terraform value.
     fn to_value(&self) -> Value;
 }
 
@@ -30,27 +32,34 @@ fn mismatch(path: &AttributePath, want: &str, got: &Value) -> Diagnostic {
 #[derive(Clone, Default, PartialEq)]
 pub enum Val<T> {
     #[default]
+    /// Null: not set.
     Null,
+    /// Not known until apply.
     Unknown,
+    /// A known value.
     Known(T),
 }
 
 impl<T> Val<T> {
+    /// The value, when known.
     pub fn known(&self) -> Option<&T> {
         match self {
             Val::Known(t) => Some(t),
             _ => None,
         }
     }
+    /// The value, when known, taken.
     pub fn into_known(self) -> Option<T> {
         match self {
             Val::Known(t) => Some(t),
             _ => None,
         }
     }
+    /// Whether it is null.
     pub fn is_null(&self) -> bool {
         matches!(self, Val::Null)
     }
+    /// Whether it is unknown.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Val::Unknown)
     }
@@ -162,7 +171,7 @@ impl<T: TfValue> TfValue for BTreeMap<String, T> {
     }
 }
 
-/// Sensitive attributes are [`Secret`]s: redacted in `Debug`.
+/// Sensitive attributes are [`Secret`](crate::secret::Secret)s: redacted in `Debug`.
 pub use crate::secret::Secret as Sensitive;
 
 impl TfValue for Sensitive {

@@ -29,14 +29,19 @@ const MAX_MESSAGE_BYTES: usize = 256 << 20;
 const SHUTDOWN_GRACE: Duration = Duration::from_millis(250);
 
 #[derive(Debug, thiserror::Error)]
+/// Why serving failed.
 pub enum ServeError {
     #[error(transparent)]
+    /// The handshake with Terraform.
     Handshake(#[from] HandshakeError),
     #[error(transparent)]
+    /// AutoMTLS.
     Tls(#[from] TlsError),
     #[error("could not listen: {0}")]
+    /// Listening.
     Listen(#[from] io::Error),
     #[error("gRPC server failed: {0}")]
+    /// The gRPC server.
     Transport(#[from] tonic::transport::Error),
 }
 
@@ -73,14 +78,17 @@ impl ServeOptions {
             debug: false,
         }
     }
+    /// The `<X>` of `TF_LOG_PROVIDER_<X>` and `TF_PROVIDER_<X>_LISTEN`.
     pub fn env_prefix(mut self, prefix: &str) -> Self {
         self.env_prefix = prefix.to_string();
         self
     }
+    /// The tracing target of the provider's own log events.
     pub fn log_target(mut self, target: &str) -> Self {
         self.log_target = target.to_string();
         self
     }
+    /// Serves without Terraform's launch handshake, printing `TF_REATTACH_PROVIDERS`.
     pub fn debug(mut self, debug: bool) -> Self {
         self.debug = debug;
         self

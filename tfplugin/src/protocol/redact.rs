@@ -18,12 +18,14 @@ use super::provider::{
 use super::schema::{Attribute, ProviderSchemas, Schema};
 use super::value::Value;
 
+/// A [`ProviderServer`] behind which no diagnostic shows a sensitive value.
 pub struct Redacting<S> {
     inner: S,
     redactor: Redactor,
 }
 
 impl<S: ProviderServer> Redacting<S> {
+    /// Wraps `inner`; `redactor` learns every sensitive value that passes.
     pub fn new(inner: S, redactor: Redactor) -> Self {
         Redacting { inner, redactor }
     }

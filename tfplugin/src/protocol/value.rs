@@ -10,28 +10,40 @@ use std::fmt;
 /// A cty type, as declared in a schema.
 #[derive(Clone, PartialEq, Eq)]
 pub enum Type {
+    /// `bool`.
     Bool,
+    /// `number`.
     Number,
+    /// `string`.
     String,
+    /// `list(T)`.
     List(Box<Type>),
+    /// `set(T)`.
     Set(Box<Type>),
+    /// `map(T)`.
     Map(Box<Type>),
+    /// `object({...})`.
     Object(BTreeMap<String, Type>),
+    /// `tuple([...])`.
     Tuple(Vec<Type>),
     /// `cty.DynamicPseudoType`: the value carries its own type on the wire.
     Dynamic,
 }
 
 impl Type {
+    /// `list(t)`.
     pub fn list(t: Type) -> Type {
         Type::List(Box::new(t))
     }
+    /// `set(t)`.
     pub fn set(t: Type) -> Type {
         Type::Set(Box::new(t))
     }
+    /// `map(t)`.
     pub fn map(t: Type) -> Type {
         Type::Map(Box::new(t))
     }
+    /// `object(...)` of these attributes.
     pub fn object<I, K>(attrs: I) -> Type
     where
         I: IntoIterator<Item = (K, Type)>,
@@ -130,11 +142,14 @@ impl fmt::Display for Type {
 /// (ids) and the occasional float, so those are what is kept.
 #[derive(Clone, Copy)]
 pub enum Number {
+    /// An integer.
     Int(i64),
+    /// Anything else.
     Float(f64),
 }
 
 impl Number {
+    /// The integer, when it is one.
     pub fn as_i64(self) -> Option<i64> {
         match self {
             Number::Int(i) => Some(i),
@@ -146,6 +161,7 @@ impl Number {
             Number::Float(_) => None,
         }
     }
+    /// As a float.
     pub fn as_f64(self) -> f64 {
         match self {
             Number::Int(i) => i as f64,
@@ -176,26 +192,38 @@ impl fmt::Display for Number {
 #[derive(Clone, Default)]
 pub enum Value {
     #[default]
+    /// Null.
     Null,
     /// Not known until apply ("known after apply").
     Unknown,
+    /// A bool.
     Bool(bool),
+    /// A number.
     Number(Number),
+    /// A string.
     String(String),
+    /// A list.
     List(Vec<Value>),
+    /// A set.
     Set(Vec<Value>),
+    /// A map.
     Map(BTreeMap<String, Value>),
+    /// An object.
     Object(BTreeMap<String, Value>),
+    /// A tuple.
     Tuple(Vec<Value>),
 }
 
 impl Value {
+    /// A string value.
     pub fn string(s: impl Into<String>) -> Value {
         Value::String(s.into())
     }
+    /// A number value.
     pub fn int(i: i64) -> Value {
         Value::Number(Number::Int(i))
     }
+    /// An object value of these attributes.
     pub fn object<I, K>(attrs: I) -> Value
     where
         I: IntoIterator<Item = (K, Value)>,
@@ -204,9 +232,11 @@ impl Value {
         Value::Object(attrs.into_iter().map(|(k, v)| (k.into(), v)).collect())
     }
 
+    /// Whether it is null.
     pub fn is_null(&self) -> bool {
         matches!(self, Value::Null)
     }
+    /// Whether it is unknown.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Value::Unknown)
     }
@@ -221,18 +251,21 @@ impl Value {
             _ => true,
         }
     }
+    /// The string, when it is one.
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Value::String(s) => Some(s),
             _ => None,
         }
     }
+    /// The bool, when it is one.
     pub fn as_bool(&self) -> Option<bool> {
         match self {
             Value::Bool(b) => Some(*b),
             _ => None,
         }
     }
+    /// The integer, when it is one.
     pub fn as_i64(&self) -> Option<i64> {
         match self {
             Value::Number(n) => n.as_i64(),

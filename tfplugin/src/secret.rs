@@ -1,14 +1,16 @@
 //! `Secret`: a string that never shows itself in `Debug` output or logs. Shared by the
-//! framework (sensitive attributes) and the GitLab client (tokens in requests).
+//! framework (sensitive attributes) and a provider's API client (tokens in requests).
 
 use std::fmt;
 
 use secrecy::{ExposeSecret, SecretString};
 
 #[derive(Clone)]
+/// A string that never shows itself in `Debug`; `Serialize` sends it as it is.
 pub struct Secret(SecretString);
 
 impl Secret {
+    /// Wraps `s`.
     pub fn new(s: impl Into<String>) -> Self {
         Secret(SecretString::from(s.into()))
     }

@@ -93,14 +93,21 @@ pub enum OnUpdate {
 }
 
 #[derive(Clone)]
+/// One attribute of a [`Schema`], with its behaviour as values; built with the methods below.
 pub struct Attribute {
+    /// The attribute's name, as configurations write it.
     pub name: String,
+    /// Its type.
     pub ty: Type,
     /// For list-of-object attributes, the object's attributes (docs and descriptions).
     pub nested: Vec<Attribute>,
+    /// The configuration must set it.
     pub required: bool,
+    /// The configuration may set it.
     pub optional: bool,
+    /// The provider may set it (with `optional`: when the configuration does not).
     pub computed: bool,
+    /// Its value is shown as `(sensitive value)` and scrubbed from diagnostics and logs.
     pub sensitive: bool,
     /// Write-only (Terraform / OpenTofu >= 1.11): the configuration carries the value, and
     /// plan, state, read and import always hold null for it.
@@ -108,18 +115,22 @@ pub struct Attribute {
     /// For a write-only attribute: the attribute that does the same job with every client
     /// (named in the error a client without write-only support gets).
     pub write_only_fallback: Option<String>,
+    /// Markdown description, for Terraform and the docs.
     pub description: String,
+    /// Why it is deprecated and what to use instead, when it is.
     pub deprecation: Option<String>,
     /// Changing it destroys and re-creates the object (RequiresReplace).
     pub force_new: bool,
     /// Planned when the configuration leaves the attribute null.
     pub default: Option<Value>,
+    /// What a plan keeps of a computed value on update.
     pub on_update: OnUpdate,
     /// For computed-only attributes whose value is known before creation (always the
     /// same for this resource): planned on create instead of "(known after apply)".
     pub known_on_create: Option<Value>,
     /// Spelling differences that mean no change (see [`Normalize`]).
     pub normalize: Vec<Normalize>,
+    /// The checks its configured value must pass.
     pub validators: Vec<Arc<dyn Validator>>,
     /// Environment variables, first set first, that give a provider attribute its value when
     /// the configuration leaves it null or blank; the framework applies them before the
@@ -143,6 +154,7 @@ impl fmt::Debug for Attribute {
 }
 
 impl Attribute {
+    /// An attribute of type `ty`, with no presence set yet (see `required`, `optional`, `computed`).
     pub fn new(name: &str, ty: Type) -> Self {
         Attribute {
             name: name.to_string(),
@@ -165,12 +177,15 @@ impl Attribute {
             env: Vec::new(),
         }
     }
+    /// A string attribute.
     pub fn string(name: &str) -> Self {
         Self::new(name, Type::String)
     }
+    /// A bool attribute.
     pub fn bool(name: &str) -> Self {
         Self::new(name, Type::Bool)
     }
+    /// A number attribute.
     pub fn number(name: &str) -> Self {
         Self::new(name, Type::Number)
     }
@@ -188,18 +203,22 @@ impl Attribute {
         }
     }
 
+    /// The configuration must set it.
     pub fn required(mut self) -> Self {
         self.required = true;
         self
     }
+    /// The configuration may set it.
     pub fn optional(mut self) -> Self {
         self.optional = true;
         self
     }
+    /// The provider may set it.
     pub fn computed(mut self) -> Self {
         self.computed = true;
         self
     }
+    /// Sensitive: never shown, scrubbed from diagnostics and logs.
     pub fn sensitive(mut self) -> Self {
         self.sensitive = true;
         self
@@ -211,6 +230,7 @@ impl Attribute {
         self.write_only_fallback = Some(fallback.to_string());
         self
     }
+    /// Changing it destroys and re-creates the object (RequiresReplace).
     pub fn force_new(mut self) -> Self {
         self.force_new = true;
         self
@@ -243,14 +263,17 @@ impl Attribute {
     pub fn equivalent(&self, a: &Value, b: &Value) -> bool {
         equivalent(&self.normalize, a, b)
     }
+    /// Sets the Markdown description.
     pub fn describe(mut self, d: &str) -> Self {
         self.description = d.to_string();
         self
     }
+    /// Marks it deprecated, with what to use instead.
     pub fn deprecated(mut self, message: &str) -> Self {
         self.deprecation = Some(message.to_string());
         self
     }
+    /// Adds a validator of its configured value.
     pub fn validate(mut self, v: impl Validator + 'static) -> Self {
         self.validators.push(Arc::new(v));
         self
@@ -282,13 +305,18 @@ impl Attribute {
 /// A block of attributes (the provider, a resource, a data source).
 #[derive(Clone, Debug, Default)]
 pub struct Schema {
+    /// The schema version stored with state; state of a lower version is migrated.
     pub version: i64,
+    /// Markdown description, for Terraform and the docs.
     pub description: String,
+    /// Why the whole resource is deprecated, when it is.
     pub deprecation: Option<String>,
+    /// Its attributes, in the order the docs list them.
     pub attributes: Vec<Attribute>,
 }
 
 impl Schema {
+    /// A schema of version 0.
     pub fn new(description: &str, attributes: Vec<Attribute>) -> Self {
         Schema {
             version: 0,
@@ -306,6 +334,7 @@ impl Schema {
                 .collect(),
         )
     }
+    /// The attribute `name`, if the schema has it.
     pub fn attribute(&self, name: &str) -> Option<&Attribute> {
         self.attributes.iter().find(|a| a.name == name)
     }
@@ -323,8 +352,11 @@ impl Schema {
 /// Every schema a provider serves.
 #[derive(Clone, Debug, Default)]
 pub struct ProviderSchemas {
+    /// The provider's own configuration.
     pub provider: Schema,
+    /// The managed resources, by type name.
     pub resources: BTreeMap<String, Schema>,
+    /// The data sources, by type name.
     pub data_sources: BTreeMap<String, Schema>,
 }
 

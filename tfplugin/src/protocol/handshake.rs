@@ -8,27 +8,38 @@ use std::path::{Path, PathBuf};
 
 use tokio::net::{TcpListener, UnixListener};
 
+/// The environment variable go-plugin's client sets to show the plugin was launched by it.
 pub const MAGIC_COOKIE_KEY: &str = "TF_PLUGIN_MAGIC_COOKIE";
+/// Its value for Terraform's plugins.
 pub const MAGIC_COOKIE_VALUE: &str =
     "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
 /// go-plugin's core protocol version, the first field of the handshake line.
 pub const CORE_PROTOCOL_VERSION: u32 = 1;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
+/// Why the plugin cannot take part in go-plugin's handshake.
 pub enum HandshakeError {
     #[error(
         "This binary is a plugin for Terraform and OpenTofu and is not meant to be run directly.\n\
          Terraform starts it when a configuration uses the {provider} provider; \
          run it with --debug to attach Terraform to it by hand, or --version to print its version."
     )]
+    /// Not started by Terraform: the magic cookie is missing.
     NotAPluginLaunch {
         /// The provider's name, as its users know it.
         provider: String,
     },
     #[error("Terraform offered plugin protocol versions {0:?}; this provider speaks 6 and 5")]
+    /// Terraform offered no protocol version this crate speaks.
     NoCommonVersion(String),
     #[error("invalid {name}: {value:?}")]
-    BadEnv { name: &'static str, value: String },
+    /// An environment variable go-plugin sets holds something unusable.
+    BadEnv {
+        /// The variable.
+        name: &'static str,
+        /// What it holds.
+        value: String,
+    },
 }
 
 /// Picks the protocol version from `PLUGIN_PROTOCOL_VERSIONS` ("5,6"): 6 when offered,
@@ -71,17 +82,21 @@ pub fn handshake_line(version: u32, addr: &ListenAddr, cert: Option<&str>) -> St
 /// Where the plugin listens.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ListenAddr {
+    /// A unix socket at this path.
     Unix(PathBuf),
+    /// A TCP address.
     Tcp(SocketAddr),
 }
 
 impl ListenAddr {
+    /// `unix` or `tcp`, as the handshake line spells it.
     pub fn network(&self) -> &'static str {
         match self {
             ListenAddr::Unix(_) => "unix",
             ListenAddr::Tcp(_) => "tcp",
         }
     }
+    /// The address, as the handshake line writes it.
     pub fn address(&self) -> String {
         match self {
             ListenAddr::Unix(p) => p.display().to_string(),
@@ -92,18 +107,26 @@ impl ListenAddr {
 
 /// A bound listener; a unix socket's private directory is removed when this is dropped.
 pub enum Listener {
+    /// A unix socket in a private directory.
     Unix {
+        /// The socket.
         listener: UnixListener,
+        /// Its path.
         addr: ListenAddr,
+        /// The private directory, removed on drop.
         _dir: tempfile::TempDir,
     },
+    /// A TCP listener on the loopback interface.
     Tcp {
+        /// The listener.
         listener: TcpListener,
+        /// Its address.
         addr: ListenAddr,
     },
 }
 
 impl Listener {
+    /// Where it listens.
     pub fn addr(&self) -> &ListenAddr {
         match self {
             Listener::Unix { addr, .. } | Listener::Tcp { addr, .. } => addr,
@@ -114,9 +137,13 @@ impl Listener {
 /// Settings read from the environment go-plugin prepares.
 #[derive(Clone, Debug, Default)]
 pub struct ListenConfig {
+    /// `PLUGIN_UNIX_SOCKET_DIR`: where to put the socket.
     pub unix_socket_dir: Option<PathBuf>,
+    /// TCP instead of a unix socket (the serve options' listen variable set to `tcp`).
     pub force_tcp: bool,
+    /// `PLUGIN_MIN_PORT`: the lowest TCP port to listen on.
     pub min_port: u16,
+    /// `PLUGIN_MAX_PORT`: the highest TCP port to listen on.
     pub max_port: u16,
 }
 

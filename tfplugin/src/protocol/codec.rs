@@ -15,7 +15,9 @@ use super::value::{Number, Type, Value};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{path}: {message}")]
 pub struct CodecError {
+    /// Where in the value.
     pub path: AttributePath,
+    /// What was wrong.
     pub message: String,
 }
 
@@ -366,7 +368,9 @@ fn len32(n: usize, path: &AttributePath) -> Result<u32, CodecError> {
 /// schema or by another provider keeps attributes this one dropped).
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum UnknownAttrs {
+    /// An unknown attribute is an error.
     Reject,
+    /// Unknown attributes are dropped.
     Ignore,
 }
 
