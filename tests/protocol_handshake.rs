@@ -31,20 +31,30 @@ fn v5(conn: &Conn) -> ProtocolClient {
     ))
 }
 
-/// GetProviderSchema over `tf` succeeds and names the resource and data sources.
+/// The provider's resources: one per owner of certificate-based clusters.
+const RESOURCES: [&str; 3] = [
+    "gitlab_group_cluster",
+    "gitlab_instance_cluster",
+    "gitlab_project_cluster",
+];
+/// Its data sources: one cluster and the list, per owner.
+const DATA_SOURCES: [&str; 6] = [
+    "gitlab_group_cluster",
+    "gitlab_group_clusters",
+    "gitlab_instance_cluster",
+    "gitlab_instance_clusters",
+    "gitlab_project_cluster",
+    "gitlab_project_clusters",
+];
+
+/// GetProviderSchema over `tf` succeeds and names the resources and data sources.
 async fn assert_schema_served(tf: &mut ProtocolClient) {
     let s = guard("GetProviderSchema", tf.schemas())
         .await
         .expect("GetProviderSchema");
     assert!(s.diags.is_empty(), "{:?}", s.diags);
-    assert_eq!(
-        s.resources.keys().collect::<Vec<_>>(),
-        ["gitlab_group_cluster"]
-    );
-    assert_eq!(
-        s.data_sources.keys().collect::<Vec<_>>(),
-        ["gitlab_group_cluster", "gitlab_group_clusters"]
-    );
+    assert_eq!(s.resources.keys().collect::<Vec<_>>(), RESOURCES);
+    assert_eq!(s.data_sources.keys().collect::<Vec<_>>(), DATA_SOURCES);
 }
 
 /// Whether a fresh connection with `auth` can complete a GetProviderSchema call.
@@ -159,14 +169,8 @@ async fn mtls_plugin_serves_schema_metadata_and_health_and_exits_0_on_shutdown()
         .await
         .expect("GetProviderSchema");
     assert!(s.diags.is_empty(), "{:?}", s.diags);
-    assert_eq!(
-        s.resources.keys().collect::<Vec<_>>(),
-        ["gitlab_group_cluster"]
-    );
-    assert_eq!(
-        s.data_sources.keys().collect::<Vec<_>>(),
-        ["gitlab_group_cluster", "gitlab_group_clusters"]
-    );
+    assert_eq!(s.resources.keys().collect::<Vec<_>>(), RESOURCES);
+    assert_eq!(s.data_sources.keys().collect::<Vec<_>>(), DATA_SOURCES);
     let cluster = &s.resources["gitlab_group_cluster"];
     assert!(
         cluster.attrs["kubernetes_token"].sensitive,
@@ -189,13 +193,10 @@ async fn mtls_plugin_serves_schema_metadata_and_health_and_exits_0_on_shutdown()
         .await
         .expect("GetMetadata");
     assert!(diags.is_empty() && caps, "{diags:?}");
-    assert_eq!(resources, ["gitlab_group_cluster"]);
+    assert_eq!(resources, RESOURCES);
     assert_eq!(
         data_sources.into_iter().collect::<BTreeSet<_>>(),
-        BTreeSet::from([
-            "gitlab_group_cluster".to_string(),
-            "gitlab_group_clusters".to_string()
-        ])
+        DATA_SOURCES.iter().map(|d| d.to_string()).collect()
     );
 
     let mut health = HealthClient::new(conn.channel.clone());

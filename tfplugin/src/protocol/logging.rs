@@ -62,8 +62,24 @@ pub struct LogOptions {
     pub level_env: Vec<String>,
     /// hclog's `@module`, e.g. `provider.terraform-provider-<name>`.
     pub module: String,
-    /// Only events whose tracing target starts with this (the provider's crate) are written.
+    /// Only events whose tracing target starts with this (the provider's crate), and the
+    /// events of this crate itself (the server's own: signals, shutdown), are written.
     pub target: String,
+}
+
+/// This crate's tracing target: its events are the plugin's own, whatever the provider's
+/// crate is called.
+const OWN_TARGET: &str = env!("CARGO_CRATE_NAME");
+
+/// Whether an event of `target` is the provider's (`provider`) or this crate's.
+fn own_event(target: &str, provider: &str) -> bool {
+    let within = |prefix: &str| {
+        target == prefix
+            || target
+                .strip_prefix(prefix)
+                .is_some_and(|rest| rest.starts_with("::"))
+    };
+    target.starts_with(provider) || within(OWN_TARGET)
 }
 
 /// The level Terraform asked for through the environment, if any.
@@ -132,9 +148,10 @@ impl HclogLayer {
 }
 
 impl<S: Subscriber> Layer<S> for HclogLayer {
-    /// Only the provider's own events: dependencies (h2, hyper, rustls) are far too chatty.
+    /// Only the provider's and the plugin server's own events: dependencies (h2, hyper,
+    /// rustls) are far too chatty.
     fn enabled(&self, metadata: &tracing::Metadata<'_>, _: Context<'_, S>) -> bool {
-        metadata.level() <= &self.max && metadata.target().starts_with(self.target.as_str())
+        metadata.level() <= &self.max && own_event(metadata.target(), &self.target)
     }
     fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
         let mut v = JsonVisitor::default();
@@ -223,5 +240,14 @@ mod tests {
         assert_eq!(level_from_str("trace"), Some(Level::TRACE));
         assert_eq!(level_from_str("JSON"), Some(Level::TRACE));
         assert_eq!(level_from_str("off"), None);
+    }
+
+    #[test]
+    fn the_servers_own_events_are_written_with_the_providers() {
+        assert!(own_event("example_provider::resources", "example_provider"));
+        assert!(own_event("tfplugin::protocol::server", "example_provider"));
+        assert!(own_event("tfplugin", "example_provider"));
+        assert!(!own_event("tfplugins_other::x", "example_provider"));
+        assert!(!own_event("h2::codec", "example_provider"));
     }
 }
