@@ -105,4 +105,50 @@ mod tests {
         assert_eq!(c.base_url(), "https://h/api/v4/");
         assert_eq!(c.retries(), 10);
     }
+
+    #[tokio::test]
+    async fn an_owner_lookup_must_name_the_owner_asked_for() {
+        use crate::gitlab::fake_gitlab::{Answer, serve};
+        let fake = serve(|line, _| {
+            if line.contains("/projects/qa%2Fapp") {
+                Answer::json(200, r#"{"id":7,"path_with_namespace":"QA/App"}"#)
+            } else if line.contains("/projects/") {
+                // Another project than the one asked for.
+                Answer::json(200, r#"{"id":8,"path_with_namespace":"qa/other"}"#)
+            } else {
+                Answer::json(200, r#"{"id":42,"full_path":"qa"}"#)
+            }
+        })
+        .await;
+        let cfg = ClientConfig {
+            base_url: fake.base_url.clone(),
+            token: Secret::new("t"),
+            retries: 0,
+            ..ClientConfig::default()
+        };
+        let c = Client::new(&cfg, CancellationToken::new()).unwrap();
+        let p = c
+            .owner(&ClusterOwner::Project("qa/app".into()))
+            .await
+            .unwrap();
+        assert_eq!(p.id, 7, "the path in any case");
+        let e = c
+            .owner(&ClusterOwner::Project("7".into()))
+            .await
+            .unwrap_err();
+        assert!(matches!(e, Error::WrongEntity { .. }), "{e:?}");
+        assert!(e.to_string().contains("project 8"), "{e}");
+        assert_eq!(
+            c.owner(&ClusterOwner::Group("42".into())).await.unwrap().id,
+            42
+        );
+        assert!(c.owner(&ClusterOwner::Group("43".into())).await.is_err());
+        let seen = fake.seen.lock().unwrap().len();
+        assert_eq!(
+            c.owner(&ClusterOwner::Instance).await.unwrap().id,
+            0,
+            "the instance is not asked for"
+        );
+        assert_eq!(fake.seen.lock().unwrap().len(), seen);
+    }
 }
