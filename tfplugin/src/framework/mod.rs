@@ -5,8 +5,8 @@
 //! [`schema`] (behaviour as values); the framework serves the wire schema derived from them.
 //! Knows nothing about any particular API.
 //!
-//! What a provider writes is in [`traits`] (`Resource`, `DataSource`, `ProviderDef`) and
-//! [`prelude`]; [`typed`] adapts one typed resource to values, and [`server`] serves a
+//! What a provider writes is in [`traits`] (`Resource`, `DataSource`), [`provider`]
+//! (`ProviderDef`) and [`prelude`]; [`typed`] adapts one typed resource to values, and [`server`] serves a
 //! whole provider definition as [`Framework`].
 
 pub mod env;
@@ -14,6 +14,7 @@ pub mod model;
 pub mod plan;
 pub mod prelude;
 pub mod presence;
+pub mod provider;
 pub mod schema;
 pub mod server;
 pub mod traits;
@@ -26,6 +27,7 @@ pub use crate::protocol::diag::{AttributePath, Diagnostic, Diagnostics};
 pub use crate::protocol::logging::Redactor;
 pub use crate::protocol::value::{Type, Value};
 
+pub use provider::ProviderDef;
 pub use server::Framework;
-pub use traits::{Ctx, DataSource, Outcome, PlanNotes, ProviderDef, Resource};
+pub use traits::{Ctx, DataSource, Outcome, PlanNotes, Resource};
 pub use typed::{AnyDataSource, AnyResource, data_source, resource};

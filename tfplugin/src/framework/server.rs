@@ -10,8 +10,9 @@ use std::sync::{Arc, RwLock};
 use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
+use super::provider::ProviderDef;
 use super::schema::{ProviderSchemas, Schema};
-use super::traits::{Ctx, ProviderDef};
+use super::traits::Ctx;
 use super::typed::{AnyDataSource, AnyResource, decode};
 use super::{AttributePath, Diagnostic, Diagnostics, Redactor, Value, env, presence, validate};
 use crate::protocol::codec::{self, UnknownAttrs};

@@ -1,9 +1,7 @@
-//! The traits a provider implements on the framework: [`Resource`] (managed, over typed
-//! state), [`DataSource`] (configuration in, object out) and [`ProviderDef`] (its
-//! configuration and its resources), with what their operations take and return ([`Ctx`],
-//! [`Outcome`], [`PlanNotes`]).
-
-use std::sync::Arc;
+//! The traits a provider's resources implement on the framework: [`Resource`] (managed,
+//! over typed state) and [`DataSource`] (configuration in, object out), with what their
+//! operations take and return ([`Ctx`], [`Outcome`], [`PlanNotes`]). The provider itself is
+//! `super::provider::ProviderDef`.
 
 use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
@@ -11,7 +9,6 @@ use tokio_util::sync::CancellationToken;
 use super::Diagnostics;
 use super::model::TfValue;
 use super::schema::Schema;
-use super::typed::{AnyDataSource, AnyResource};
 
 /// What a resource operation hands to the resource: the configured provider data and the
 /// token cancelled when Terraform sends StopProvider.
@@ -139,29 +136,4 @@ pub trait DataSource<D: Send + Sync + 'static>: Send + Sync + 'static {
     /// Reads the object the configuration names.
     async fn read(&self, ctx: &Ctx<'_, D>, config: Self::Model)
     -> Result<Self::Model, Diagnostics>;
-}
-
-/// A provider: its configuration and what configuring it yields, and its resources.
-#[async_trait]
-pub trait ProviderDef: Send + Sync + 'static {
-    /// The typed provider configuration.
-    type Config: TfValue + Send + Sync;
-    /// What resources receive: typically the configured API client.
-    type Data: Send + Sync + 'static;
-    /// The provider configuration's schema.
-    fn schema(&self) -> Schema;
-    /// Checks across attributes of the provider configuration.
-    fn validate(&self, _config: &Self::Config) -> Diagnostics {
-        Diagnostics::new()
-    }
-    /// Configures the provider once, from its configuration with environment fallbacks applied.
-    async fn configure(
-        &self,
-        config: Self::Config,
-        cancel: CancellationToken,
-    ) -> Result<Self::Data, Diagnostics>;
-    /// Its managed resources (see [`super::resource`]).
-    fn resources(&self) -> Vec<Arc<dyn AnyResource<Self::Data>>>;
-    /// Its data sources (see [`super::data_source`]).
-    fn data_sources(&self) -> Vec<Arc<dyn AnyDataSource<Self::Data>>>;
 }
