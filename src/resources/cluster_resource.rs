@@ -187,7 +187,9 @@ impl<F: Owned> ClusterState<F> {
                 "Missing cluster id",
                 format!(
                     "The state has neither a cluster_id nor an id of the form {}; import the cluster again.",
-                    F::FAMILY.import_id_hint(F::FAMILY.owner_attr.map_or("", |a| a))
+                    F::FAMILY
+                        .owner_attr
+                        .map_or("<cluster_id>".to_string(), |a| format!("<{a}>:<cluster_id>"))
                 ),
             )
             .into()

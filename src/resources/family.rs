@@ -282,10 +282,6 @@ impl<F: Owned, T> WithOwner<F, T> {
     pub fn owner_str(&self) -> String {
         self.owner.known().cloned().unwrap_or_default()
     }
-
-    pub fn place(&self) -> (&'static Family, String) {
-        (F::FAMILY, self.owner_str())
-    }
 }
 
 impl<F, T> Deref for WithOwner<F, T> {
